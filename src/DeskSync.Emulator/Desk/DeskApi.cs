@@ -1,0 +1,504 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.Emulator.Accounts;
+using DeskSync.Emulator.OpenApi;
+using Microsoft.AspNetCore.Http;
+
+namespace DeskSync.Emulator.Desk;
+
+/// <summary>
+/// GET /api/v1/… as Zoho Desk answers it: OAuth and orgId checked on every call, query
+/// parameters checked against Zoho's OpenAPI files, offsets capped, 204 for an empty page,
+/// answers cut to the OpenAPI response shapes, and the rate-limit headers on every answer.
+/// </summary>
+public sealed class DeskApi
+{
+    internal static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Page-size caps where Zoho's OpenAPI files give no maximum (facts page §2).</summary>
+    private static readonly Dictionary<string, int> FallbackCaps = new(StringComparer.Ordinal)
+    {
+        ["getTickets"] = 100, ["searchTickets"] = 100, ["getContracts"] = 100, ["getProducts"] = 100,
+        ["getDepartments"] = 200, ["getAgents"] = 200, ["getContacts"] = 99, ["getAccounts"] = 99, ["getTasks"] = 99,
+    };
+
+    private static readonly Dictionary<string, string> ListModules = new(StringComparer.Ordinal)
+    {
+        ["getTickets"] = "tickets", ["getDepartments"] = "departments", ["getProducts"] = "products",
+        ["getContracts"] = "contracts", ["getContacts"] = "contacts", ["getAccounts"] = "accounts",
+        ["getAgents"] = "agents", ["getTasks"] = "tasks", ["getTeams"] = "teams",
+    };
+
+    private static readonly Dictionary<string, string> RecordModules = new(StringComparer.Ordinal)
+    {
+        ["getTicket"] = "tickets", ["getDepartment"] = "departments", ["getProduct"] = "products",
+        ["getContract"] = "contracts", ["getContact"] = "contacts", ["getAccount"] = "accounts",
+        ["getAgent"] = "agents", ["getTask"] = "tasks", ["getTeam"] = "teams",
+    };
+
+    /// <summary>Properties a ticket only carries when asked for with include=… (Ticket.json).</summary>
+    private static readonly Dictionary<string, string> TicketIncludes = new(StringComparer.Ordinal)
+    {
+        ["contacts"] = "contact", ["products"] = "product", ["departments"] = "department", ["team"] = "team",
+        ["assignee"] = "assignee", ["contract"] = "contract", ["isRead"] = "isRead", ["skills"] = "skillsInfo",
+    };
+
+    /// <summary>Parameters that page, sort or shape an answer rather than filter records.</summary>
+    private static readonly HashSet<string> NonFilters = new(StringComparer.Ordinal)
+    {
+        "from", "limit", "sortBy", "include", "orgId", "fields", "viewId", "module",
+    };
+
+    private readonly EmulatorOptions _options;
+    private readonly Portal _portal;
+    private readonly OAuthServer _oauth;
+    private readonly ApiLimits _limits;
+    private readonly Faults _faults;
+    private readonly OpenApiCatalog _catalog;
+    private readonly SchemaShaper _shaper;
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+
+    public DeskApi(EmulatorOptions options, Portal portal, OAuthServer oauth, ApiLimits limits, Faults faults, OpenApiCatalog catalog)
+    {
+        _options = options;
+        _portal = portal;
+        _oauth = oauth;
+        _limits = limits;
+        _faults = faults;
+        _catalog = catalog;
+        _shaper = new SchemaShaper(catalog);
+    }
+
+    /// <summary>Calls answered, by operationId (errors included, under "error:CODE").</summary>
+    public IReadOnlyDictionary<string, int> Calls => _calls;
+
+    public int TotalCalls => _calls.Values.Sum();
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var fault = _faults.Next();
+        if (fault.Kind == FaultKind.Drop)
+        {
+            Count("fault:drop");
+            ctx.Abort();
+            return;
+        }
+
+        if (fault.Kind == FaultKind.TooManyRequests || !_limits.TryEnter())
+        {
+            await Error(ctx, 429, "TOO_MANY_REQUESTS", "Too many requests are in progress. Please try again after some time.");
+            return;
+        }
+
+        try
+        {
+            if (_faults.Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(_faults.Latency, ctx.RequestAborted);
+            }
+
+            await HandleEnteredAsync(ctx, fault);
+        }
+        finally
+        {
+            _limits.Exit();
+        }
+    }
+
+    private async Task HandleEnteredAsync(HttpContext ctx, FaultDecision fault)
+    {
+        switch (fault.Kind)
+        {
+            case FaultKind.ServerError:
+                await Error(ctx, 500, "INTERNAL_SERVER_ERROR", "An internal server error occurred while performing this operation.");
+                return;
+            case FaultKind.ThresholdExceeded:
+                ctx.Response.Headers.RetryAfter = (fault.Scripted?.RetryAfterSeconds ?? 60).ToString(CultureInfo.InvariantCulture);
+                await Error(ctx, 429, "THRESHOLD_EXCEEDED", "The API credits for the day are exhausted.");
+                return;
+            case FaultKind.Status:
+                if (fault.Scripted!.RetryAfterSeconds is { } ra)
+                {
+                    ctx.Response.Headers.RetryAfter = ra.ToString(CultureInfo.InvariantCulture);
+                }
+
+                await Error(ctx, fault.Scripted.Status, fault.Scripted.ErrorCode ?? "INTERNAL_SERVER_ERROR", "Scripted fault.");
+                return;
+        }
+
+        var path = ctx.Request.Path.Value ?? "/";
+        var isFieldsAlias = path.TrimEnd('/') == "/api/v1/fields";
+        var op = isFieldsAlias
+            ? _catalog.Get("getFields")
+            : _catalog.Find(ctx.Request.Method, path, out _);
+        var pathValues = new Dictionary<string, string>();
+        if (!isFieldsAlias && op is not null)
+        {
+            var m = op.PathRegex.Match(path);
+            pathValues = op.PathParameterNames.ToDictionary(n => n, n => m.Groups[n].Value);
+        }
+
+        if (op is null || !IsEmulated(op.OperationId))
+        {
+            await Error(ctx, 404, "URL_NOT_FOUND", "The URL you requested could not be found.");
+            return;
+        }
+
+        // Authentication: "Authorization: Zoho-oauthtoken <token>".
+        var auth = ctx.Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(auth))
+        {
+            await Error(ctx, 401, "UNAUTHORIZED", "You are not authenticated to perform this operation.");
+            return;
+        }
+
+        const string Scheme = "Zoho-oauthtoken ";
+        var token = auth.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? auth[Scheme.Length..].Trim() : null;
+        var access = _oauth.CheckAccessToken(token);
+        if (!access.Valid)
+        {
+            await Error(ctx, 401, "INVALID_OAUTH", "The OAuth Token you provided is invalid.");
+            return;
+        }
+
+        if (op.Scopes.Count > 0 && !op.Scopes.Any(s => HasScope(access.Scopes, s)))
+        {
+            await Error(ctx, 401, "SCOPE_MISMATCH", $"The OAuth token does not have the scope needed for this operation: one of {string.Join(", ", op.Scopes)}.");
+            return;
+        }
+
+        var query = ctx.Request.Query;
+        if (op.OperationId is not "getOrganizations" and not "getOrganization")
+        {
+            var orgId = ctx.Request.Headers["orgId"].ToString();
+            if (string.IsNullOrEmpty(orgId))
+            {
+                orgId = query["orgId"].ToString();
+            }
+
+            if (string.IsNullOrEmpty(orgId))
+            {
+                await Error(ctx, 422, "UNPROCESSABLE_ENTITY", "The orgId header is missing.", Field("orgId", "missing", "orgId is required"));
+                return;
+            }
+
+            if (orgId != access.OrgId)
+            {
+                await Error(ctx, 403, "OAUTH_ORG_MISMATCH", "The OAuth token does not belong to the organization given in orgId.");
+                return;
+            }
+        }
+
+        var invalid = ValidateQuery(op, query);
+        if (invalid is not null)
+        {
+            await Error(ctx, 422, "UNPROCESSABLE_ENTITY", invalid.Value.Message, Field(invalid.Value.Field, invalid.Value.Type, invalid.Value.Message));
+            return;
+        }
+
+        var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
+            ?? (op.OperationId is "searchTickets" or "getTicketsCount" ? "tickets" : null);
+        if (module is not null && _options.LicenseLimitedTables.Contains(module))
+        {
+            await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
+            return;
+        }
+
+        var weight = op.OperationId is "searchTickets" || ListModules.ContainsKey(op.OperationId) ? 3 : 1;
+        if (!_limits.TrySpend(weight, out var remaining, out var untilReset))
+        {
+            ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(untilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await Error(ctx, 429, "THRESHOLD_EXCEEDED", "You have exceeded the API credit limit for the day.");
+            return;
+        }
+
+        ctx.Response.Headers["X-Rate-Limit-Request-Weight-v3"] = weight.ToString(CultureInfo.InvariantCulture);
+        ctx.Response.Headers["X-Rate-Limit-Remaining-v3"] = remaining.ToString(CultureInfo.InvariantCulture);
+        Count(op.OperationId);
+
+        var (status, body) = Dispatch(op, pathValues, query);
+        await Write(ctx, op, status, body);
+    }
+
+    private static bool IsEmulated(string operationId) =>
+        ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId)
+        || operationId is "getOrganizations" or "getOrganization" or "searchTickets" or "getTicketsCount" or "getFields";
+
+    private (int Status, JsonNode? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
+    {
+        switch (op.OperationId)
+        {
+            case "getOrganizations":
+                return (200, new JsonObject { ["data"] = new JsonArray(_portal.Organization.DeepClone()) });
+            case "getOrganization":
+                return pathValues.GetValueOrDefault("organizationId") == _portal.OrgId
+                    ? (200, _portal.Organization.DeepClone())
+                    : (404, null);
+            case "getFields":
+            {
+                var fields = _portal.Fields(query["module"].ToString());
+                return fields.Count == 0 ? (204, null) : (200, new JsonObject { ["data"] = new JsonArray(fields.Select(f => (JsonNode)f.DeepClone()).ToArray()) });
+            }
+
+            case "getTicketsCount":
+                return (200, new JsonObject { ["count"] = Filter(_portal.List("tickets"), query).Count() });
+            case "searchTickets":
+            {
+                var matches = Sort(Filter(_portal.List("tickets"), query), query["sortBy"].ToString()).ToList();
+                var page = Page(matches, query);
+                return page.Count == 0
+                    ? (204, null)
+                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)WithoutIncludes(r, [])).ToArray()), ["count"] = matches.Count });
+            }
+
+            case "getTeams":
+                return (200, new JsonObject { ["teams"] = new JsonArray(_portal.List("teams").Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+        }
+
+        if (ListModules.TryGetValue(op.OperationId, out var listModule))
+        {
+            var records = Sort(Filter(_portal.List(listModule), query), query["sortBy"].ToString()).ToList();
+            var page = Page(records, query);
+            var include = Includes(query);
+            return page.Count == 0
+                ? (204, null)
+                : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)WithoutIncludes(r, include)).ToArray()) });
+        }
+
+        var recordModule = RecordModules[op.OperationId];
+        var id = pathValues.Values.FirstOrDefault() ?? "";
+        var record = _portal.Get(recordModule, id);
+        return record is null ? (404, null) : (200, WithoutIncludes(record, Includes(query)));
+    }
+
+    private static HashSet<string> Includes(IQueryCollection query) =>
+        query["include"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
+
+    private static JsonObject WithoutIncludes(JsonObject record, HashSet<string> include)
+    {
+        var copy = record.DeepClone().AsObject();
+        foreach (var (param, property) in TicketIncludes)
+        {
+            if (!include.Contains(param) && property != "isRead")
+            {
+                copy.Remove(property);
+            }
+        }
+
+        return copy;
+    }
+
+    private List<JsonObject> Page(List<JsonObject> records, IQueryCollection query)
+    {
+        var from = int.TryParse(query["from"], CultureInfo.InvariantCulture, out var f) ? f : _options.FromBase;
+        var limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 10;
+        var start = Math.Max(0, from - _options.FromBase);
+        return records.Skip(start).Take(limit).ToList();
+    }
+
+    private static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> records, IQueryCollection query)
+    {
+        foreach (var (name, values) in query)
+        {
+            if (NonFilters.Contains(name))
+            {
+                continue;
+            }
+
+            var value = values.ToString();
+            if (name.EndsWith("Range", StringComparison.Ordinal))
+            {
+                var field = name[..^"Range".Length];
+                var parts = value.Split(',');
+                var lo = Portal.ParseTime(parts[0]);
+                var hi = parts.Length > 1 ? Portal.ParseTime(parts[1]) : null;
+                records = records.Where(r => Portal.ParseTime(r[field]?.GetValue<string>()) is { } t && (lo is null || t >= lo) && (hi is null || t <= hi));
+            }
+            else if (name is "departmentId" && value == "0")
+            {
+                // departmentId=0 means all departments.
+            }
+            else if (name is "departmentIds" or "ownerIds" or "teamIds" or "roleIds")
+            {
+                var field = name[..^1];
+                var set = value.Split(',').ToHashSet(StringComparer.Ordinal);
+                records = records.Where(r => r[field]?.GetValue<string>() is { } v && set.Contains(v));
+            }
+            else if (name is "_all" or "subject" or "description" or "searchStr")
+            {
+                var field = name is "_all" or "searchStr" ? "subject" : name;
+                var needle = value.Trim('*');
+                records = records.Where(r => r[field]?.ToString().Contains(needle, StringComparison.OrdinalIgnoreCase) == true);
+            }
+            else if (name == "assignee")
+            {
+                records = records.Where(r => r["assigneeId"]?.ToString() == value);
+            }
+            else
+            {
+                records = records.Where(r => !r.ContainsKey(name) || string.Equals(r[name]?.ToString(), value, StringComparison.OrdinalIgnoreCase));
+            }
+        }
+
+        return records;
+    }
+
+    private static IEnumerable<JsonObject> Sort(IEnumerable<JsonObject> records, string sortBy)
+    {
+        // Without sortBy: oldest first [G] — stable under inserts, which arrive at the end.
+        var descending = sortBy.StartsWith('-');
+        var field = sortBy.TrimStart('-');
+        if (field is "" or "relevance")
+        {
+            field = "createdTime";
+        }
+
+        var keyed = records.Select(r => (Record: r, Key: r[field]?.ToString() ?? "", Id: r["id"]!.GetValue<string>()));
+        var ordered = descending
+            ? keyed.OrderByDescending(k => k.Key, StringComparer.Ordinal).ThenByDescending(k => k.Id.Length).ThenByDescending(k => k.Id, StringComparer.Ordinal)
+            : keyed.OrderBy(k => k.Key, StringComparer.Ordinal).ThenBy(k => k.Id.Length).ThenBy(k => k.Id, StringComparer.Ordinal);
+        return ordered.Select(k => k.Record);
+    }
+
+    private (string Field, string Type, string Message)? ValidateQuery(OpenApiOperation op, IQueryCollection query)
+    {
+        foreach (var (name, values) in query)
+        {
+            if (name == "orgId")
+            {
+                continue;
+            }
+
+            if (!op.QueryParameters.TryGetValue(name, out var schema))
+            {
+                return (name, "invalid", $"Extra query parameter '{name}' is present in the input.");
+            }
+
+            var value = values.ToString();
+            var types = schema["type"] is JsonArray ta ? ta.Select(t => t!.GetValue<string>()).ToHashSet() : [schema["type"]?.GetValue<string>() ?? "string"];
+            if (types.Contains("integer") || schema["format"]?.GetValue<string>() is "int32")
+            {
+                if (name is not "from" and not "limit")
+                {
+                    continue;
+                }
+
+                if (!long.TryParse(value, CultureInfo.InvariantCulture, out var number))
+                {
+                    return (name, "invalid", $"The value passed for field '{name}' is not a number.");
+                }
+
+                var min = schema["minimum"]?.GetValue<long>() ?? 0;
+                long? max = schema["maximum"]?.GetValue<long>();
+                if (name == "limit")
+                {
+                    max ??= FallbackCaps.GetValueOrDefault(op.OperationId, 100);
+                    min = Math.Max(min, 1);
+                }
+                else
+                {
+                    min = Math.Min(min, _options.FromBase);
+                    max = op.OperationId == "searchTickets" ? _options.SearchOffsetMax : _options.ListOffsetMax;
+                }
+
+                if (number < min || number > max)
+                {
+                    return (name, "invalid", $"The value passed for field '{name}' exceeds the range of '{min}-{max}'");
+                }
+            }
+            else if (name == "include" || schema["items"] is JsonObject)
+            {
+                var allowed = schema["items"]?["enum"]?.AsArray().Select(e => e?.ToString()).ToHashSet();
+                foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (allowed is not null && !allowed.Contains(item))
+                    {
+                        return (name, "invalid", $"The value '{item}' passed for field '{name}' is not allowed.");
+                    }
+                }
+            }
+            else if (schema["enum"] is JsonArray allowedValues)
+            {
+                var candidate = name == "sortBy" ? value.TrimStart('-') : value;
+                if (!allowedValues.Any(e => e?.ToString() == candidate))
+                {
+                    return (name, "invalid", $"The value '{value}' passed for field '{name}' is not allowed.");
+                }
+            }
+            else if (name.EndsWith("Range", StringComparison.Ordinal))
+            {
+                var parts = value.Split(',');
+                if (parts.Length != 2 || parts.Any(p => Portal.ParseTime(p) is null))
+                {
+                    return (name, "invalid", $"The value passed for field '{name}' must be 'start,end' in ISO-8601.");
+                }
+            }
+        }
+
+        if (op.OperationId == "getFields" && string.IsNullOrEmpty(query["module"]))
+        {
+            return ("module", "missing", "The parameter 'module' is required.");
+        }
+
+        return null;
+    }
+
+    private async Task Write(HttpContext ctx, OpenApiOperation op, int status, JsonNode? body)
+    {
+        if (status == 404)
+        {
+            await Error(ctx, 404, "URL_NOT_FOUND", "The URL you requested could not be found.");
+            return;
+        }
+
+        ctx.Response.StatusCode = status;
+        if (status == 204 || body is null)
+        {
+            return;
+        }
+
+        var schema = op.ResponseSchema(_catalog, "200", out var file);
+        var shaped = schema is null ? body : _shaper.Shape(body, schema, file);
+        ctx.Response.ContentType = "application/json;charset=UTF-8";
+        await ctx.Response.WriteAsync(shaped!.ToJsonString(Json));
+    }
+
+    private async Task Error(HttpContext ctx, int status, string code, string message, JsonArray? errors = null)
+    {
+        Count("error:" + code);
+        ctx.Response.StatusCode = status;
+        if (!ctx.Response.Headers.ContainsKey("X-Rate-Limit-Request-Weight-v3"))
+        {
+            // A refused call costs nothing [G]; the headers are on every answer all the same.
+            ctx.Response.Headers["X-Rate-Limit-Request-Weight-v3"] = "0";
+            ctx.Response.Headers["X-Rate-Limit-Remaining-v3"] = _limits.Remaining.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var body = new JsonObject { ["errorCode"] = code, ["message"] = message };
+        if (errors is not null)
+        {
+            body["errors"] = errors;
+        }
+
+        ctx.Response.ContentType = "application/json;charset=UTF-8";
+        await ctx.Response.WriteAsync(body.ToJsonString(Json));
+    }
+
+    private static JsonArray Field(string field, string type, string message) =>
+        [new JsonObject { ["fieldName"] = field, ["errorType"] = type, ["errorMessage"] = message }];
+
+    /// <summary>Desk.tickets.ALL covers Desk.tickets.READ; Desk.search.READ covers itself.</summary>
+    private static bool HasScope(string[] granted, string needed)
+    {
+        var dot = needed.LastIndexOf('.');
+        var family = dot > 0 ? needed[..dot] : needed;
+        return granted.Any(g => string.Equals(g, needed, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(g, family + ".ALL", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(g, "Desk.ALL", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private void Count(string key) => _calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+}

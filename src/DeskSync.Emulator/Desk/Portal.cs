@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace DeskSync.Emulator.Desk;
+
+/// <summary>
+/// The data of one fake Zoho Desk portal: its organization, its records per module and the
+/// field definitions per module. Records are stored whole (what GET /{module}/{id} answers);
+/// each endpoint cuts them to its own OpenAPI shape. Records are replaced, never mutated in
+/// place, so a reader can shape a snapshot while the admin API changes the portal.
+/// </summary>
+public sealed class Portal
+{
+    public static readonly string[] Modules = ["tickets", "departments", "products", "contracts", "contacts", "accounts", "agents", "teams", "tasks"];
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, RecordTable> _tables = Modules.ToDictionary(m => m, _ => new RecordTable(), StringComparer.Ordinal);
+    private readonly Dictionary<string, List<JsonObject>> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonObject> _recycleBin = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly PortalGenerator _generator;
+
+    public Portal(EmulatorOptions options)
+    {
+        _time = options.Time;
+        OrgId = options.OrgId;
+        _generator = new PortalGenerator(options, this);
+        Organization = _generator.Organization();
+        _generator.Populate();
+    }
+
+    public string OrgId { get; }
+
+    public JsonObject Organization { get; }
+
+    /// <summary>Raised after every admin change, with the module, the operation and the record
+    /// (the deleted record for deletes). The webhook sender listens here.</summary>
+    public event Action<PortalChange>? Changed;
+
+    public IReadOnlyList<JsonObject> List(string module)
+    {
+        lock (_gate)
+        {
+            return [.. _tables[module].Ordered];
+        }
+    }
+
+    public int Count(string module)
+    {
+        lock (_gate)
+        {
+            return _tables[module].ById.Count;
+        }
+    }
+
+    public JsonObject? Get(string module, string id)
+    {
+        lock (_gate)
+        {
+            return _tables[module].ById.GetValueOrDefault(id);
+        }
+    }
+
+    public IReadOnlyList<JsonObject> Fields(string module)
+    {
+        lock (_gate)
+        {
+            return _fields.TryGetValue(module, out var list) ? [.. list] : [];
+        }
+    }
+
+    public JsonObject Create(string module, JsonObject? values)
+    {
+        JsonObject record;
+        lock (_gate)
+        {
+            record = _generator.NewRecord(module, _time.GetUtcNow());
+            Overlay(record, values);
+            _generator.SyncCustomFields(module, record);
+            _tables[module].Add(record);
+        }
+
+        Changed?.Invoke(new PortalChange(module, ChangeKind.Create, record, null));
+        return record;
+    }
+
+    public JsonObject? Update(string module, string id, JsonObject values)
+    {
+        JsonObject previous, record;
+        lock (_gate)
+        {
+            if (!_tables[module].ById.TryGetValue(id, out previous!))
+            {
+                return null;
+            }
+
+            record = previous.DeepClone().AsObject();
+            Overlay(record, values);
+            _generator.SyncCustomFields(module, record);
+            if (record.ContainsKey("modifiedTime"))
+            {
+                // An update always moves modifiedTime forward, even within the same millisecond.
+                var now = _time.GetUtcNow();
+                var before = ParseTime(previous["modifiedTime"]?.GetValue<string>());
+                if (before is { } b && now <= b)
+                {
+                    now = b.AddMilliseconds(1);
+                }
+
+                record["modifiedTime"] = Iso(now);
+            }
+
+            _tables[module].Replace(record);
+        }
+
+        Changed?.Invoke(new PortalChange(module, ChangeKind.Update, record, previous));
+        return record;
+    }
+
+    public bool Delete(string module, string id)
+    {
+        JsonObject? removed;
+        lock (_gate)
+        {
+            removed = _tables[module].Remove(id);
+            if (removed is null)
+            {
+                return false;
+            }
+
+            if (module == "tickets")
+            {
+                // Deleted tickets go to the recycle bin for 60 days; lists and searches stop returning them.
+                var trashed = removed.DeepClone().AsObject();
+                trashed["isDeleted"] = true;
+                trashed["isTrashed"] = true;
+                trashed["modifiedTime"] = Iso(_time.GetUtcNow());
+                _recycleBin[id] = trashed;
+            }
+        }
+
+        Changed?.Invoke(new PortalChange(module, ChangeKind.Delete, removed, removed));
+        return true;
+    }
+
+    public JsonObject AddField(string module, JsonObject definition)
+    {
+        lock (_gate)
+        {
+            if (!_fields.TryGetValue(module, out var list))
+            {
+                _fields[module] = list = [];
+            }
+
+            list.Add(definition);
+            return definition;
+        }
+    }
+
+    internal void Seed(string module, JsonObject record) => _tables[module].Add(record);
+
+    internal string NextId() => _generator.NextId();
+
+    internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    internal static DateTimeOffset? ParseTime(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+
+    private static void Overlay(JsonObject record, JsonObject? values)
+    {
+        if (values is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in values)
+        {
+            if (key is "id" or "createdTime")
+            {
+                continue;
+            }
+
+            if (key == "cf" && value is JsonObject cf && record["cf"] is JsonObject existing)
+            {
+                foreach (var (k, v) in cf)
+                {
+                    existing[k] = v?.DeepClone();
+                }
+
+                continue;
+            }
+
+            record[key] = value?.DeepClone();
+        }
+    }
+
+    private sealed class RecordTable
+    {
+        public List<JsonObject> Ordered { get; } = [];
+
+        public Dictionary<string, JsonObject> ById { get; } = new(StringComparer.Ordinal);
+
+        public void Add(JsonObject record)
+        {
+            var id = record["id"]!.GetValue<string>();
+            ById[id] = record;
+            Ordered.Add(record);
+        }
+
+        public void Replace(JsonObject record)
+        {
+            var id = record["id"]!.GetValue<string>();
+            var index = Ordered.FindIndex(r => r["id"]!.GetValue<string>() == id);
+            Ordered[index] = record;
+            ById[id] = record;
+        }
+
+        public JsonObject? Remove(string id)
+        {
+            if (!ById.Remove(id, out var record))
+            {
+                return null;
+            }
+
+            Ordered.Remove(record);
+            return record;
+        }
+    }
+}
+
+public enum ChangeKind
+{
+    Create,
+    Update,
+    Delete,
+}
+
+public sealed record PortalChange(string Module, ChangeKind Kind, JsonObject Record, JsonObject? Previous);
