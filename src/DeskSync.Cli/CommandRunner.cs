@@ -1,0 +1,53 @@
+using DeskSync.Cli.Config;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Auth;
+
+namespace DeskSync.Cli;
+
+/// <summary>Runs a command body and turns failures into one clear line and an exit code.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(TextWriter error, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (ConfigException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Configuration;
+        }
+        catch (ZohoAuthException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ex.IsTransient ? ExitCodes.Transient : ExitCodes.Authentication;
+        }
+        catch (ZohoApiException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ex.Kind switch
+            {
+                ZohoFailureKind.Transient or ZohoFailureKind.RateLimited => ExitCodes.Transient,
+                ZohoFailureKind.CreditsExhausted => ExitCodes.CreditsExhausted,
+                ZohoFailureKind.AuthExpired => ExitCodes.Authentication,
+                _ => ExitCodes.Configuration,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("Stopped.");
+            return ExitCodes.Transient;
+        }
+        catch (IOException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Transient;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message} Check the folder's permissions.");
+            return ExitCodes.Configuration;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DeskSync.Cli.Config;
+using DeskSync.ZohoDesk.Auth;
+
+namespace DeskSync.Cli.Commands;
+
+/// <summary>`desksync check`: the portal the data source reaches, its ticket count and the credits left.</summary>
+internal static class CheckCommand
+{
+    public static Command Build(GlobalOptions global)
+    {
+        var command = new Command("check", "Check a connected data source: show its portal, ticket count and API credits left.");
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, () =>
+            RunAsync(global.ConfigPath(parse), parse.GetValue(global.Source), Console.Out, ct)));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string configPath, string? sourceName, TextWriter output, CancellationToken ct)
+    {
+        var config = DeskSyncConfig.Load(configPath);
+        if (config.Sources.Count == 0 && DeskSyncConfig.Env("DESKSYNC_ORG_ID") is null)
+        {
+            throw new ConfigException($"No data source in {configPath}: run `desksync auth` first (or `desksync demo` to try DeskSync against the emulator).");
+        }
+
+        var name = sourceName ?? (config.Sources.Count == 1 ? config.Sources.Keys.First() : null);
+        var source = config.Resolve(name);
+        if (source.OrgId is null)
+        {
+            throw new ConfigException("No org ID configured: run `desksync auth --org-id …` or set DESKSYNC_ORG_ID.");
+        }
+
+        var store = new FileTokenStore(source.SecretsPath(configPath, name ?? "default"));
+        var credentials = await DataSourceConfig.CredentialsAsync(source, store, ct);
+        using var connection = Connection.Open(source, credentials, store);
+        var portals = await connection.Client.GetOrganizationsAsync(ct);
+        var portal = portals.FirstOrDefault(p => p.GetProperty("id").ToString() == source.OrgId);
+        if (portal.ValueKind == JsonValueKind.Undefined)
+        {
+            throw new ConfigException($"The token cannot see org {source.OrgId}. Check the org ID or connect again with `desksync auth`.");
+        }
+
+        var tickets = await connection.Client.GetTicketsCountAsync(cancellationToken: ct);
+        var log = connection.Client.Log;
+        await output.WriteLineAsync($"Portal:   \"{AuthCommand.Text(portal, "companyName")}\" ({AuthCommand.Text(portal, "portalName")}), org {source.OrgId}, edition {AuthCommand.Text(portal, "edition")}");
+        await output.WriteLineAsync($"Tickets:  {tickets.ToString("N0", CultureInfo.InvariantCulture)}");
+        await output.WriteLineAsync($"API:      {log.TotalCalls} calls, {log.TotalCredits} credits spent; {(log.RemainingCredits is { } r ? r.ToString("N0", CultureInfo.InvariantCulture) : "unknown")} credits left today");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json.Nodes;
+using DeskSync.Emulator;
+
+namespace DeskSync.Cli.Commands;
+
+/// <summary>`desksync emulator`: a fake Zoho Desk on a local port, for trying DeskSync offline.</summary>
+internal static class EmulatorCommand
+{
+    public static Command Build()
+    {
+        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 8085 };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var json = new Option<bool>("--json") { Description = "Print the connection details as one JSON object on the first line." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sample data.", DefaultValueFactory = _ => 42 };
+        var tickets = new Option<int>("--tickets") { Description = "Number of tickets in the sample portal.", DefaultValueFactory = _ => 250 };
+        var edition = new Option<string>("--edition") { Description = "FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE.", DefaultValueFactory = _ => "ENTERPRISE" };
+        var latency = new Option<int>("--latency-ms") { Description = "Latency added to every Desk API call." };
+        var command = new Command("emulator", "Run a Zoho Desk emulator (accounts + Desk API) on this machine.")
+        {
+            port, bind, json, seed, tickets, edition, latency,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
+            {
+                await Console.Error.WriteLineAsync("error: --bind must be an IP address, e.g. 127.0.0.1.");
+                return ExitCodes.Configuration;
+            }
+
+            var options = new EmulatorOptions
+            {
+                Seed = parse.GetValue(seed),
+                Counts = new TableCounts { Tickets = parse.GetValue(tickets) },
+                Edition = parse.GetValue(edition)!,
+            };
+            await using var emulator = await ZohoDeskEmulator.StartAsync(options, parse.GetValue(port), address, ct);
+            emulator.Faults.Latency = TimeSpan.FromMilliseconds(parse.GetValue(latency));
+            var code = emulator.MintGrantCode();
+            var url = emulator.BaseUrl.ToString().TrimEnd('/');
+            if (parse.GetValue(json))
+            {
+                var details = new JsonObject
+                {
+                    ["url"] = url,
+                    ["accountsUrl"] = url,
+                    ["apiUrl"] = url,
+                    ["orgId"] = emulator.Portal.OrgId,
+                    ["clientId"] = emulator.Client.ClientId,
+                    ["clientSecret"] = emulator.Client.ClientSecret,
+                    ["grantCode"] = code.Code,
+                    ["grantCodeExpiresAt"] = code.ExpiresAt.ToString("O"),
+                    ["tickets"] = emulator.Portal.Count("tickets"),
+                };
+                Console.WriteLine(details.ToJsonString());
+            }
+            else
+            {
+                Console.WriteLine($"Zoho Desk emulator listening on {url}");
+                Console.WriteLine($"  Org ID (Setup → Developer Space → API):     {emulator.Portal.OrgId}");
+                Console.WriteLine($"  Client ID (API console → Self Client):      {emulator.Client.ClientId}");
+                Console.WriteLine($"  Client secret:                              {emulator.Client.ClientSecret}");
+                Console.WriteLine($"  Grant code (valid until {code.ExpiresAt:HH:mm:ss} UTC, once): {code.Code}");
+                Console.WriteLine($"  A new grant code: curl -X POST {url}/_emulator/grant-codes");
+                Console.WriteLine();
+                Console.WriteLine("Connect to it:");
+                Console.WriteLine($"  desksync auth --accounts-url {url} --api-url {url} --org-id {emulator.Portal.OrgId} \\");
+                Console.WriteLine($"      --client-id {emulator.Client.ClientId} --client-secret <secret above> --grant-code <code above>");
+                Console.WriteLine("  desksync check");
+                Console.WriteLine("Stop with Ctrl+C.");
+            }
+
+            await Console.Out.FlushAsync(ct);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM: stop cleanly.
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DeskSync.ZohoDesk.Auth;
+using DeskSync.ZohoDesk.Regions;
+
+namespace DeskSync.Cli.Config;
+
+/// <summary>
+/// desksync.json: the data sources, without secrets. Secrets (client secret, refresh token,
+/// cached access token) live in an owner-only file per source under .desksync/secrets/, or
+/// come from the environment.
+/// </summary>
+public sealed record DeskSyncConfig
+{
+    public const string DefaultPath = "desksync.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    [JsonPropertyName("sources")]
+    public Dictionary<string, DataSourceConfig> Sources { get; init; } = new(StringComparer.Ordinal);
+
+    public static DeskSyncConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new DeskSyncConfig();
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<DeskSyncConfig>(File.ReadAllText(path), Json) ?? new DeskSyncConfig();
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException($"{path} is not valid JSON ({ex.Message}). Fix it or remove it and run `desksync auth` again.");
+        }
+    }
+
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The named source with environment overrides applied (DESKSYNC_*).</summary>
+    public DataSourceConfig Resolve(string? name)
+    {
+        DataSourceConfig source;
+        if (name is null && Sources.Count == 1)
+        {
+            source = Sources.Values.First();
+        }
+        else if (name is not null && Sources.TryGetValue(name, out var named))
+        {
+            source = named;
+        }
+        else if (name is null && Sources.Count == 0)
+        {
+            source = new DataSourceConfig();
+        }
+        else
+        {
+            throw new ConfigException(name is null
+                ? $"The config has {Sources.Count} data sources; name one with --source ({string.Join(", ", Sources.Keys)})."
+                : $"No data source named '{name}' in the config ({string.Join(", ", Sources.Keys)}).");
+        }
+
+        return source with
+        {
+            DataCenter = Env("DESKSYNC_DC") ?? source.DataCenter,
+            OrgId = Env("DESKSYNC_ORG_ID") ?? source.OrgId,
+            ClientId = Env("DESKSYNC_CLIENT_ID") ?? source.ClientId,
+            AccountsUrl = Env("DESKSYNC_ACCOUNTS_URL") ?? source.AccountsUrl,
+            ApiUrl = Env("DESKSYNC_API_URL") ?? source.ApiUrl,
+        };
+    }
+
+    internal static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+}
+
+public sealed record DataSourceConfig
+{
+    public string DataCenter { get; init; } = "US";
+
+    public string? OrgId { get; init; }
+
+    public string? ClientId { get; init; }
+
+    /// <summary>Overrides the data centre's accounts server (the emulator, a proxy).</summary>
+    public string? AccountsUrl { get; init; }
+
+    /// <summary>Overrides the data centre's Desk host.</summary>
+    public string? ApiUrl { get; init; }
+
+    /// <summary>The portal's edition as Zoho reported it; sets the concurrency cap.</summary>
+    public string? Edition { get; init; }
+
+    /// <summary>API credits DeskSync never spends.</summary>
+    public long? CreditReserve { get; init; }
+
+    /// <summary>Where the secrets file is; default .desksync/secrets/&lt;source&gt;.json beside desksync.json.</summary>
+    public string? SecretsFile { get; init; }
+
+    public ZohoEndpoints Endpoints()
+    {
+        var dc = ZohoDataCenter.Find(DataCenter) ?? throw new ConfigException(
+            $"Unknown data centre '{DataCenter}'. Use one of: {string.Join(", ", ZohoDataCenter.All.Select(d => d.Code))}.");
+        try
+        {
+            return ZohoEndpoints.For(dc, AccountsUrl, ApiUrl);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigException(ex.Message);
+        }
+    }
+
+    public string SecretsPath(string configPath, string sourceName) =>
+        SecretsFile ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "secrets", sourceName + ".json");
+
+    /// <summary>The client secret: DESKSYNC_CLIENT_SECRET, else the secrets file.</summary>
+    public static async Task<OAuthClientCredentials> CredentialsAsync(DataSourceConfig source, ITokenStore store, CancellationToken cancellationToken)
+    {
+        var clientId = source.ClientId ?? throw new ConfigException("No client ID configured: run `desksync auth --client-id …` or set DESKSYNC_CLIENT_ID.");
+        var secret = DeskSyncConfig.Env("DESKSYNC_CLIENT_SECRET") ?? (await store.LoadAsync(cancellationToken))?.ClientSecret
+            ?? throw new ConfigException("No client secret: run `desksync auth` or set DESKSYNC_CLIENT_SECRET.");
+        return new OAuthClientCredentials(clientId, secret);
+    }
+}
+
+/// <summary>Wrong or missing settings; the message says what to change.</summary>
+public sealed class ConfigException(string message) : Exception(message);

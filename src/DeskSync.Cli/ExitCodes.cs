@@ -1,0 +1,22 @@
+namespace DeskSync.Cli;
+
+/// <summary>Process exit codes, documented in docs/cli.md.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>A bug or an error nobody foresaw.</summary>
+    public const int Unexpected = 1;
+
+    /// <summary>Wrong or missing settings: the user must change something.</summary>
+    public const int Configuration = 2;
+
+    /// <summary>OAuth refused: a new grant code or the right client secret is needed.</summary>
+    public const int Authentication = 3;
+
+    /// <summary>A passing failure (network, Zoho 5xx, rate limiting): running again later can succeed.</summary>
+    public const int Transient = 4;
+
+    /// <summary>The portal's API credits (or DeskSync's reserve of them) are used up for today.</summary>
+    public const int CreditsExhausted = 5;
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using DeskSync.Cli;
+using DeskSync.Cli.Commands;
+
+var global = new GlobalOptions();
+var root = new RootCommand("DeskSync: replicate Zoho Desk into databases.")
+{
+    global.Config,
+    global.Source,
+};
+root.Subcommands.Add(AuthCommand.Build(global));
+root.Subcommands.Add(CheckCommand.Build(global));
+root.Subcommands.Add(EmulatorCommand.Build());
+root.Subcommands.Add(DemoCommand.Build());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using DeskSync.ZohoDesk.Auth;
+using DeskSync.ZohoDesk.Regions;
+
+namespace DeskSync.ZohoDesk.Api;
+
+/// <summary>
+/// The Zoho Desk API (/api/v1) as DeskSync uses it: orgId and the OAuth header on every call,
+/// one token renewal on INVALID_OAUTH, Zoho's errors turned into <see cref="ZohoApiException"/>
+/// by <see cref="ZohoErrorTable"/>, a credit reserve it refuses to spend, and paged listings
+/// as <see cref="IAsyncEnumerable{T}"/>. Retries, Retry-After and the concurrency cap live in
+/// the HTTP pipeline (<see cref="DeskHttp"/>).
+/// </summary>
+public sealed class DeskClient
+{
+    /// <summary>Zoho refuses list offsets past 4,999 and search offsets past 999 (facts page §2).</summary>
+    public const int ListOffsetMax = 4999;
+
+    public const int SearchOffsetMax = 999;
+
+    private readonly HttpClient _http;
+    private readonly ZohoEndpoints _endpoints;
+    private readonly IAccessTokenSource _tokens;
+
+    public DeskClient(HttpClient http, ZohoEndpoints endpoints, IAccessTokenSource tokens, DeskClientOptions options, ApiCallLog log)
+    {
+        _http = http;
+        _endpoints = endpoints;
+        _tokens = tokens;
+        Options = options;
+        Log = log;
+    }
+
+    public DeskClientOptions Options { get; }
+
+    public ApiCallLog Log { get; }
+
+    /// <summary>GET a Desk API path (relative to /api/v1/). Null for HTTP 204 (an empty page).</summary>
+    public async Task<JsonDocument?> GetAsync(
+        string path,
+        IEnumerable<KeyValuePair<string, string?>>? query = null,
+        string? label = null,
+        int expectedWeight = 1,
+        bool sendOrgId = true,
+        CancellationToken cancellationToken = default)
+    {
+        EnsureCreditsAbove(expectedWeight);
+        var uri = BuildUri(path, query);
+        var token = await _tokens.GetAccessTokenAsync(cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Zoho-oauthtoken", token);
+            if (sendOrgId)
+            {
+                request.Headers.Add("orgId", Options.OrgId);
+            }
+
+            request.Options.Set(DeskHttp.LabelKey, label ?? path);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new ZohoApiException(ZohoFailureKind.Transient,
+                    $"Could not reach Zoho Desk at {_endpoints.DeskUrl.Host} after {Options.MaxRetryAttempts} retries: {ex.Message}", inner: ex);
+            }
+            catch (Polly.Timeout.TimeoutRejectedException ex)
+            {
+                throw new ZohoApiException(ZohoFailureKind.Transient,
+                    $"Zoho Desk did not answer GET {path} within {Options.AttemptTimeout.TotalSeconds:0} s, {Options.MaxRetryAttempts} retries included.", inner: ex);
+            }
+
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    return null;
+                }
+
+                if (response.IsSuccessStatusCode)
+                {
+                    await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                    return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+                }
+
+                var (code, message) = await ReadErrorAsync(response, cancellationToken);
+                var outcome = ZohoErrorTable.Classify(response.StatusCode, code);
+                if (outcome.Action == ZohoAction.RenewTokenAndRetry && attempt == 0)
+                {
+                    token = await _tokens.RenewAsync(token, cancellationToken);
+                    continue;
+                }
+
+                var retryAfter = DeskHttp.RetryAfter(response);
+                var text = new StringBuilder()
+                    .Append(CultureInfo.InvariantCulture, $"Zoho Desk answered GET {path} with HTTP {(int)response.StatusCode}")
+                    .Append(code is null ? "" : $" {code}")
+                    .Append(message is null ? "" : $" (\"{message}\")")
+                    .Append(". ").Append(outcome.Advice);
+                if (retryAfter is { } wait)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $" Zoho says to retry after {wait.TotalSeconds:0} s.");
+                }
+
+                throw new ZohoApiException(outcome.Kind, text.ToString(), response.StatusCode, code, retryAfter);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every record of a listing, page by page: from 0 (whether Zoho counts from 0 or 1 is
+    /// disputed, so pages may overlap by one and records are de-duplicated by id), until a 204
+    /// or a short page. Throws <see cref="ZohoFailureKind.OffsetLimit"/> rather than silently
+    /// stopping when the next page would pass Zoho's deepest offset.
+    /// </summary>
+    public async IAsyncEnumerable<JsonElement> ListAsync(
+        string path,
+        int pageSize,
+        IEnumerable<KeyValuePair<string, string?>>? query = null,
+        string? label = null,
+        string itemsProperty = "data",
+        int offsetMax = ListOffsetMax,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var fixedQuery = query?.ToList() ?? [];
+        for (var from = 0; ; from += pageSize)
+        {
+            if (from > offsetMax)
+            {
+                throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
+                    $"The listing {path} holds more than {offsetMax + 1} records, the deepest offset Zoho serves; it must be read in partitions.");
+            }
+
+            var pageQuery = new List<KeyValuePair<string, string?>>(fixedQuery)
+            {
+                new("from", from.ToString(CultureInfo.InvariantCulture)),
+                new("limit", pageSize.ToString(CultureInfo.InvariantCulture)),
+            };
+            using var page = await GetAsync(path, pageQuery, label, expectedWeight: 3, cancellationToken: cancellationToken);
+            if (page is null || !page.RootElement.TryGetProperty(itemsProperty, out var items) || items.ValueKind != JsonValueKind.Array)
+            {
+                yield break;
+            }
+
+            var count = 0;
+            foreach (var item in items.EnumerateArray())
+            {
+                count++;
+                var id = item.TryGetProperty("id", out var idElement) ? idElement.ToString() : null;
+                if (id is null || seen.Add(id))
+                {
+                    yield return item.Clone();
+                }
+            }
+
+            if (count < pageSize)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>GET /organizations: the portals the token can see (needs no orgId).</summary>
+    public async Task<IReadOnlyList<JsonElement>> GetOrganizationsAsync(CancellationToken cancellationToken = default)
+    {
+        using var doc = await GetAsync("organizations", label: "organizations", sendOrgId: false, cancellationToken: cancellationToken);
+        return doc is null || !doc.RootElement.TryGetProperty("data", out var data)
+            ? []
+            : [.. data.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>GET /ticketsCount with filters such as createdTimeRange.</summary>
+    public async Task<long> GetTicketsCountAsync(IEnumerable<KeyValuePair<string, string?>>? filters = null, CancellationToken cancellationToken = default)
+    {
+        using var doc = await GetAsync("ticketsCount", filters, label: "tickets", cancellationToken: cancellationToken);
+        if (doc is null || !doc.RootElement.TryGetProperty("count", out var count))
+        {
+            return 0;
+        }
+
+        return count.ValueKind == JsonValueKind.Number ? count.GetInt64() : long.Parse(count.GetString()!, CultureInfo.InvariantCulture);
+    }
+
+    private void EnsureCreditsAbove(int expectedWeight)
+    {
+        if (Log.RemainingCredits is { } remaining && remaining - expectedWeight < Options.CreditReserve)
+        {
+            throw new ZohoApiException(ZohoFailureKind.CreditsExhausted,
+                $"Stopped before spending the portal's last API credits: {remaining} remain today and the reserve is {Options.CreditReserve}. "
+                + "Other integrations share these credits. Continue after Zoho's daily reset, or lower the reserve (creditReserve) if you are sure.");
+        }
+    }
+
+    private Uri BuildUri(string path, IEnumerable<KeyValuePair<string, string?>>? query)
+    {
+        var sb = new StringBuilder(path.TrimStart('/'));
+        var separator = '?';
+        foreach (var (key, value) in query ?? [])
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            sb.Append(separator).Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
+            separator = '&';
+        }
+
+        return new Uri(_endpoints.ApiBaseUrl, sb.ToString());
+    }
+
+    private static async Task<(string? Code, string? Message)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (text.Length == 0 || text[0] != '{')
+            {
+                return (null, null);
+            }
+
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            return (root.GetPropertyOrNull("errorCode"), root.GetPropertyOrNull("message"));
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeskSync.ZohoDesk.Auth;
+
+/// <summary>What DeskSync keeps of a connection: the refresh token (long-lived) and the last
+/// access token with its expiry, so that a restart does not spend one of Zoho's 10 access
+/// tokens per 10 minutes.</summary>
+public sealed record StoredTokens
+{
+    /// <summary>The Self Client's secret, when it is kept in the same owner-only file.</summary>
+    [JsonPropertyName("clientSecret")]
+    public string? ClientSecret { get; init; }
+
+    [JsonPropertyName("refreshToken")]
+    public string? RefreshToken { get; init; }
+
+    [JsonPropertyName("accessToken")]
+    public string? AccessToken { get; init; }
+
+    [JsonPropertyName("accessTokenExpiresAt")]
+    public DateTimeOffset? AccessTokenExpiresAt { get; init; }
+
+    [JsonPropertyName("scope")]
+    public string? Scope { get; init; }
+
+    public override string ToString() => "StoredTokens { *** }";
+}
+
+public interface ITokenStore
+{
+    Task<StoredTokens?> LoadAsync(CancellationToken cancellationToken);
+
+    Task SaveAsync(StoredTokens tokens, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Tokens in a JSON file readable by its owner only (0600, in a 0700 folder), replaced
+/// atomically so that a crash never leaves half a file.
+/// </summary>
+public sealed class FileTokenStore(string path) : ITokenStore
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    public async Task<StoredTokens?> LoadAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Path))
+        {
+            return null;
+        }
+
+        await using var stream = File.OpenRead(Path);
+        return await JsonSerializer.DeserializeAsync<StoredTokens>(stream, Options, cancellationToken);
+    }
+
+    public async Task SaveAsync(StoredTokens tokens, CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        var temp = Path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            await using (var stream = new FileStream(temp, options))
+            {
+                await JsonSerializer.SerializeAsync(stream, tokens, Options, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+            }
+
+            File.Move(temp, Path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}
+
+/// <summary>Tokens kept in memory only (tests, or secrets that come from the environment).</summary>
+public sealed class InMemoryTokenStore(StoredTokens? initial = null) : ITokenStore
+{
+    private StoredTokens? _tokens = initial;
+
+    public Task<StoredTokens?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_tokens);
+
+    public Task SaveAsync(StoredTokens tokens, CancellationToken cancellationToken)
+    {
+        _tokens = tokens;
+        return Task.CompletedTask;
+    }
+}
