@@ -477,7 +477,9 @@ internal sealed class PortalGenerator
             ["ticketId"] = Id(PickRecord("tickets")),
             ["ownerId"] = Id(PickRecord("agents")),
             ["creatorId"] = Id(PickRecord("agents")),
-            ["modifiedBy"] = Id(PickRecord("agents")),
+            ["modifiedBy"] = PickRecord("agents") is { } editor
+                ? new JsonObject { ["id"] = Id(editor), ["firstName"] = editor["firstName"]?.GetValue<string>(), ["lastName"] = editor["lastName"]?.GetValue<string>(), ["emailId"] = editor["emailId"]?.GetValue<string>(), ["photoURL"] = null }
+                : null,
             ["completedTime"] = done ? Portal.Iso(modified) : null,
             ["activityTime"] = created.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
             ["isTrashed"] = false,
@@ -520,7 +522,8 @@ internal sealed class PortalGenerator
         "Phone" or "Fax" => "+44 20 7946 " + _random.Next(1000, 9999).ToString(CultureInfo.InvariantCulture),
         "URL" => $"https://example.com/p/{_random.Next(1000)}",
         "LookUp" => _portal.List("accounts") is { Count: > 0 } accounts ? Id(accounts[_random.Next(accounts.Count)])! : "0",
-        "LargeText" => new StringBuilder().Insert(0, "Long text – ", 20).ToString(),
+        // Zoho's schemas cap cf values at 100 characters in list and detail answers.
+        "LargeText" => new StringBuilder().Insert(0, "Long text – ", 7).ToString(),
         "Textarea" => "Line one\nLine two, with \"quotes\" and 'apostrophes'",
         _ => Pick(["Yes, full refund", "No", "Partial — 50%", "n/a", "返金なし"]),
     };

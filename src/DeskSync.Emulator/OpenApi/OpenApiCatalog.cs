@@ -81,7 +81,13 @@ public sealed class OpenApiCatalog
             var reference = refValue.GetValue<string>();
             var hash = reference.IndexOf('#', StringComparison.Ordinal);
             var target = hash > 0 ? Path.GetFileName(reference[..hash]) : file;
-            JsonNode current = _documents[target];
+            if (!_documents.TryGetValue(target, out var document))
+            {
+                // A file the copied reference set lacks (SupportPlan.json, …): no constraint is known.
+                return ([], target);
+            }
+
+            JsonNode current = document;
             foreach (var part in reference[(hash + 2)..].Split('/'))
             {
                 current = current[part.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)]!;

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using DeskSync.Emulator.OpenApi;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Emulator;
+
+/// <summary>Every answer the emulator gives for a covered endpoint validates against Zoho's own OpenAPI response schema.</summary>
+public sealed class EmulatorConformsToOpenApiTests
+{
+    private static readonly OpenApiCatalog Catalog = OpenApiCatalog.Instance;
+
+    public static TheoryData<string, string> Endpoints => new()
+    {
+        { "getOrganizations", "organizations" },
+        { "getOrganization", "organizations/{org}" },
+        { "getTickets", "tickets?limit=100" },
+        { "getTickets", "tickets?limit=20&include=contacts,products,departments,team,assignee" },
+        { "getTicket", "tickets/{tickets}" },
+        { "getTicket", "tickets/{tickets}?include=contacts,products,assignee,team,departments" },
+        { "searchTickets", "tickets/search?limit=100&sortBy=-modifiedTime" },
+        { "getTicketsCount", "ticketsCount" },
+        { "getDepartments", "departments" },
+        { "getDepartment", "departments/{departments}" },
+        { "getProducts", "products?limit=100" },
+        { "getProduct", "products/{products}" },
+        { "getContracts", "contracts?limit=100" },
+        { "getContract", "contracts/{contracts}" },
+        { "getContacts", "contacts?limit=99" },
+        { "getContact", "contacts/{contacts}" },
+        { "getAccounts", "accounts?limit=99" },
+        { "getAccount", "accounts/{accounts}" },
+        { "getAgents", "agents?limit=200" },
+        { "getAgent", "agents/{agents}" },
+        { "getTeams", "teams" },
+        { "getTeam", "teams/{teams}" },
+        { "getTasks", "tasks?limit=99" },
+        { "getTask", "tasks/{tasks}" },
+        { "getFields", "organizationFields?module=tickets" },
+        { "getFields", "organizationFields?module=contacts" },
+        { "getFields", "organizationFields?module=products" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task Answer_validates_against_the_OpenAPI_response_schema(string operationId, string pathTemplate)
+    {
+        await using var portal = await TestPortal.StartAsync();
+        using var raw = new RawHttp(portal.Emulator);
+        var token = await raw.AccessTokenAsync();
+        var path = "/api/v1/" + FillIds(pathTemplate, portal);
+
+        var (status, body, response) = await raw.GetJsonAsync(path, token);
+        using (response)
+        {
+            Assert.Equal(200, status);
+            var op = Catalog.Get(operationId);
+            Assert.Matches(op.PathRegex, new Uri("http://x" + path).AbsolutePath);
+            var schema = op.ResponseSchema(Catalog, "200", out var file);
+            Assert.NotNull(schema);
+            var errors = new OpenApiValidator(Catalog).Validate(body, schema, file);
+            Assert.True(errors.Count == 0, $"{operationId} {path}:\n{string.Join('\n', errors)}");
+        }
+    }
+
+    [Fact]
+    public async Task Error_answer_validates_against_the_OpenAPI_error_schema()
+    {
+        await using var portal = await TestPortal.StartAsync();
+        using var raw = new RawHttp(portal.Emulator);
+        var token = await raw.AccessTokenAsync();
+
+        var (status, body, response) = await raw.GetJsonAsync("/api/v1/tickets/search?from=1000", token);
+        response.Dispose();
+
+        Assert.Equal(422, status);
+        var schema = Catalog.Get("searchTickets").ResponseSchema(Catalog, "422", out var file);
+        var errors = new OpenApiValidator(Catalog).Validate(body, schema!, file);
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+    }
+
+    [Fact]
+    public void Validator_rejects_an_answer_that_breaks_the_schema()
+    {
+        // The validator must be able to fail: a list item with a field Zoho's schema does not have,
+        // and an id that is not digits.
+        var op = Catalog.Get("getDepartments");
+        var schema = op.ResponseSchema(Catalog, "200", out var file)!;
+        var bad = JsonNode.Parse("""{"data":[{"id":"abc","name":"x","unexpected":1}]}""");
+
+        var errors = new OpenApiValidator(Catalog).Validate(bad, schema, file);
+
+        Assert.NotEmpty(errors);
+    }
+
+    private static string FillIds(string template, TestPortal portal)
+    {
+        foreach (var module in DeskSync.Emulator.Desk.Portal.Modules)
+        {
+            var token = "{" + module + "}";
+            if (template.Contains(token, StringComparison.Ordinal))
+            {
+                template = template.Replace(token, portal.Emulator.Portal.List(module)[0]["id"]!.GetValue<string>(), StringComparison.Ordinal);
+            }
+        }
+
+        return template.Replace("{org}", portal.Emulator.Portal.OrgId, StringComparison.Ordinal);
+    }
+}
