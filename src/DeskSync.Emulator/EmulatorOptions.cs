@@ -7,6 +7,10 @@ public sealed record EmulatorOptions
 
     public TableCounts Counts { get; init; } = new();
 
+    /// <summary>Generated records are spread over the two years before this instant; default
+    /// midnight (UTC) of the emulator's today, so that one seed gives the same data all day.</summary>
+    public DateTimeOffset? DataAnchor { get; init; }
+
     /// <summary>FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE: sets concurrency and daily credits.</summary>
     public string Edition { get; init; } = "ENTERPRISE";
 

@@ -59,7 +59,7 @@ internal sealed class PortalGenerator
         _options = options;
         _portal = portal;
         _random = new Random(options.Seed);
-        _now = options.Time.GetUtcNow();
+        _now = options.DataAnchor ?? new DateTimeOffset(options.Time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
         _nextId = (1_000_000L + (options.Seed % 9_000_000)) * 1_000_000_000L;
     }
 
