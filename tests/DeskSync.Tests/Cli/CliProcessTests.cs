@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using DeskSync.Cli;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Cli;
+
+/// <summary>`desksync` as a user runs it: separate processes, the emulator over loopback.</summary>
+public sealed class CliProcessTests : IAsyncLifetime
+{
+    private Process _emulator = null!;
+    private JsonObject _details = null!;
+    private string _dir = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dir = Directory.CreateTempSubdirectory("desksync-cli-").FullName;
+        _emulator = Process.Start(DeskSyncProcess.StartInfo(_dir, "emulator", "--port", "0", "--json", "--tickets", "123"))!;
+        var firstLine = await _emulator.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        _details = JsonNode.Parse(firstLine!)!.AsObject();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _emulator.Kill(entireProcessTree: true);
+        await _emulator.WaitForExitAsync();
+        _emulator.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Emulator_prints_what_an_admin_copies_then_auth_and_check_reach_the_portal()
+    {
+        foreach (var key in new[] { "orgId", "clientId", "clientSecret", "grantCode", "url" })
+        {
+            Assert.False(string.IsNullOrEmpty(_details[key]?.GetValue<string>()), key);
+        }
+
+        Assert.StartsWith("http://127.0.0.1:", _details["url"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var auth = await Auth(_details["grantCode"]!.GetValue<string>());
+        Assert.True(auth.ExitCode == 0, auth.Stderr);
+        Assert.Contains("Acme Support Ltd.", auth.Stdout, StringComparison.Ordinal);
+
+        var check = await DeskSyncProcess.RunAsync(_dir, null, "check", "--config", Config);
+        Assert.True(check.ExitCode == 0, check.Stderr);
+        Assert.Contains("Tickets:  123", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains(_details["orgId"]!.GetValue<string>(), check.Stdout, StringComparison.Ordinal);
+
+        var secrets = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.json")))!;
+        var secretValues = new[] { _details["clientSecret"]!.GetValue<string>(), secrets["refreshToken"]!.GetValue<string>(), secrets["accessToken"]!.GetValue<string>(), _details["grantCode"]!.GetValue<string>() };
+        foreach (var output in new[] { auth.Stdout, auth.Stderr, check.Stdout, check.Stderr, await File.ReadAllTextAsync(Config) })
+        {
+            foreach (var secret in secretValues)
+            {
+                Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_used_grant_code_exits_with_the_authentication_code_and_says_what_to_do()
+    {
+        var code = _details["grantCode"]!.GetValue<string>();
+        Assert.Equal(0, (await Auth(code)).ExitCode);
+
+        var again = await Auth(code);
+
+        Assert.Equal(ExitCodes.Authentication, again.ExitCode);
+        Assert.Contains("Generate a new one", again.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(code, again.Stderr + again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_secret_exits_with_the_authentication_code()
+    {
+        var result = await Auth(_details["grantCode"]!.GetValue<string>(), secret: "wrong-secret-value");
+
+        Assert.Equal(ExitCodes.Authentication, result.ExitCode);
+        Assert.Contains("client secret does not match", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-secret-value", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_org_id_is_a_configuration_error()
+    {
+        var result = await Auth(_details["grantCode"]!.GetValue<string>(), orgId: "424242");
+
+        Assert.Equal(ExitCodes.Configuration, result.ExitCode);
+        Assert.Contains("424242", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(_details["orgId"]!.GetValue<string>(), result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_accounts_server_is_a_transient_error()
+    {
+        var result = await Auth(_details["grantCode"]!.GetValue<string>(), url: "http://127.0.0.1:9");
+
+        Assert.Equal(ExitCodes.Transient, result.ExitCode);
+        Assert.Contains("Could not reach Zoho Accounts", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_config_is_a_configuration_error()
+    {
+        await File.WriteAllTextAsync(Config, "{ not json");
+
+        var result = await DeskSyncProcess.RunAsync(_dir, null, "check", "--config", Config);
+
+        Assert.Equal(ExitCodes.Configuration, result.ExitCode);
+        Assert.Contains("not valid JSON", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_without_a_connection_says_to_run_auth()
+    {
+        var result = await DeskSyncProcess.RunAsync(_dir, null, "check", "--config", Config);
+
+        Assert.Equal(ExitCodes.Configuration, result.ExitCode);
+        Assert.Contains("desksync auth", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("auth", "--grant-code")]
+    [InlineData("check", "--config")]
+    [InlineData("emulator", "--port")]
+    [InlineData("demo", "--dir")]
+    public async Task Every_command_has_help(string command, string option)
+    {
+        var result = await DeskSyncProcess.RunAsync(_dir, null, command, "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(option, result.Stdout, StringComparison.Ordinal);
+    }
+
+    private string Config => Path.Combine(_dir, "desksync.json");
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> Auth(string code, string? secret = null, string? orgId = null, string? url = null)
+    {
+        var u = url ?? _details["url"]!.GetValue<string>();
+        return DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = secret ?? _details["clientSecret"]!.GetValue<string>() },
+            "auth", "--config", Config, "--accounts-url", u, "--api-url", u,
+            "--org-id", orgId ?? _details["orgId"]!.GetValue<string>(), "--client-id", _details["clientId"]!.GetValue<string>(), "--grant-code", code);
+    }
+}
