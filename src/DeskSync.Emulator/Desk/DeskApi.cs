@@ -21,7 +21,7 @@ public sealed class DeskApi
     /// <summary>Page-size caps where Zoho's OpenAPI files give no maximum (facts page §2).</summary>
     private static readonly Dictionary<string, int> FallbackCaps = new(StringComparer.Ordinal)
     {
-        ["getTickets"] = 100, ["searchTickets"] = 100, ["getContracts"] = 100, ["getProducts"] = 100,
+        ["getTickets"] = 100, ["searchTickets"] = 100, ["searchContacts"] = 100, ["searchAccounts"] = 100, ["searchProducts"] = 100, ["searchTasks"] = 100, ["getContracts"] = 100, ["getProducts"] = 100,
         ["getDepartments"] = 200, ["getAgents"] = 200, ["getContacts"] = 99, ["getAccounts"] = 99, ["getTasks"] = 99,
     };
 
@@ -37,6 +37,12 @@ public sealed class DeskApi
         ["getTicket"] = "tickets", ["getDepartment"] = "departments", ["getProduct"] = "products",
         ["getContract"] = "contracts", ["getContact"] = "contacts", ["getAccount"] = "accounts",
         ["getAgent"] = "agents", ["getTask"] = "tasks", ["getTeam"] = "teams",
+    };
+
+    private static readonly Dictionary<string, string> SearchModules = new(StringComparer.Ordinal)
+    {
+        ["searchTickets"] = "tickets", ["searchContacts"] = "contacts", ["searchAccounts"] = "accounts",
+        ["searchProducts"] = "products", ["searchTasks"] = "tasks",
     };
 
     /// <summary>Properties a ticket only carries when asked for with include=… (Ticket.json).</summary>
@@ -200,14 +206,14 @@ public sealed class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? (op.OperationId is "searchTickets" or "getTicketsCount" ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
             return;
         }
 
-        var weight = op.OperationId is "searchTickets" || ListModules.ContainsKey(op.OperationId) ? 3 : 1;
+        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) ? 3 : 1;
         if (!_limits.TrySpend(weight, out var remaining, out var untilReset))
         {
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(untilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -225,7 +231,7 @@ public sealed class DeskApi
 
     private static bool IsEmulated(string operationId) =>
         ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId)
-        || operationId is "getOrganizations" or "getOrganization" or "searchTickets" or "getTicketsCount" or "getFields";
+        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields";
 
     private (int Status, JsonNode? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
     {
@@ -245,9 +251,9 @@ public sealed class DeskApi
 
             case "getTicketsCount":
                 return (200, new JsonObject { ["count"] = Filter(_portal.List("tickets"), query).Count() });
-            case "searchTickets":
+            case "searchTickets" or "searchContacts" or "searchAccounts" or "searchProducts" or "searchTasks":
             {
-                var matches = Sort(Filter(_portal.List("tickets"), query), query["sortBy"].ToString()).ToList();
+                var matches = Sort(Filter(_portal.List(SearchModules[op.OperationId]), query), query["sortBy"].ToString()).ToList();
                 var page = Page(matches, query);
                 return page.Count == 0
                     ? (204, null)
@@ -401,7 +407,7 @@ public sealed class DeskApi
                 else
                 {
                     min = Math.Min(min, _options.FromBase);
-                    max = op.OperationId == "searchTickets" ? _options.SearchOffsetMax : _options.ListOffsetMax;
+                    max = SearchModules.ContainsKey(op.OperationId) ? _options.SearchOffsetMax : _options.ListOffsetMax;
                 }
 
                 if (number < min || number > max)

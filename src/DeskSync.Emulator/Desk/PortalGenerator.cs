@@ -108,7 +108,9 @@ internal sealed class PortalGenerator
             var used = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (label, type) in CustomFieldKinds)
             {
-                _portal.AddField(module, FieldDefinition(label, ApiName(label, used), type, custom: true));
+                var field = FieldDefinition(label, ApiName(label, used), type, custom: true);
+                field["id"] = NextId();
+                _portal.AddField(module, field);
             }
         }
 

@@ -11,6 +11,10 @@ namespace DeskSync.Emulator.OpenApi;
 /// </summary>
 public sealed class SchemaShaper(OpenApiCatalog catalog)
 {
+    // Merging a schema walks allOf chains across files; shapes without oneOf/anyOf do not depend
+    // on the value, so they are merged once.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<SchemaKey, MergedSchema> _cache = new();
+
     public JsonNode? Shape(JsonNode? value, JsonObject schema, string file) => Shape(value, [(schema, file)], 0);
 
     private JsonNode? Shape(JsonNode? value, IReadOnlyList<(JsonObject Schema, string File)> schemas, int depth)
@@ -49,10 +53,21 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
 
     private MergedSchema Merge(IReadOnlyList<(JsonObject Schema, string File)> schemas, JsonNode? value)
     {
+        var key = new SchemaKey(schemas);
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
         var merged = new MergedSchema();
         foreach (var (schema, file) in schemas)
         {
             Collect(schema, file, value, merged, 0);
+        }
+
+        if (!merged.DependsOnValue)
+        {
+            _cache.TryAdd(key, merged);
         }
 
         return merged;
@@ -97,6 +112,7 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
         var choices = (schema["oneOf"] ?? schema["anyOf"])?.AsArray();
         if (choices is { Count: > 0 })
         {
+            into.DependsOnValue = true;
             // The most specific branch that fits: a picklist field fits the text branch too,
             // but only the picklist branch declares allowedValues.
             var chosen = choices.Select(c => c!.AsObject())
@@ -129,5 +145,29 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
         public HashSet<string> Required { get; } = new(StringComparer.Ordinal);
 
         public List<(JsonObject Schema, string File)> Items { get; } = [];
+
+        public bool DependsOnValue { get; set; }
+    }
+
+    /// <summary>A list of schema nodes compared by reference.</summary>
+    private readonly struct SchemaKey(IReadOnlyList<(JsonObject Schema, string File)> schemas) : IEquatable<SchemaKey>
+    {
+        private readonly IReadOnlyList<(JsonObject Schema, string File)> _schemas = schemas;
+
+        public bool Equals(SchemaKey other) =>
+            _schemas.Count == other._schemas.Count && _schemas.Select(s => s.Schema).SequenceEqual(other._schemas.Select(s => s.Schema), ReferenceEqualityComparer.Instance);
+
+        public override bool Equals(object? obj) => obj is SchemaKey k && Equals(k);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (var (schema, _) in _schemas)
+            {
+                hash.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(schema));
+            }
+
+            return hash.ToHashCode();
+        }
     }
 }

@@ -1,0 +1,30 @@
+namespace DeskSync.Core;
+
+/// <summary>
+/// A target database or file set. Writes are idempotent (upsert by id; a record older than the
+/// stored row, by modifiedTime, does not overwrite it) and a batch's rows and its checkpoint are
+/// committed together.
+/// </summary>
+public interface ISink : IAsyncDisposable
+{
+    SinkMode Mode { get; }
+
+    /// <summary>A short description for progress output, without secrets.</summary>
+    string Describe();
+
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates the table, or adds the columns it lacks (never drops one).</summary>
+    Task EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken);
+
+    /// <summary>Applies the events and stores the checkpoint (if any) in one transaction.</summary>
+    Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken);
+
+    Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken);
+
+    /// <summary>Stores a checkpoint on its own (no rows).</summary>
+    Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken);
+}
+
+/// <summary>An opaque per-stream state (Airbyte's STATE message): JSON the reader understands.</summary>
+public sealed record Checkpoint(string Stream, string State);
