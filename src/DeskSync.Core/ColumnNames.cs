@@ -72,15 +72,21 @@ public sealed class ColumnNames
         return name;
     }
 
-    /// <summary>camelCase to snake_case: modifiedTime → modified_time.</summary>
+    /// <summary>camelCase to snake_case: modifiedTime → modified_time, associatedSLAId → associated_sla_id.</summary>
     public static string Snake(string camel)
     {
         var sb = new StringBuilder(camel.Length + 4);
-        foreach (var ch in camel)
+        for (var i = 0; i < camel.Length; i++)
         {
-            if (char.IsAsciiLetterUpper(ch) && sb.Length > 0)
+            var ch = camel[i];
+            if (char.IsAsciiLetterUpper(ch) && i > 0)
             {
-                sb.Append('_');
+                var prev = camel[i - 1];
+                var nextIsLower = i + 1 < camel.Length && char.IsAsciiLetterLower(camel[i + 1]);
+                if (char.IsAsciiLetterLower(prev) || char.IsAsciiDigit(prev) || (char.IsAsciiLetterUpper(prev) && nextIsLower))
+                {
+                    sb.Append('_');
+                }
             }
 
             sb.Append(char.ToLowerInvariant(ch));

@@ -14,10 +14,13 @@ public enum ColumnType
 
 /// <summary>
 /// One column of a target table. <see cref="Name"/> is the safe, unique column name;
-/// <see cref="SourcePath"/> is where the value sits in the Zoho record ("modifiedTime",
-/// "cf/cf_order"); <see cref="Label"/> is Zoho's label for custom fields.
+/// <see cref="Source"/> is the property path of the value in the Zoho record (["modifiedTime"],
+/// ["cf", "cf_order"]); <see cref="Label"/> is Zoho's label for custom fields.
 /// </summary>
-public sealed record ColumnSchema(string Name, ColumnType Type, string SourcePath, bool IsCustomField = false, string? Label = null, string? ZohoType = null);
+public sealed record ColumnSchema(string Name, ColumnType Type, IReadOnlyList<string> Source, bool IsCustomField = false, string? Label = null, string? ZohoType = null)
+{
+    public string SourcePath => string.Join('.', Source);
+}
 
 /// <summary>A table as DeskSync writes it: the primary key is always "id".</summary>
 public sealed record TableSchema(string Name, IReadOnlyList<ColumnSchema> Columns)
@@ -25,9 +28,9 @@ public sealed record TableSchema(string Name, IReadOnlyList<ColumnSchema> Column
     public const string KeyColumn = "id";
 
     /// <summary>The column holding the record's modifiedTime, when the table has one: last writer wins by it.</summary>
-    public ColumnSchema? ModifiedTimeColumn => Columns.FirstOrDefault(c => c.SourcePath == "modifiedTime");
+    public ColumnSchema? ModifiedTimeColumn => Columns.FirstOrDefault(c => c.Source is ["modifiedTime"]);
 
-    public ColumnSchema? CreatedTimeColumn => Columns.FirstOrDefault(c => c.SourcePath == "createdTime");
+    public ColumnSchema? CreatedTimeColumn => Columns.FirstOrDefault(c => c.Source is ["createdTime"]);
 }
 
 /// <summary>How records land in the target.</summary>

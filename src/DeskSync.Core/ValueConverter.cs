@@ -10,10 +10,10 @@ namespace DeskSync.Core;
 /// </summary>
 public static class ValueConverter
 {
-    public static bool TryGet(JsonElement record, string sourcePath, out JsonElement value)
+    public static bool TryGet(JsonElement record, IReadOnlyList<string> source, out JsonElement value)
     {
         value = record;
-        foreach (var part in sourcePath.Split('/'))
+        foreach (var part in source)
         {
             if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out value))
             {

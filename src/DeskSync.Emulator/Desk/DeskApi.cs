@@ -253,11 +253,12 @@ public sealed class DeskApi
                 return (200, new JsonObject { ["count"] = Filter(_portal.List("tickets"), query).Count() });
             case "searchTickets" or "searchContacts" or "searchAccounts" or "searchProducts" or "searchTasks":
             {
+                // Search has no include=: its schema requires the nested contact, assignee, … objects.
                 var matches = Sort(Filter(_portal.List(SearchModules[op.OperationId]), query), query["sortBy"].ToString()).ToList();
                 var page = Page(matches, query);
                 return page.Count == 0
                     ? (204, null)
-                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)WithoutIncludes(r, [])).ToArray()), ["count"] = matches.Count });
+                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)r.DeepClone()).ToArray()), ["count"] = matches.Count });
             }
 
             case "getTeams":

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.Core;
+using DeskSync.Sinks.Sql;
+
+namespace DeskSync.Sinks.Files;
+
+public enum FileFormat
+{
+    Jsonl,
+    Csv,
+}
+
+/// <summary>
+/// JSONL or CSV files in a folder, one file per table, as an append-only change log: every
+/// event is a line with its op ("r", "c", "u", "d"), the key, modifiedTime and the record
+/// (JSONL: the whole record in document mode, the typed fields in flat mode; CSV: the flat
+/// columns). A consumer takes the last line per id. Exactly once: after each batch the files
+/// are flushed to disk and _desksync_state.json records their lengths with the checkpoints;
+/// on start, anything written after the last recorded length (a batch cut by a crash) is cut off.
+/// </summary>
+public sealed class FileSink(string directory, FileFormat format, SinkMode mode, TimeProvider? time = null) : ISink
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Dictionary<string, TableLayout> _layouts = new(StringComparer.Ordinal);
+    private FileState _state = new();
+
+    public SinkMode Mode { get; } = mode;
+
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    private string StatePath => Path.Combine(Directory, "_desksync_state.json");
+
+    public string Describe() => $"{format.ToString().ToUpperInvariant()} files in {Directory}";
+
+    public string FileOf(string table) => Path.Combine(Directory, table + (format == FileFormat.Jsonl ? ".jsonl" : ".csv"));
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        if (File.Exists(StatePath))
+        {
+            _state = JsonSerializer.Deserialize<FileState>(await File.ReadAllTextAsync(StatePath, cancellationToken), Json) ?? new FileState();
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, format == FileFormat.Jsonl ? "*.jsonl" : "*.csv"))
+        {
+            var committed = _state.Lengths.GetValueOrDefault(Path.GetFileName(file));
+            if (new FileInfo(file).Length > committed)
+            {
+                await using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+                stream.SetLength(committed); // drop the tail of a batch that was not committed
+            }
+        }
+    }
+
+    public Task EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
+    {
+        var layout = TableLayout.For(schema, Mode, _time);
+        if (format == FileFormat.Csv && File.Exists(FileOf(schema.Name)) && _state.Headers.TryGetValue(schema.Name, out var header)
+            && header != CsvHeader(layout))
+        {
+            throw new SinkException($"{FileOf(schema.Name)} was written with other columns; move it away (or use another folder) to write the new columns.");
+        }
+
+        _layouts[schema.Name] = layout;
+        return Task.CompletedTask;
+    }
+
+    public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        if (!_layouts.TryGetValue(schema.Name, out var layout))
+        {
+            await EnsureTableAsync(schema, cancellationToken);
+            layout = _layouts[schema.Name];
+        }
+
+        var path = FileOf(schema.Name);
+        try
+        {
+            await using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16))
+            await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
+            {
+                if (format == FileFormat.Csv && stream.Length == 0)
+                {
+                    await writer.WriteLineAsync(CsvHeader(layout));
+                    _state.Headers[schema.Name] = CsvHeader(layout);
+                }
+
+                foreach (var e in events)
+                {
+                    await writer.WriteLineAsync(format == FileFormat.Jsonl ? JsonLine(layout, e) : CsvLine(layout, e));
+                }
+
+                await writer.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+                _state.Lengths[Path.GetFileName(path)] = stream.Length;
+            }
+
+            if (checkpoint is not null)
+            {
+                _state.Checkpoints[checkpoint.Stream] = checkpoint.State;
+            }
+
+            await SaveStateAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new SinkException($"Cannot write {path}: {ex.Message}. Nothing after the last checkpoint counts as written; free space or fix permissions and run again.", ex);
+        }
+    }
+
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) =>
+        Task.FromResult(_state.Checkpoints.TryGetValue(stream, out var s) ? new Checkpoint(stream, s) : null);
+
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        _state.Checkpoints[checkpoint.Stream] = checkpoint.State;
+        return SaveStateAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task SaveStateAsync(CancellationToken cancellationToken)
+    {
+        var temp = StatePath + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            await JsonSerializer.SerializeAsync(stream, _state, Json, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, StatePath, overwrite: true);
+    }
+
+    private static string Op(ChangeOp op) => op switch
+    {
+        ChangeOp.Read => "r",
+        ChangeOp.Create => "c",
+        ChangeOp.Update => "u",
+        _ => "d",
+    };
+
+    private static string JsonLine(TableLayout layout, ChangeEvent e)
+    {
+        var line = new JsonObject
+        {
+            ["op"] = Op(e.Op),
+            ["id"] = e.Key,
+            ["modifiedTime"] = e.ModifiedTime is { } m ? ValueConverter.Iso(m) : null,
+        };
+        if (layout.Mode == SinkMode.Document || e.Record is null)
+        {
+            line["record"] = e.Record is { } r ? JsonNode.Parse(r.GetRawText()) : null;
+        }
+        else
+        {
+            var fields = new JsonObject();
+            foreach (var c in layout.Columns.Where(c => c.Name is not "_raw" and not TableLayout.SyncedAt))
+            {
+                fields[c.Name] = c.Value(e) switch
+                {
+                    null => null,
+                    DateTimeOffset t => ValueConverter.Iso(t),
+                    DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    string s when c.Type == ColumnType.Json => JsonNode.Parse(s),
+                    string s => s,
+                    long l => l,
+                    decimal dec => dec,
+                    bool b => b,
+                    var other => other.ToString(),
+                };
+            }
+
+            line["record"] = fields;
+        }
+
+        return line.ToJsonString();
+    }
+
+    private static string CsvHeader(TableLayout layout) => string.Join(',', new[] { "_op" }.Concat(layout.Columns.Select(c => c.Name)).Select(Csv));
+
+    private static string CsvLine(TableLayout layout, ChangeEvent e) =>
+        string.Join(',', new[] { Op(e.Op) }.Concat(layout.Columns.Select(c => c.Value(e) switch
+        {
+            null => "",
+            DateTimeOffset t => ValueConverter.Iso(t),
+            DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            var v => v.ToString() ?? "",
+        })).Select(Csv));
+
+    /// <summary>RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes.</summary>
+    private static string Csv(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+
+    private sealed class FileState
+    {
+        public Dictionary<string, string> Checkpoints { get; set; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, long> Lengths { get; set; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, string> Headers { get; set; } = new(StringComparer.Ordinal);
+    }
+}

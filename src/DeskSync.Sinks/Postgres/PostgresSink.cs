@@ -1,0 +1,122 @@
+using System.Data.Common;
+using DeskSync.Core;
+using DeskSync.Sinks.Sql;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DeskSync.Sinks.Postgres;
+
+/// <summary>
+/// PostgreSQL: TEXT, BIGINT, NUMERIC, BOOLEAN, TIMESTAMPTZ, DATE and JSONB, in a schema of the
+/// user's choice (default "public"). A batch goes to the server in one round trip (NpgsqlBatch).
+/// </summary>
+public sealed class PostgresSink(string connectionString, SinkMode mode, string schema = "public", TimeProvider? time = null) : SqlSink(mode, time)
+{
+    private readonly string _connectionString = connectionString;
+
+    public string SchemaName { get; } = schema;
+
+    public override string Describe()
+    {
+        // Never the password: host, port, database and schema only.
+        var b = new NpgsqlConnectionStringBuilder(_connectionString);
+        return $"PostgreSQL {b.Host}:{b.Port}/{b.Database} schema {SchemaName}";
+    }
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE SCHEMA IF NOT EXISTS {Quote(SchemaName)}";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException)
+        {
+            await connection.DisposeAsync();
+            throw new SinkException($"Cannot connect to {Describe()}: {ex.Message}. Check that the server runs and the connection string.", ex);
+        }
+
+        return connection;
+    }
+
+    /// <summary>Batch commands take positional parameters.</summary>
+    protected override string RowPlaceholder(int index) => "$" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    protected override string Table(string name) => $"{Quote(SchemaName)}.{Quote(name)}";
+
+    protected override string SqlType(ColumnType type) => type switch
+    {
+        ColumnType.Integer => "BIGINT",
+        ColumnType.Decimal => "NUMERIC",
+        ColumnType.Boolean => "BOOLEAN",
+        ColumnType.Timestamp => "TIMESTAMPTZ",
+        ColumnType.Date => "DATE",
+        ColumnType.Json => "JSONB",
+        _ => "TEXT",
+    };
+
+    protected override object ToDb(ColumnType type, object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset t => t.ToUniversalTime(),
+        // JSONB and TEXT refuse the NUL character: Zoho text is not expected to hold one, but never fail on it.
+        string s when s.Contains('\0', StringComparison.Ordinal) => type == ColumnType.Json ? s.Replace("\\u0000", "", StringComparison.Ordinal) : s.Replace("\0", "", StringComparison.Ordinal),
+        string s when type == ColumnType.Json && s.Contains("\\u0000", StringComparison.Ordinal) => s.Replace("\\u0000", "", StringComparison.Ordinal),
+        _ => value,
+    };
+
+    protected override void Configure(DbParameter parameter, ColumnType type)
+    {
+        var p = (NpgsqlParameter)parameter;
+        p.NpgsqlDbType = type switch
+        {
+            ColumnType.Integer => NpgsqlDbType.Bigint,
+            ColumnType.Decimal => NpgsqlDbType.Numeric,
+            ColumnType.Boolean => NpgsqlDbType.Boolean,
+            ColumnType.Timestamp => NpgsqlDbType.TimestampTz,
+            ColumnType.Date => NpgsqlDbType.Date,
+            ColumnType.Json => NpgsqlDbType.Jsonb,
+            _ => NpgsqlDbType.Text,
+        };
+    }
+
+    protected override async Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)Connection;
+        await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)tx);
+        foreach (var row in rows)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < layout.Columns.Count; i++)
+            {
+                var column = layout.Columns[i];
+                var p = new NpgsqlParameter();
+                Configure(p, column.Type);
+                p.Value = ToDb(column.Type, column.Value(row));
+                command.Parameters.Add(p);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    protected override async Task<HashSet<string>> ExistingColumnsAsync(string table, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT column_name FROM information_schema.columns WHERE table_schema = @s AND table_name = @t", (NpgsqlConnection)Connection, (NpgsqlTransaction)tx);
+        command.Parameters.AddWithValue("s", SchemaName);
+        command.Parameters.AddWithValue("t", table);
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+}

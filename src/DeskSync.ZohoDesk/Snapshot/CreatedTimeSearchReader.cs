@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Threading.Channels;
+using DeskSync.Core;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Catalog;
+
+namespace DeskSync.ZohoDesk.Snapshot;
+
+/// <summary>
+/// Reads a whole table through GET /{module}/search sorted by createdTime, which answers complete
+/// records (modifiedTime, cf) 100 at a time. Zoho serves search offsets up to 999 only, so instead
+/// of an offset the reader walks a createdTime cursor: every page asks for
+/// createdTimeRange = [cursor − 1 ms, partition end + 1 ms] from offset 0 and moves the cursor to
+/// the page's last createdTime. Each call yields ~99 new records whatever the table's size, a
+/// deleted or added record never shifts a page, and the cursor is the checkpoint.
+/// The time range is cut into partitions read in parallel; each accepts only records inside its
+/// own [start, end], so partitions never share a record whether Zoho's range bounds are inclusive
+/// or not (unknown: the 1 ms margins cover both).
+/// </summary>
+public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, SnapshotOptions options, TimeProvider time)
+{
+    private const string Beginning = "1900-01-01T00:00:00.000Z";
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async IAsyncEnumerable<SnapshotBatch> ReadAsync(string? stateJson, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var state = stateJson is null ? null : JsonSerializer.Deserialize<SearchState>(stateJson, Json);
+        if (state?.Partitions is null)
+        {
+            // Fresh start: the first page over everything tells whether the table is small and how large it is.
+            var end = ValueConverter.Iso(time.GetUtcNow().AddDays(1));
+            using var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
+            var records = Records(first);
+            if (records.Count < table.PageSize)
+            {
+                yield return new SnapshotBatch(records, Serialize(new SearchState(end, [])), Complete: true);
+                yield break;
+            }
+
+            var total = first!.RootElement.TryGetProperty("count", out var c) ? Count(c) : records.Count * 2;
+            var firstCursor = records.Max(CreatedTime)!;
+            using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
+            var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
+            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count));
+            yield return new SnapshotBatch(records, Serialize(state), Complete: false);
+        }
+
+        if (state.Partitions!.All(p => p.Done))
+        {
+            yield return new SnapshotBatch([], Serialize(state), Complete: true);
+            yield break;
+        }
+
+        var partitions = state.Partitions!.ToArray();
+        var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(partitions.Length * 2) { SingleReader = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var workers = partitions.Select((p, i) => (p, i)).Where(x => !x.p.Done)
+            .Select(x => Task.Run(() => ReadPartitionAsync(x.i, x.p, channel.Writer, stop.Token), stop.Token))
+            .ToArray();
+        var completion = Task.WhenAll(workers).ContinueWith(
+            t => channel.Writer.TryComplete(t.Exception?.GetBaseException()),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        try
+        {
+            await foreach (var (index, records, partitionState) in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                partitions[index] = partitionState;
+                var current = state with { Partitions = [.. partitions] };
+                yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done));
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await completion;
+        }
+    }
+
+    private async Task ReadPartitionAsync(int index, PartitionState partition, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
+    {
+        var start = Parse(partition.Start);
+        var end = Parse(partition.End);
+        var cursor = partition.Cursor ?? partition.Start;
+        var from = partition.From;
+        var boundary = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            var queryStart = Max(Parse(cursor), start) - Tick;
+            using var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(end + Tick), "createdTime", from, table.PageSize, ct);
+            var records = Records(page);
+            var accepted = new List<JsonElement>(records.Count);
+            foreach (var record in records)
+            {
+                var created = Parse(CreatedTime(record)!);
+                if (created >= start && created <= end && boundary.Add(Id(record)))
+                {
+                    accepted.Add(record);
+                }
+            }
+
+            var newCursor = records.Count > 0 ? records.Max(CreatedTime)! : cursor;
+            bool done;
+            if (records.Count < table.PageSize)
+            {
+                done = true;
+            }
+            else if (string.CompareOrdinal(newCursor, cursor) <= 0)
+            {
+                // A full page of records sharing the cursor's millisecond: step through them by offset.
+                from += table.PageSize;
+                if (from > DeskClient.SearchOffsetMax)
+                {
+                    throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
+                        $"{table.DisplayName}: more than {DeskClient.SearchOffsetMax + 1} records were created in the same millisecond ({cursor}); Zoho's search cannot page past them.");
+                }
+
+                done = false;
+            }
+            else
+            {
+                cursor = newCursor;
+                from = 0;
+                // Only records at the new cursor's millisecond (or the one before) can come again.
+                var keep = Parse(cursor) - Tick;
+                boundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
+                done = false;
+            }
+
+            if (options.DetailMode && accepted.Count > 0)
+            {
+                accepted = await DetailsAsync(accepted, ct);
+            }
+
+            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, partition.End, cursor, from, done)), ct);
+            if (done)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<List<JsonElement>> DetailsAsync(List<JsonElement> records, CancellationToken ct)
+    {
+        var details = await Task.WhenAll(records.Select(async r =>
+        {
+            using var doc = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(Id(r))}", label: table.Name, cancellationToken: ct);
+            return doc?.RootElement.Clone() ?? r;
+        }));
+        return [.. details];
+    }
+
+    /// <summary>Cuts [first, latest] into equal time spans; the last one runs to the load's end so
+    /// that records created during the load are read too.</summary>
+    private List<PartitionState> Plan(string firstCursor, string latest, string end, long remaining)
+    {
+        var count = (int)Math.Clamp((remaining + 499) / 500, 1, Math.Max(1, options.Partitions));
+        var from = Parse(firstCursor);
+        var to = Parse(latest);
+        if (to <= from)
+        {
+            count = 1;
+        }
+
+        var span = (to - from).Ticks / count;
+        var partitions = new List<PartitionState>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var s = i == 0 ? from : from + TimeSpan.FromTicks(span * i) + Tick;
+            s = new DateTimeOffset(s.Ticks - (s.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            var e = i == count - 1 ? Parse(end) : from + TimeSpan.FromTicks(span * (i + 1));
+            e = new DateTimeOffset(e.Ticks - (e.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false));
+        }
+
+        return partitions;
+    }
+
+    private Task<JsonDocument?> SearchAsync(string start, string end, string sortBy, int from, int limit, CancellationToken ct) =>
+        client.GetAsync(table.SearchPath,
+            [
+                new("createdTimeRange", $"{start},{end}"),
+                new("sortBy", sortBy),
+                new("from", from.ToString(CultureInfo.InvariantCulture)),
+                new("limit", limit.ToString(CultureInfo.InvariantCulture)),
+            ],
+            label: table.Name, expectedWeight: 3, cancellationToken: ct);
+
+    private static List<JsonElement> Records(JsonDocument? page) =>
+        page is not null && page.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
+            ? [.. data.EnumerateArray().Select(e => e.Clone())]
+            : [];
+
+    private static string? CreatedTime(JsonElement record) =>
+        record.TryGetProperty("createdTime", out var c) && ValueConverter.ToTimestamp(c) is { } t ? ValueConverter.Iso(t) : null;
+
+    private static string Id(JsonElement record) => record.GetProperty("id").ToString();
+
+    private static long Count(JsonElement c) => c.ValueKind == JsonValueKind.Number ? c.GetInt64() : long.Parse(c.GetString()!, CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string iso) => DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static string Serialize(SearchState state) => JsonSerializer.Serialize(state, Json);
+
+    internal sealed record SearchState(string End, List<PartitionState>? Partitions);
+
+    internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done);
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeskSync.Core;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Catalog;
+
+namespace DeskSync.ZohoDesk.Snapshot;
+
+public enum TableLoadStatus
+{
+    Loaded,
+    AlreadyLoaded,
+    Skipped,
+    Failed,
+}
+
+public sealed record TableLoadResult(DeskTable Table, TableLoadStatus Status, long Rows, long Calls, long Credits, TimeSpan Elapsed, string? Message);
+
+/// <summary>What a full load reports while it runs.</summary>
+public interface IFullLoadProgress
+{
+    void TableStarted(DeskTable table);
+
+    void RowsWritten(DeskTable table, long rowsSoFar, long calls, long credits);
+
+    void TableFinished(TableLoadResult result);
+
+    void Warning(string message);
+}
+
+/// <summary>
+/// The full load: for each table, its schema (with the custom fields of its module), then its
+/// reader's batches into the sink, each batch committed with the reader's checkpoint. A table
+/// whose snapshot completed is skipped unless a full refresh is asked for; a table the portal's
+/// licence forbids is skipped with a warning and the rest loads.
+/// </summary>
+public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions options, TimeProvider? time = null)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public static string StreamOf(DeskTable table) => "snapshot/" + table.Name;
+
+    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IReadOnlyList<DeskTable> tables, IFullLoadProgress? progress, CancellationToken cancellationToken)
+    {
+        await sink.InitializeAsync(cancellationToken);
+        var modules = tables.Select(t => t.FieldsModule).OfType<string>()
+            .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
+        var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, progress is null ? null : progress.Warning, cancellationToken);
+
+        var results = new List<TableLoadResult>();
+        foreach (var table in tables)
+        {
+            results.Add(await LoadTableAsync(table, fields, progress, cancellationToken));
+        }
+
+        return results;
+    }
+
+    public static TableSchema SchemaOf(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields) =>
+        DeskSchemaBuilder.Build(table, table.FieldsModule is { } m && fields.TryGetValue(m, out var defs) ? defs : []);
+
+    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, IFullLoadProgress? progress, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var before = client.Log.ByLabel.GetValueOrDefault(table.Name);
+        (long Calls, long Credits) Spent()
+        {
+            var now = client.Log.ByLabel.GetValueOrDefault(table.Name);
+            return (now.Calls - before.Calls, now.Credits - before.Credits);
+        }
+
+        var schema = SchemaOf(table, fields);
+        await sink.EnsureTableAsync(schema, ct);
+        var stream = StreamOf(table);
+        var saved = await sink.GetCheckpointAsync(stream, ct);
+        var state = saved is null ? null : JsonSerializer.Deserialize<LoadState>(saved.State, Json);
+        if (state is { Status: "complete" } && !options.FullRefresh)
+        {
+            var result = new TableLoadResult(table, TableLoadStatus.AlreadyLoaded, 0, 0, 0, watch.Elapsed, "already loaded; use --full-refresh to load it again");
+            progress?.TableFinished(result);
+            return result;
+        }
+
+        if (state is { Status: "complete" })
+        {
+            state = null;
+        }
+
+        state ??= new LoadState("running", ValueConverter.Iso(_time.GetUtcNow()), null);
+        progress?.TableStarted(table);
+        long rows = 0;
+        try
+        {
+            await foreach (var batch in Read(table, fields, state.Reader, ct))
+            {
+                var events = batch.Records.Select(r => ToEvent(table, r)).ToList();
+                var next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
+                await sink.ApplyAsync(schema, events, new Checkpoint(stream, JsonSerializer.Serialize(next, Json)), ct);
+                state = next;
+                rows += events.Count;
+                var (calls, credits) = Spent();
+                progress?.RowsWritten(table, rows, calls, credits);
+            }
+
+            var (c, cr) = Spent();
+            var loaded = new TableLoadResult(table, TableLoadStatus.Loaded, rows, c, cr, watch.Elapsed, null);
+            progress?.TableFinished(loaded);
+            return loaded;
+        }
+        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden)
+        {
+            var (c, cr) = Spent();
+            var skipped = new TableLoadResult(table, TableLoadStatus.Skipped, rows, c, cr, watch.Elapsed,
+                $"{table.DisplayName} skipped: the portal's edition or the user's permissions do not allow it ({ex.ErrorCode}).");
+            progress?.Warning(skipped.Message!);
+            progress?.TableFinished(skipped);
+            return skipped;
+        }
+    }
+
+    private IAsyncEnumerable<SnapshotBatch> Read(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, string? readerState, CancellationToken ct) =>
+        table.Strategy == ReadStrategy.SearchByCreatedTime
+            ? new CreatedTimeSearchReader(client, table, options with { Partitions = Math.Min(options.Partitions, client.Options.MaxConcurrency) }, _time).ReadAsync(readerState, ct)
+            : new ListTableReader(client, table, fields).ReadAsync(ct);
+
+    private static ChangeEvent ToEvent(DeskTable table, JsonElement record)
+    {
+        var id = record.GetProperty("id").ToString();
+        var modified = record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
+        return new ChangeEvent(ChangeOp.Read, table.Name, id, record, modified, "snapshot");
+    }
+
+    internal sealed record LoadState(string Status, string StartedAt, string? Reader);
+}

@@ -1,0 +1,18 @@
+using System.Text.Json;
+
+namespace DeskSync.ZohoDesk.Snapshot;
+
+/// <summary>Records read from Zoho and the reader's state after them: the sink commits both together.</summary>
+public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string State, bool Complete);
+
+public sealed record SnapshotOptions
+{
+    /// <summary>One GET /tickets/{id} per ticket for what only the detail answer has (layoutDetails, counts, flags). Off by default: it costs a call per ticket.</summary>
+    public bool DetailMode { get; init; }
+
+    /// <summary>Parallel createdTime partitions per search-read table (at most the client's concurrency).</summary>
+    public int Partitions { get; init; } = 8;
+
+    /// <summary>Reload tables whose snapshot already completed.</summary>
+    public bool FullRefresh { get; init; }
+}

@@ -1,0 +1,37 @@
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Loading;
+
+public sealed class FullLoadSqliteTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-load-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(SinkMode.Document)]
+    [InlineData(SinkMode.Flat)]
+    public async Task A_full_load_of_20000_tickets_equals_the_emulator_row_for_row(SinkMode mode)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 20_000 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, $"{mode}.db");
+        await using (var sink = new SqliteSink(path, mode))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+            var tickets = results.Single(r => r.Table == DeskTables.Tickets);
+            Assert.InRange(tickets.Calls, 200, (1.2 * 200) + 20);
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All);
+    }
+}

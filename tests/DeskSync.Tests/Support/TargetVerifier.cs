@@ -1,0 +1,199 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+
+namespace DeskSync.Tests.Support;
+
+/// <summary>
+/// Compares a target database with the emulator row for row: the same ids in every table, and
+/// for every row the values of the declared columns (custom fields included) equal the
+/// emulator's record, read from the emulator's own store — not from what the client received.
+/// </summary>
+internal static class TargetVerifier
+{
+    /// <summary>The operation each table is read from, and where its records sit in the answer.</summary>
+    private static readonly Dictionary<string, (string OperationId, string? Items)> ReadOperations = new(StringComparer.Ordinal)
+    {
+        ["tickets"] = ("searchTickets", "data"), ["contacts"] = ("searchContacts", "data"), ["accounts"] = ("searchAccounts", "data"),
+        ["products"] = ("searchProducts", "data"), ["tasks"] = ("searchTasks", "data"), ["departments"] = ("getDepartments", "data"),
+        ["agents"] = ("getAgents", "data"), ["teams"] = ("getTeams", "teams"), ["contracts"] = ("getContract", null),
+        ["organization_fields"] = ("getFields", "data"),
+    };
+
+    /// <summary>
+    /// The emulator's records as the emulator answers them on the table's read path: its own store,
+    /// cut by its own model of Zoho's answer shape (OpenAPI), never by anything of the client.
+    /// </summary>
+    public static IReadOnlyList<JsonObject> Expected(ZohoDeskEmulator emulator, DeskTable table)
+    {
+        IEnumerable<JsonObject> records = table.Name == "organization_fields"
+            ? DeskTables.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
+            : emulator.Portal.List(table.Name);
+        var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
+        var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog);
+        var (operationId, items) = ReadOperations[table.Name];
+        var schema = catalog.Get(operationId).ResponseSchema(catalog, "200", out var file)!;
+        var result = new List<JsonObject>();
+        foreach (var (record, module) in table.Name == "organization_fields"
+            ? DeskTables.FieldModules.SelectMany(m => emulator.Portal.Fields(m).Select(f => (f, (string?)m)))
+            : records.Select(r => (r, (string?)null)))
+        {
+            var shaped = items is null
+                ? shaper.Shape(record, schema, file)!.AsObject()
+                : shaper.Shape(new JsonObject { [items] = new JsonArray(record.DeepClone()) }, schema, file)![items]![0]!.AsObject();
+            if (module is not null)
+            {
+                shaped["module"] = module;
+            }
+
+            result.Add(shaped);
+        }
+
+        return result;
+    }
+
+    public static async Task VerifyAsync(DbConnection connection, ZohoDeskEmulator emulator, SinkMode mode, IEnumerable<DeskTable> tables, string qualify = "")
+    {
+        foreach (var table in tables)
+        {
+            var expected = Expected(emulator, table).ToDictionary(r => r["id"]!.ToString(), StringComparer.Ordinal);
+            var rows = await ReadRowsAsync(connection, $"SELECT * FROM {qualify}\"{table.Name}\"");
+            Assert.True(expected.Count == rows.Count, $"{table.Name}: {rows.Count} rows in the target, {expected.Count} in the emulator");
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
+
+            var schema = FullLoad.SchemaOf(table, DeskTables.FieldModules.ToDictionary(m => m, m => (IReadOnlyList<JsonElement>)[.. emulator.Portal.Fields(m).Select(f => JsonSerializer.SerializeToElement(f))]));
+            foreach (var (id, row) in rows)
+            {
+                var record = JsonSerializer.SerializeToElement(expected[id]);
+                if (mode == SinkMode.Document)
+                {
+                    using var stored = JsonDocument.Parse(Text(row["record"])!);
+                    foreach (var column in schema.Columns)
+                    {
+                        AssertSame(table.Name, id, column.SourcePath, Source(record, column), Source(stored.RootElement, column), column.Type);
+                    }
+
+                    if (table.Name != "organization_fields" && record.TryGetProperty("modifiedTime", out var m) && m.ValueKind == JsonValueKind.String)
+                    {
+                        Assert.Equal(ValueConverter.ToTimestamp(m), Timestamp(row["modified_time"]));
+                    }
+                }
+                else
+                {
+                    foreach (var column in schema.Columns)
+                    {
+                        var expectedValue = ValueConverter.TryGet(record, column.Source, out var v) ? ValueConverter.Convert(v, column.Type) : null;
+                        AssertColumn(table.Name, id, column, expectedValue, row.GetValueOrDefault(column.Name));
+                    }
+                }
+            }
+        }
+    }
+
+    public static async Task<Dictionary<string, Dictionary<string, object?>>> ReadRowsAsync(DbConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows[(string)row["id"]!] = row;
+        }
+
+        return rows;
+    }
+
+    private static JsonElement? Source(JsonElement record, ColumnSchema column) =>
+        ValueConverter.TryGet(record, column.Source, out var v) ? v : null;
+
+    private static void AssertSame(string table, string id, string path, JsonElement? expected, JsonElement? actual, ColumnType type)
+    {
+        if (type == ColumnType.Json && expected is { } je && actual is { } ja)
+        {
+            Assert.True(Agrees(JsonNode.Parse(je.GetRawText()), JsonNode.Parse(ja.GetRawText())), $"{table} {id} {path}: expected {je}, stored {ja}");
+            return;
+        }
+
+        var e = expected is { } x ? ValueConverter.Convert(x, type) : null;
+        var a = actual is { } y ? ValueConverter.Convert(y, type) : null;
+        Assert.True(Equals(Normalize(e), Normalize(a)), $"{table} {id} {path}: expected {Show(e)}, stored {Show(a)}");
+    }
+
+    private static void AssertColumn(string table, string id, ColumnSchema column, object? expected, object? actual)
+    {
+        var e = Normalize(expected);
+        var a = column.Type switch
+        {
+            ColumnType.Timestamp => Timestamp(actual),
+            ColumnType.Date => actual switch { null => null, DateOnly d => d, DateTime dt => DateOnly.FromDateTime(dt), var s => DateOnly.Parse(s.ToString()!, CultureInfo.InvariantCulture) },
+            ColumnType.Boolean => actual switch { null => null, bool b => b, var n => Convert.ToInt64(n, CultureInfo.InvariantCulture) != 0 },
+            ColumnType.Integer => actual is null ? null : Convert.ToInt64(actual, CultureInfo.InvariantCulture),
+            ColumnType.Decimal => actual is null ? null : Convert.ToDecimal(actual, CultureInfo.InvariantCulture),
+            ColumnType.Json => actual is null ? null : JsonNode.Parse(actual.ToString()!)!.ToJsonString(),
+            _ => actual,
+        };
+        a = Normalize(a);
+        if (column.Type == ColumnType.Json && e is string ej)
+        {
+            e = JsonNode.Parse(ej)!.ToJsonString();
+        }
+
+        if (column.Type == ColumnType.Json && e is not null && a is not null)
+        {
+            Assert.True(Agrees(JsonNode.Parse((string)e), JsonNode.Parse((string)a)), $"{table} {id} {column.Name}: expected {e}, stored {a}");
+            return;
+        }
+
+        Assert.True(Equals(e, a), $"{table} {id} column {column.Name} ({column.SourcePath}): expected {Show(e)}, stored {Show(a)}");
+    }
+
+    /// <summary>Equal, except that Zoho's answer may add keys its schema requires, as null.</summary>
+    private static bool Agrees(JsonNode? expected, JsonNode? actual)
+    {
+        if (expected is JsonObject eo && actual is JsonObject ao)
+        {
+            return eo.All(kv => ao.TryGetPropertyValue(kv.Key, out var v) ? Agrees(kv.Value, v) : kv.Value is null)
+                && ao.Where(kv => !eo.ContainsKey(kv.Key)).All(kv => kv.Value is null);
+        }
+
+        if (expected is JsonArray ea && actual is JsonArray aa)
+        {
+            return ea.Count == aa.Count && ea.Zip(aa).All(p => Agrees(p.First, p.Second));
+        }
+
+        return JsonNode.DeepEquals(expected, actual);
+    }
+
+    private static object? Normalize(object? value) => value switch
+    {
+        DateTimeOffset t => t.ToUniversalTime(),
+        decimal d => d / 1.000000000000000000000000000000000m,
+        double d => (decimal)d / 1.000000000000000000000000000000000m,
+        int i => (long)i,
+        _ => value,
+    };
+
+    private static DateTimeOffset? Timestamp(object? value) => value switch
+    {
+        null => null,
+        DateTimeOffset t => t.ToUniversalTime(),
+        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+        var s => DateTimeOffset.Parse(s.ToString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+    };
+
+    private static string? Text(object? value) => value?.ToString();
+
+    private static string Show(object? v) => v is null ? "null" : $"{v} ({v.GetType().Name})";
+}
