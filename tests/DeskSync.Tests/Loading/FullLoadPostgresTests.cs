@@ -1,0 +1,30 @@
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Postgres;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+
+namespace DeskSync.Tests.Loading;
+
+[Collection(PostgresCollection.Name)]
+public sealed class FullLoadPostgresTests(PostgresServer postgres)
+{
+    [Theory]
+    [InlineData(SinkMode.Document)]
+    [InlineData(SinkMode.Flat)]
+    public async Task A_full_load_of_20000_tickets_into_PostgreSQL_equals_the_emulator_row_for_row(SinkMode mode)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 20_000 } });
+        var client = await portal.ConnectAsync();
+        var schema = PostgresServer.NewSchema();
+        await using (var sink = new PostgresSink(postgres.ConnectionString, mode, schema))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+        }
+
+        await using var connection = await postgres.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All, qualify: $"\"{schema}\".");
+    }
+}

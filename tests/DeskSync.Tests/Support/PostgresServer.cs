@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace DeskSync.Tests.Support;
+
+/// <summary>
+/// A real PostgreSQL server for the tests: DESKSYNC_TEST_PG when set, otherwise a throwaway
+/// cluster started from the machine's PostgreSQL binaries (Debian's postgresql package) on a free
+/// loopback port, as the postgres user when the tests run as root. .ci/run installs the package.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private string? _dataDir;
+    private string? _binDir;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("DESKSYNC_TEST_PG") is { Length: > 0 } given)
+        {
+            ConnectionString = given;
+            return;
+        }
+
+        _binDir = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
+            : null;
+        if (_binDir is null)
+        {
+            throw new InvalidOperationException("The PostgreSQL tests need a server: install Debian's postgresql package (apt-get install -y postgresql) or set DESKSYNC_TEST_PG to a connection string.");
+        }
+
+        _dataDir = Path.Combine(Path.GetTempPath(), "desksync-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_dataDir);
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            await Run("chown", "postgres:postgres", _dataDir);
+        }
+
+        var port = FreePort();
+        await Pg(asRoot, "initdb", "-D", _dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "-o",
+            $"-p {port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
+        ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataDir is not null && _binDir is not null)
+        {
+            await Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir, "-m", "immediate", "stop");
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
+
+    /// <summary>A fresh schema name for one test.</summary>
+    public static string NewSchema() => "t_" + Guid.NewGuid().ToString("N")[..10];
+
+    public async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private Task Pg(bool asRoot, string tool, params string[] args) =>
+        asRoot ? Run("runuser", ["-u", "postgres", "--", Path.Combine(_binDir!, tool), .. args]) : Run(Path.Combine(_binDir!, tool), args);
+
+    private static async Task Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "PostgreSQL";
+}
