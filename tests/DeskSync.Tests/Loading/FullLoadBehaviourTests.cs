@@ -1,0 +1,240 @@
+using System.Text.Json;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Files;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Loading;
+
+public sealed class FullLoadBehaviourTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-load-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(99)]
+    [InlineData(100)]
+    [InlineData(150)]
+    [InlineData(1_000)]
+    [InlineData(7_777)]
+    public async Task A_complete_ticket_load_of_N_tickets_makes_at_most_1_2_ceil_N_100_plus_20_calls(int n)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = n } });
+        var client = await portal.ConnectAsync();
+        await using var sink = new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Document);
+
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+
+        var tickets = results.Single();
+        Assert.Equal(n, await Count(sink.Path, "tickets"));
+        Assert.True(tickets.Calls <= (1.2 * Math.Ceiling(n / 100.0)) + 20, $"{tickets.Calls} calls for {n} tickets");
+        Assert.Equal(tickets.Calls, portal.Emulator.Api.Calls.Where(kv => kv.Key == "searchTickets").Sum(kv => kv.Value));
+    }
+
+    [Fact]
+    public async Task A_load_killed_midway_resumes_exactly_with_fewer_calls_than_a_fresh_one()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 6_000, Contacts = 1_500 } });
+        var path = Path.Combine(_dir, "resume.db");
+        using var kill = new CancellationTokenSource();
+        var progress = new KillAfter(DeskTables.Tickets, 2_500, kill);
+
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            var first = await portal.ConnectAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync(DeskTables.All, progress, kill.Token));
+        }
+
+        var partial = await Count(path, "tickets");
+        Assert.InRange(partial, 2_500, 5_999);
+
+        var resumedClient = await portal.ConnectAsync();
+        IReadOnlyList<TableLoadResult> resumed;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+        }
+
+        // Finished tables are not read again; tickets continue from the committed cursors.
+        Assert.Equal(TableLoadStatus.AlreadyLoaded, resumed.Single(r => r.Table == DeskTables.Contacts).Status);
+        Assert.Equal(0, resumed.Single(r => r.Table == DeskTables.Contacts).Calls);
+        var resumedTicketCalls = resumed.Single(r => r.Table == DeskTables.Tickets).Calls;
+
+        var freshClient = await portal.ConnectAsync();
+        await using (var fresh = new SqliteSink(Path.Combine(_dir, "fresh.db"), SinkMode.Flat))
+        {
+            var freshResults = await new FullLoad(freshClient, fresh, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.True(resumedTicketCalls < freshResults.Single().Calls, $"resumed {resumedTicketCalls} calls, fresh {freshResults.Single().Calls}");
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskTables.All);
+    }
+
+    [Fact]
+    public async Task A_table_the_licence_forbids_is_skipped_and_the_rest_loads()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, LicenseLimitedTables = new HashSet<string> { "contracts" } });
+        var client = await portal.ConnectAsync();
+        var progress = new Recorder();
+        await using var sink = new SqliteSink(Path.Combine(_dir, "lic.db"), SinkMode.Document);
+
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, progress, CancellationToken.None);
+
+        Assert.Equal(TableLoadStatus.Skipped, results.Single(r => r.Table == DeskTables.Contracts).Status);
+        Assert.Contains(progress.Warnings, w => w.Contains("Contracts", StringComparison.Ordinal) && w.Contains("LICENSE_ACCESS_LIMITED", StringComparison.Ordinal));
+        Assert.All(results.Where(r => r.Table != DeskTables.Contracts), r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+        Assert.Equal(30, await Count(sink.Path, "tickets"));
+    }
+
+    [Fact]
+    public async Task Hostile_custom_field_names_become_safe_unique_columns_and_their_values_land_as_data()
+    {
+        await using var portal = await TestPortal.StartAsync();
+        var evil = "\"; DROP TABLE tickets; --" + new string('x', 1_000);
+        portal.Emulator.Portal.AddField("tickets", new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "9990001", ["apiName"] = evil, ["displayLabel"] = "`weird` label", ["type"] = "Text", ["isCustomField"] = true,
+        });
+        portal.Emulator.Portal.AddField("tickets", new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "9990002", ["apiName"] = "CF_ORDER", ["displayLabel"] = "Order (upper)", ["type"] = "Number", ["isCustomField"] = true,
+        });
+        var ticket = portal.Emulator.Portal.List("tickets")[0];
+        portal.Emulator.Portal.Update("tickets", ticket["id"]!.GetValue<string>(), new System.Text.Json.Nodes.JsonObject
+        {
+            ["cf"] = new System.Text.Json.Nodes.JsonObject { [evil] = "'); DELETE FROM tickets; --", ["CF_ORDER"] = "12" },
+        });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "evil.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        var columns = await TargetVerifier.ReadRowsAsync(connection, "SELECT column_name AS id, source, label FROM _desksync_columns WHERE table_name = 'tickets'");
+        var evilColumn = columns.Values.Single(c => (string)c["source"]! == "cf." + evil)["id"] as string;
+        Assert.Matches("^[a-z_][a-z0-9_]{0,62}$", evilColumn!);
+        var upper = columns.Values.Single(c => (string)c["source"]! == "cf.CF_ORDER")["id"] as string;
+        Assert.NotEqual("cf_order", upper); // cf_order (from "Order #") keeps its name; the case twin gets another
+        Assert.Equal(columns.Count, columns.Keys.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+
+        var rows = await TargetVerifier.ReadRowsAsync(connection, $"SELECT id, \"{evilColumn}\" AS v, \"{upper}\" AS n FROM tickets WHERE id = '{ticket["id"]}'");
+        Assert.Equal("'); DELETE FROM tickets; --", rows.Values.Single()["v"]);
+        Assert.Equal(12L, rows.Values.Single()["n"]);
+        Assert.Equal(30, await Count(path, "tickets"));
+    }
+
+    [Theory]
+    [InlineData(FileFormat.Jsonl, SinkMode.Document)]
+    [InlineData(FileFormat.Jsonl, SinkMode.Flat)]
+    [InlineData(FileFormat.Csv, SinkMode.Flat)]
+    public async Task File_targets_hold_one_line_per_record_and_cut_an_uncommitted_tail_on_restart(FileFormat format, SinkMode mode)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 450 } });
+        var client = await portal.ConnectAsync();
+        var dir = Path.Combine(_dir, $"{format}-{mode}");
+        await using (var sink = new FileSink(dir, format, mode))
+        {
+            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+        }
+
+        var file = Path.Combine(dir, "tickets." + (format == FileFormat.Jsonl ? "jsonl" : "csv"));
+        var ids = await IdsAsync(file, format);
+        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Distinct().Order(StringComparer.Ordinal));
+
+        // A crash mid-batch leaves a partial line: the next start cuts it off.
+        var length = new FileInfo(file).Length;
+        await File.AppendAllTextAsync(file, format == FileFormat.Jsonl ? "{\"op\":\"r\",\"id\":\"12" : "r,123,\"half");
+        await using (var sink = new FileSink(dir, format, mode))
+        {
+            await sink.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(length, new FileInfo(file).Length);
+        if (format == FileFormat.Jsonl)
+        {
+            foreach (var line in await File.ReadAllLinesAsync(file))
+            {
+                using var doc = JsonDocument.Parse(line);
+                Assert.Equal("r", doc.RootElement.GetProperty("op").GetString());
+                if (mode == SinkMode.Flat)
+                {
+                    Assert.True(doc.RootElement.GetProperty("record").TryGetProperty("cf_customer_refund_if_any", out _));
+                }
+            }
+        }
+    }
+
+    private static async Task<List<string>> IdsAsync(string file, FileFormat format)
+    {
+        var lines = await File.ReadAllLinesAsync(file);
+        if (format == FileFormat.Jsonl)
+        {
+            return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()!)];
+        }
+
+        // Records span lines when a value holds a newline; ids are the second field of lines starting with the op.
+        return [.. lines.Skip(1).Where(l => l.StartsWith("r,", StringComparison.Ordinal)).Select(l => l.Split(',')[1])];
+    }
+
+    private static async Task<long> Count(string path, string table)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private sealed class KillAfter(DeskTable table, long rows, CancellationTokenSource kill) : IFullLoadProgress
+    {
+        public void TableStarted(DeskTable t)
+        {
+        }
+
+        public void RowsWritten(DeskTable t, long rowsSoFar, long calls, long credits)
+        {
+            if (t == table && rowsSoFar >= rows)
+            {
+                kill.Cancel();
+            }
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
+    }
+
+    private sealed class Recorder : IFullLoadProgress
+    {
+        public List<string> Warnings { get; } = [];
+
+        public void TableStarted(DeskTable table)
+        {
+        }
+
+        public void RowsWritten(DeskTable table, long rowsSoFar, long calls, long credits)
+        {
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+        }
+
+        public void Warning(string message) => Warnings.Add(message);
+    }
+}
