@@ -13,6 +13,11 @@ internal static class CommandRunner
         {
             return await body();
         }
+        catch (DeskSync.Sinks.Sql.SinkException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Target;
+        }
         catch (ConfigException ex)
         {
             await error.WriteLineAsync($"error: {ex.Message}");

@@ -19,4 +19,7 @@ public static class ExitCodes
 
     /// <summary>The portal's API credits (or DeskSync's reserve of them) are used up for today.</summary>
     public const int CreditsExhausted = 5;
+
+    /// <summary>The target (database or folder) refused: unreachable, full, read-only, or holding another mode's tables.</summary>
+    public const int Target = 6;
 }

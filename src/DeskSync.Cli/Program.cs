@@ -10,6 +10,8 @@ var root = new RootCommand("DeskSync: replicate Zoho Desk into databases.")
 };
 root.Subcommands.Add(AuthCommand.Build(global));
 root.Subcommands.Add(CheckCommand.Build(global));
+root.Subcommands.Add(DiscoverCommand.Build(global));
+root.Subcommands.Add(SyncCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 return await root.Parse(args).InvokeAsync();

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DeskSync.Cli.Config;
-using DeskSync.ZohoDesk.Auth;
 
 namespace DeskSync.Cli.Commands;
 
@@ -19,22 +18,9 @@ internal static class CheckCommand
 
     public static async Task<int> RunAsync(string configPath, string? sourceName, TextWriter output, CancellationToken ct)
     {
-        var config = DeskSyncConfig.Load(configPath);
-        if (config.Sources.Count == 0 && DeskSyncConfig.Env("DESKSYNC_ORG_ID") is null)
-        {
-            throw new ConfigException($"No data source in {configPath}: run `desksync auth` first (or `desksync demo` to try DeskSync against the emulator).");
-        }
-
-        var name = sourceName ?? (config.Sources.Count == 1 ? config.Sources.Keys.First() : null);
-        var source = config.Resolve(name);
-        if (source.OrgId is null)
-        {
-            throw new ConfigException("No org ID configured: run `desksync auth --org-id …` or set DESKSYNC_ORG_ID.");
-        }
-
-        var store = new FileTokenStore(source.SecretsPath(configPath, name ?? "default"));
-        var credentials = await DataSourceConfig.CredentialsAsync(source, store, ct);
-        using var connection = Connection.Open(source, credentials, store);
+        using var context = await SourceContext.OpenAsync(configPath, sourceName, ct);
+        var source = context.Source;
+        var connection = context.Connection;
         var portals = await connection.Client.GetOrganizationsAsync(ct);
         var portal = portals.FirstOrDefault(p => p.GetProperty("id").ToString() == source.OrgId);
         if (portal.ValueKind == JsonValueKind.Undefined)

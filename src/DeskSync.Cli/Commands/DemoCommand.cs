@@ -33,9 +33,20 @@ internal static class DemoCommand
             Console.WriteLine("3. Checked the data source with its stored refresh token:");
             await CheckCommand.RunAsync(configPath, "default", Indented(), ct);
 
+            Console.WriteLine("4. Full load of every table into SQLite (flat mode: a typed column per field, custom fields included):");
+            var dbPath = Path.Combine(dir, "desksync.db");
+            var code2 = await SyncCommand.RunAsync(configPath, "default", new SyncSettings("sqlite:" + dbPath, null, "flat", null, Detail: false, FullRefresh: true), quiet: true, ct);
+            if (code2 != ExitCodes.Success)
+            {
+                return code2;
+            }
+
             Console.WriteLine();
-            Console.WriteLine($"The demo's settings are in {configPath}; the emulator stopped with the demo.");
-            Console.WriteLine("Run your own emulator with `desksync emulator` and connect to it with `desksync auth` (see README.md).");
+            Console.WriteLine($"The data is in {dbPath}. Try:");
+            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT status, COUNT(*) FROM tickets GROUP BY status;\"");
+            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT column_name, label FROM _desksync_columns WHERE table_name = 'tickets' AND is_custom_field;\"");
+            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT ticket_number, cf_customer_refund_if_any, json_extract(_raw, '$.assignee.email') FROM tickets LIMIT 5;\"");
+            Console.WriteLine($"Settings: {configPath}. The emulator stopped with the demo; run your own with `desksync emulator` (see README.md).");
             return ExitCodes.Success;
         }));
         return command;

@@ -80,6 +80,7 @@ public sealed record DeskSyncConfig
             ClientId = Env("DESKSYNC_CLIENT_ID") ?? source.ClientId,
             AccountsUrl = Env("DESKSYNC_ACCOUNTS_URL") ?? source.AccountsUrl,
             ApiUrl = Env("DESKSYNC_API_URL") ?? source.ApiUrl,
+            Target = Env("DESKSYNC_TARGET") ?? source.Target,
         };
     }
 
@@ -105,6 +106,22 @@ public sealed record DataSourceConfig
 
     /// <summary>API credits DeskSync never spends.</summary>
     public long? CreditReserve { get; init; }
+
+    /// <summary>Where the data goes: sqlite:FILE (default sqlite:desksync.db beside the settings),
+    /// postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER. DESKSYNC_TARGET overrides it.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>PostgreSQL schema for the tables (default public).</summary>
+    public string? TargetSchema { get; init; }
+
+    /// <summary>flat (a typed column per field, default) or document (the record as JSON).</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>Tables to replicate; all when empty.</summary>
+    public List<string>? Tables { get; init; }
+
+    /// <summary>Read every ticket's detail too (one call per ticket).</summary>
+    public bool? DetailMode { get; init; }
 
     /// <summary>Where the secrets file is; default .desksync/secrets/&lt;source&gt;.json beside desksync.json.</summary>
     public string? SecretsFile { get; init; }

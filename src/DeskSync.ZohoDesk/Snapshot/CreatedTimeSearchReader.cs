@@ -25,6 +25,9 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Ids of the first page that partition 0 reads again (its cursor starts at their millisecond).</summary>
+    private HashSet<string> _firstPageBoundary = new(StringComparer.Ordinal);
+
     public async IAsyncEnumerable<SnapshotBatch> ReadAsync(string? stateJson, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = stateJson is null ? null : JsonSerializer.Deserialize<SearchState>(stateJson, Json);
@@ -36,29 +39,32 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var records = Records(first);
             if (records.Count < table.PageSize)
             {
-                yield return new SnapshotBatch(records, Serialize(new SearchState(end, [])), Complete: true);
+                yield return new SnapshotBatch(records, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count };
                 yield break;
             }
 
             var total = first!.RootElement.TryGetProperty("count", out var c) ? Count(c) : records.Count * 2;
             var firstCursor = records.Max(CreatedTime)!;
+            var keep = Parse(firstCursor) - Tick;
+            _firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
-            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count));
-            yield return new SnapshotBatch(records, Serialize(state), Complete: false);
+            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count), total);
+            yield return new SnapshotBatch(records, Serialize(state), Complete: false) { Total = total };
         }
 
         if (state.Partitions!.All(p => p.Done))
         {
-            yield return new SnapshotBatch([], Serialize(state), Complete: true);
+            yield return new SnapshotBatch([], Serialize(state), Complete: true) { Total = state.Total };
             yield break;
         }
 
         var partitions = state.Partitions!.ToArray();
+        var firstPageIds = _firstPageBoundary;
         var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(partitions.Length * 2) { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = partitions.Select((p, i) => (p, i)).Where(x => !x.p.Done)
-            .Select(x => Task.Run(() => ReadPartitionAsync(x.i, x.p, channel.Writer, stop.Token), stop.Token))
+            .Select(x => Task.Run(() => ReadPartitionAsync(x.i, x.p, x.i == 0 ? firstPageIds : [], channel.Writer, stop.Token), stop.Token))
             .ToArray();
         var completion = Task.WhenAll(workers).ContinueWith(
             t => channel.Writer.TryComplete(t.Exception?.GetBaseException()),
@@ -70,7 +76,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 partitions[index] = partitionState;
                 var current = state with { Partitions = [.. partitions] };
-                yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done));
+                yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done)) { Total = state.Total };
             }
         }
         finally
@@ -80,13 +86,13 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         }
     }
 
-    private async Task ReadPartitionAsync(int index, PartitionState partition, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
+    private async Task ReadPartitionAsync(int index, PartitionState partition, HashSet<string> alreadyRead, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
     {
         var start = Parse(partition.Start);
         var end = Parse(partition.End);
         var cursor = partition.Cursor ?? partition.Start;
         var from = partition.From;
-        var boundary = new HashSet<string>(StringComparer.Ordinal);
+        var boundary = new HashSet<string>(alreadyRead, StringComparer.Ordinal);
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
@@ -207,7 +213,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
     private static string Serialize(SearchState state) => JsonSerializer.Serialize(state, Json);
 
-    internal sealed record SearchState(string End, List<PartitionState>? Partitions);
+    internal sealed record SearchState(string End, List<PartitionState>? Partitions, long? Total = null);
 
     internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done);
 }

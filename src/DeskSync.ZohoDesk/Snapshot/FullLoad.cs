@@ -21,7 +21,7 @@ public interface IFullLoadProgress
 {
     void TableStarted(DeskTable table);
 
-    void RowsWritten(DeskTable table, long rowsSoFar, long calls, long credits);
+    void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits);
 
     void TableFinished(TableLoadResult result);
 
@@ -38,12 +38,14 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private (long Calls, long Credits, long Failures) _fieldsBefore;
 
     public static string StreamOf(DeskTable table) => "snapshot/" + table.Name;
 
     public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IReadOnlyList<DeskTable> tables, IFullLoadProgress? progress, CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken);
+        _fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
         var modules = tables.Select(t => t.FieldsModule).OfType<string>()
             .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
         var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, progress is null ? null : progress.Warning, cancellationToken);
@@ -63,7 +65,8 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     private async Task<TableLoadResult> LoadTableAsync(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, IFullLoadProgress? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        var before = client.Log.ByLabel.GetValueOrDefault(table.Name);
+        // The field definitions were read before any table; they are the organization_fields table's cost.
+        var before = table == DeskTables.OrganizationFields ? _fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
         (long Calls, long Credits) Spent()
         {
             var now = client.Log.ByLabel.GetValueOrDefault(table.Name);
@@ -100,13 +103,22 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 state = next;
                 rows += events.Count;
                 var (calls, credits) = Spent();
-                progress?.RowsWritten(table, rows, calls, credits);
+                progress?.RowsWritten(table, rows, batch.Total, calls, credits);
             }
 
             var (c, cr) = Spent();
             var loaded = new TableLoadResult(table, TableLoadStatus.Loaded, rows, c, cr, watch.Elapsed, null);
             progress?.TableFinished(loaded);
             return loaded;
+        }
+        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.OffsetLimit or ZohoFailureKind.NotFound or ZohoFailureKind.Configuration && ex.ErrorCode is not "OAUTH_ORG_MISMATCH")
+        {
+            // This table cannot be read as it is (a missing scope, an offset wall); the others can. A wrong org stops the whole load.
+            var (c, cr) = Spent();
+            var failed = new TableLoadResult(table, TableLoadStatus.Failed, rows, c, cr, watch.Elapsed, $"{table.DisplayName} failed: {ex.Message}");
+            progress?.Warning(failed.Message!);
+            progress?.TableFinished(failed);
+            return failed;
         }
         catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden)
         {

@@ -3,7 +3,11 @@ using System.Text.Json;
 namespace DeskSync.ZohoDesk.Snapshot;
 
 /// <summary>Records read from Zoho and the reader's state after them: the sink commits both together.</summary>
-public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string State, bool Complete);
+public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string State, bool Complete)
+{
+    /// <summary>How many records the table holds, when the reader learned it (search answers carry a count).</summary>
+    public long? Total { get; init; }
+}
 
 public sealed record SnapshotOptions
 {

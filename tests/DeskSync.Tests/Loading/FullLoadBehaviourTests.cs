@@ -202,7 +202,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         {
         }
 
-        public void RowsWritten(DeskTable t, long rowsSoFar, long calls, long credits)
+        public void RowsWritten(DeskTable t, long rowsSoFar, long? total, long calls, long credits)
         {
             if (t == table && rowsSoFar >= rows)
             {
@@ -227,7 +227,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         {
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long calls, long credits)
+        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
         {
         }
 

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+using Spectre.Console;
+
+namespace DeskSync.Cli.Commands;
+
+/// <summary>`desksync discover`: the tables, their columns, types and keys, custom fields included.</summary>
+internal static class DiscoverCommand
+{
+    public static Command Build(GlobalOptions global)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the catalog as JSON." };
+        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
+        var command = new Command("discover", "Show the tables DeskSync replicates: columns, types, keys and the custom fields of this portal.") { json, tables };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
+        {
+            using var context = await SourceContext.OpenAsync(global.ConfigPath(parse), parse.GetValue(global.Source), ct);
+            var selected = SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables);
+            var fields = await ListTableReader.ReadFieldDefinitionsAsync(context.Connection.Client, DeskTables.FieldModules, m => Console.Error.WriteLine("warning: " + m), ct);
+            var schemas = selected.Select(t => (Table: t, Schema: FullLoad.SchemaOf(t, fields))).ToList();
+            if (parse.GetValue(json))
+            {
+                var catalog = new JsonArray(schemas.Select(s => (JsonNode)new JsonObject
+                {
+                    ["name"] = s.Table.Name,
+                    ["zohoName"] = s.Table.DisplayName,
+                    ["primaryKey"] = new JsonArray("id"),
+                    ["cursorField"] = s.Schema.ModifiedTimeColumn?.Name,
+                    ["readBy"] = s.Table.Strategy.ToString(),
+                    ["columns"] = new JsonArray(s.Schema.Columns.Select(c => (JsonNode)new JsonObject
+                    {
+                        ["name"] = c.Name,
+                        ["type"] = c.Type.ToString().ToLowerInvariant(),
+                        ["source"] = c.SourcePath,
+                        ["customField"] = c.IsCustomField,
+                        ["label"] = c.Label,
+                        ["zohoType"] = c.ZohoType,
+                    }).ToArray()),
+                }).ToArray());
+                Console.Out.WriteLine(catalog.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                return ExitCodes.Success;
+            }
+
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            foreach (var (table, schema) in schemas)
+            {
+                console.MarkupLine($"[bold]{table.Name}[/]  (Zoho {table.DisplayName}; key id; read by {table.Strategy}{(schema.ModifiedTimeColumn is { } m ? $"; cursor {m.Name}" : "")})");
+                var grid = new Table().AddColumns("column", "type", "Zoho field", "custom field label");
+                foreach (var c in schema.Columns)
+                {
+                    grid.AddRow(Markup.Escape(c.Name), c.Type.ToString().ToLowerInvariant(), Markup.Escape(c.SourcePath), Markup.Escape(c.Label ?? ""));
+                }
+
+                console.Write(grid);
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

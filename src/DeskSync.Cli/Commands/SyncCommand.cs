@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Globalization;
+using DeskSync.Cli.Config;
+using DeskSync.Core;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+using Spectre.Console;
+
+namespace DeskSync.Cli.Commands;
+
+internal sealed record SyncSettings(string? Target, string? Schema, string? Mode, string? Tables, bool Detail, bool FullRefresh);
+
+/// <summary>`desksync sync`: the full load of the selected tables into the target, resumable.</summary>
+internal static class SyncCommand
+{
+    public static Command Build(GlobalOptions global)
+    {
+        var target = new Option<string?>("--target") { Description = "sqlite:FILE (default sqlite:desksync.db), postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER. Or DESKSYNC_TARGET." };
+        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema for the tables (default public)." };
+        var mode = new Option<string?>("--mode") { Description = "flat (a typed column per field, the default) or document (the whole record as JSON)." };
+        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all): " + string.Join(", ", DeskTables.All.Select(t => t.Name)) };
+        var detail = new Option<bool>("--detail") { Description = "Also read every ticket's detail (one API call per ticket)." };
+        var fullRefresh = new Option<bool>("--full-refresh") { Description = "Load tables again even when their snapshot completed." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress bars; a line per table." };
+        var command = new Command("sync", "Copy the portal's tables into the target (a full load; an interrupted load continues where it stopped).")
+        {
+            target, schema, mode, tables, detail, fullRefresh, quiet,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, () => RunAsync(
+            global.ConfigPath(parse),
+            parse.GetValue(global.Source),
+            new SyncSettings(parse.GetValue(target), parse.GetValue(schema), parse.GetValue(mode), parse.GetValue(tables), parse.GetValue(detail), parse.GetValue(fullRefresh)),
+            parse.GetValue(quiet),
+            ct)));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string configPath, string? sourceName, SyncSettings settings, bool quiet, CancellationToken ct)
+    {
+        using var context = await SourceContext.OpenAsync(configPath, sourceName, ct);
+        var source = context.Source;
+        var sinkMode = Targets.ParseMode(settings.Mode ?? source.Mode);
+        var selected = SelectTables(settings.Tables, source.Tables);
+        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath);
+        var options = new SnapshotOptions { DetailMode = settings.Detail || source.DetailMode == true, FullRefresh = settings.FullRefresh };
+        var load = new FullLoad(context.Connection.Client, sink, options);
+        Console.Error.WriteLine($"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");
+
+        IReadOnlyList<TableLoadResult> results;
+        if (quiet || Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            results = await load.RunAsync(selected, new LineProgress(Console.Error), ct);
+        }
+        else
+        {
+            results = await RunWithBarsAsync(load, selected, ct);
+        }
+
+        PrintSummary(results, context.Connection.Client.Log.RemainingCredits);
+        return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
+    }
+
+    internal static List<DeskTable> SelectTables(string? flag, List<string>? configured)
+    {
+        var names = flag?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? configured;
+        if (names is null || names.Count == 0)
+        {
+            return [.. DeskTables.All];
+        }
+
+        var selected = names.Select(n => DeskTables.Find(n) ?? throw new ConfigException(
+            $"Unknown table '{n}'. Tables: {string.Join(", ", DeskTables.All.Select(t => t.Name))}.")).ToHashSet();
+        return [.. DeskTables.All.Where(selected.Contains)];
+    }
+
+    private static async Task<IReadOnlyList<TableLoadResult>> RunWithBarsAsync(FullLoad load, List<DeskTable> tables, CancellationToken ct)
+    {
+        IReadOnlyList<TableLoadResult> results = [];
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var bars = new BarProgress(ctx);
+                results = await load.RunAsync(tables, bars, ct);
+            });
+        return results;
+    }
+
+    private static void PrintSummary(IReadOnlyList<TableLoadResult> results, long? remaining)
+    {
+        var table = new Table().AddColumns("table", "status", "rows", "API calls", "credits", "time");
+        foreach (var r in results)
+        {
+            table.AddRow(
+                r.Table.Name,
+                r.Status switch
+                {
+                    TableLoadStatus.Loaded => "[green]loaded[/]",
+                    TableLoadStatus.AlreadyLoaded => "[grey]already loaded[/]",
+                    TableLoadStatus.Skipped => "[yellow]skipped[/]",
+                    _ => "[red]failed[/]",
+                },
+                r.Rows.ToString("N0", CultureInfo.InvariantCulture),
+                r.Calls.ToString("N0", CultureInfo.InvariantCulture),
+                r.Credits.ToString("N0", CultureInfo.InvariantCulture),
+                $"{r.Elapsed.TotalSeconds:0.0} s");
+        }
+
+        table.AddRow("[bold]total[/]", "", results.Sum(r => r.Rows).ToString("N0", CultureInfo.InvariantCulture),
+            results.Sum(r => r.Calls).ToString("N0", CultureInfo.InvariantCulture), results.Sum(r => r.Credits).ToString("N0", CultureInfo.InvariantCulture), "");
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        console.Write(table);
+        foreach (var r in results.Where(r => r.Message is not null && r.Status != TableLoadStatus.AlreadyLoaded))
+        {
+            Console.Out.WriteLine(r.Message);
+        }
+
+        if (remaining is { } left)
+        {
+            Console.Out.WriteLine($"API credits left today: {left.ToString("N0", CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    /// <summary>Plain lines, for logs and pipes.</summary>
+    private sealed class LineProgress(TextWriter output) : IFullLoadProgress
+    {
+        public void TableStarted(DeskTable table) => output.WriteLine($"{table.Name}: loading");
+
+        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        {
+        }
+
+        public void TableFinished(TableLoadResult r) =>
+            output.WriteLine($"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits, {r.Elapsed.TotalSeconds:0.0} s");
+
+        public void Warning(string message) => output.WriteLine("warning: " + message);
+    }
+
+    /// <summary>A bar per table: rows of the total when known, calls, credits and rate.</summary>
+    private sealed class BarProgress(ProgressContext ctx) : IFullLoadProgress
+    {
+        private readonly Dictionary<DeskTable, (ProgressTask Task, DateTime Started)> _tasks = [];
+
+        public void TableStarted(DeskTable table)
+        {
+            var task = ctx.AddTask(table.Name, maxValue: 1);
+            task.IsIndeterminate = true;
+            _tasks[table] = (task, DateTime.UtcNow);
+        }
+
+        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        {
+            if (!_tasks.TryGetValue(table, out var entry))
+            {
+                return;
+            }
+
+            var (task, started) = entry;
+            if (total is > 0)
+            {
+                task.IsIndeterminate = false;
+                task.MaxValue = Math.Max(total.Value, rowsSoFar);
+            }
+
+            task.Value = rowsSoFar;
+            var rate = rowsSoFar / Math.Max(0.001, (DateTime.UtcNow - started).TotalSeconds);
+            task.Description = $"{table.Name,-20} {rowsSoFar,9:N0} rows  {calls,6:N0} calls  {credits,7:N0} credits  {rate,8:N0} rows/s";
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+            if (_tasks.TryGetValue(result.Table, out var entry))
+            {
+                entry.Task.IsIndeterminate = false;
+                entry.Task.MaxValue = Math.Max(1, result.Rows);
+                entry.Task.Value = entry.Task.MaxValue;
+                entry.Task.StopTask();
+            }
+        }
+
+        public void Warning(string message) => AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(message)}");
+    }
+}
