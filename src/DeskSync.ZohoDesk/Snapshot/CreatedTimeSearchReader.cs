@@ -37,9 +37,10 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var end = ValueConverter.Iso(time.GetUtcNow().AddDays(1));
             using var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
             var records = Records(first);
+            var emitted = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
             if (records.Count < table.PageSize)
             {
-                yield return new SnapshotBatch(records, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count };
+                yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count };
                 yield break;
             }
 
@@ -50,7 +51,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count), total);
-            yield return new SnapshotBatch(records, Serialize(state), Complete: false) { Total = total };
+            yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total };
         }
 
         if (state.Partitions!.All(p => p.Done))

@@ -79,6 +79,49 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task Contacts_past_the_5000_offset_wall_load_completely()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Contacts = 6_200 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "contacts.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Contacts], null, CancellationToken.None);
+            Assert.Equal(6_200, results.Single().Rows);
+        }
+
+        Assert.False(portal.Emulator.Api.Calls.ContainsKey("error:UNPROCESSABLE_ENTITY"));
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Contacts]);
+    }
+
+    [Fact]
+    public async Task Detail_mode_reads_each_ticket_once_more_for_what_only_the_detail_has()
+    {
+        await using var portal = await TestPortal.StartAsync();
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "detail.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Document))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions { DetailMode = true }).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(30, portal.Emulator.Api.Calls["getTicket"]);
+            Assert.Equal(results.Single().Calls, portal.Emulator.Api.Calls["getTicket"] + portal.Emulator.Api.Calls["searchTickets"]);
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        var rows = await TargetVerifier.ReadRowsAsync(connection, "SELECT id, record FROM tickets");
+        Assert.Equal(30, rows.Count);
+        Assert.All(rows.Values, r =>
+        {
+            using var doc = JsonDocument.Parse((string)r["record"]!);
+            Assert.True(doc.RootElement.TryGetProperty("layoutDetails", out _), "the detail answer's layoutDetails");
+            Assert.True(doc.RootElement.TryGetProperty("cf", out _));
+        });
+    }
+
+    [Fact]
     public async Task A_table_the_licence_forbids_is_skipped_and_the_rest_loads()
     {
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, LicenseLimitedTables = new HashSet<string> { "contracts" } });
