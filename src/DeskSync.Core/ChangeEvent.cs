@@ -13,6 +13,22 @@ public enum ChangeOp
 
 /// <summary>
 /// The one kind of record that flows from readers to sinks. <see cref="Record"/> is the Zoho
-/// record (null for a delete that carries only the key).
+/// record (null for a delete that carries only the key). <see cref="ModifiedTime"/> orders
+/// versions of a row (for a delete: when it happened).
 /// </summary>
-public sealed record ChangeEvent(ChangeOp Op, string Table, string Key, JsonElement? Record, DateTimeOffset? ModifiedTime, string Source);
+public sealed record ChangeEvent(ChangeOp Op, string Table, string Key, JsonElement? Record, DateTimeOffset? ModifiedTime, string Source)
+{
+    /// <summary>The record carries only some fields (a webhook's thin payload): merge it into the
+    /// stored row instead of replacing the row, so that fields it lacks are kept.</summary>
+    public bool IsPartial { get; init; }
+}
+
+/// <summary>What a delete does to the row.</summary>
+public enum DeleteMode
+{
+    /// <summary>The row is removed (a tombstone remembers the delete, so a late older event cannot bring it back).</summary>
+    Hard,
+
+    /// <summary>The row stays with _deleted_at set.</summary>
+    Soft,
+}

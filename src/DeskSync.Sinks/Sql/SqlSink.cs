@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using DeskSync.Core;
 
 namespace DeskSync.Sinks.Sql;
@@ -15,9 +17,13 @@ namespace DeskSync.Sinks.Sql;
 public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 {
     private readonly Dictionary<string, TableLayout> _layouts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _tablesWithTombstones = new(StringComparer.Ordinal);
     private DbConnection? _connection;
 
     public SinkMode Mode { get; } = mode;
+
+    /// <summary>Hard (remove the row, default) or soft (keep it with _deleted_at).</summary>
+    public DeleteMode DeleteMode { get; init; } = DeleteMode.Hard;
 
     protected TimeProvider Time { get; } = time ?? TimeProvider.System;
 
@@ -37,6 +43,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         _connection = await OpenAsync(cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_state")} (stream TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tables")} (table_name TEXT PRIMARY KEY, mode TEXT NOT NULL)", null, cancellationToken);
+        await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tombstones")} (table_name TEXT NOT NULL, id TEXT NOT NULL, deleted_at {SqlType(ColumnType.Timestamp)} NOT NULL, PRIMARY KEY (table_name, id))", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_columns")} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, is_custom_field {SqlType(ColumnType.Boolean)} NOT NULL, label TEXT, zoho_type TEXT, PRIMARY KEY (table_name, column_name))", null, cancellationToken);
     }
 
@@ -75,6 +82,11 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             }
         }
 
+        if (await ScalarAsync($"SELECT 1 FROM {Table("_desksync_tombstones")} WHERE table_name = @p0 LIMIT 1", tx, cancellationToken, schema.Name) is not null)
+        {
+            _tablesWithTombstones.Add(schema.Name);
+        }
+
         await tx.CommitAsync(cancellationToken);
         _layouts[schema.Name] = layout;
     }
@@ -90,17 +102,36 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         try
         {
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
-            var newest = events.NewestPerKey();
-            var upserts = newest.Where(e => e.Op != ChangeOp.Delete && e.Record is not null).ToList();
-            var deletes = newest.Where(e => e.Op == ChangeOp.Delete).ToList();
-            if (upserts.Count > 0)
+            if (events.All(e => e.Op != ChangeOp.Delete && !e.IsPartial))
             {
-                await WriteRowsAsync(layout, UpsertSql(layout), upserts, tx, cancellationToken);
+                await UpsertAsync(layout, events, tx, cancellationToken); // the full-load fast path
             }
-
-            foreach (var d in deletes)
+            else
             {
-                await ExecuteAsync($"DELETE FROM {Table(schema.Name)} WHERE {Quote(TableSchema.KeyColumn)} = @p0", tx, cancellationToken, d.Key);
+                // Webhook events: in order, so that a partial update merges into what came before it.
+                var run = new List<ChangeEvent>();
+                foreach (var e in events)
+                {
+                    if (e.Op == ChangeOp.Delete || e.IsPartial)
+                    {
+                        await UpsertAsync(layout, run, tx, cancellationToken);
+                        run.Clear();
+                        if (e.Op == ChangeOp.Delete)
+                        {
+                            await DeleteAsync(layout, e, tx, cancellationToken);
+                        }
+                        else
+                        {
+                            await UpsertAsync(layout, [await MergeAsync(layout, e, tx, cancellationToken)], tx, cancellationToken);
+                        }
+                    }
+                    else
+                    {
+                        run.Add(e);
+                    }
+                }
+
+                await UpsertAsync(layout, run, tx, cancellationToken);
             }
 
             if (checkpoint is not null)
@@ -114,6 +145,110 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         {
             throw new SinkException($"{Describe()} refused a write to {schema.Name}: {ex.Message}. Nothing of this batch was committed; fix the target and run again to continue from the last checkpoint.", ex);
         }
+    }
+
+    /// <summary>Full records, newest per key, not older than a remembered delete of the same row.</summary>
+    private async Task UpsertAsync(TableLayout layout, IReadOnlyList<ChangeEvent> events, DbTransaction tx, CancellationToken ct)
+    {
+        var rows = events.Where(e => e.Record is not null).ToList().NewestPerKey();
+        if (rows.Count > 0 && _tablesWithTombstones.Contains(layout.Schema.Name))
+        {
+            var deleted = await TombstonesAsync(layout.Schema.Name, rows.Select(r => r.Key).ToList(), tx, ct);
+            rows = [.. rows.Where(r => !deleted.TryGetValue(r.Key, out var at) || (r.ModifiedTime is { } m && m > at))];
+        }
+
+        if (rows.Count > 0)
+        {
+            await WriteRowsAsync(layout, UpsertSql(layout), rows, tx, ct);
+        }
+    }
+
+    /// <summary>A thin payload laid over the stored record: the fields it carries replace, the rest stay.</summary>
+    private async Task<ChangeEvent> MergeAsync(TableLayout layout, ChangeEvent e, DbTransaction tx, CancellationToken ct)
+    {
+        var stored = await ScalarAsync($"SELECT {Quote(layout.RecordColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(TableSchema.KeyColumn)} = @p0", tx, ct, e.Key);
+        if (stored is null || e.Record is not { } payload)
+        {
+            return e with { IsPartial = false };
+        }
+
+        var merged = JsonNode.Parse(stored.ToString()!) as JsonObject ?? [];
+        foreach (var property in payload.EnumerateObject())
+        {
+            if (property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object && merged[property.Name] is JsonObject existing)
+            {
+                foreach (var field in property.Value.EnumerateObject())
+                {
+                    existing[field.Name] = JsonNode.Parse(field.Value.GetRawText());
+                }
+            }
+            else
+            {
+                merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+            }
+        }
+
+        return e with { Record = JsonSerializer.SerializeToElement(merged), IsPartial = false };
+    }
+
+    private async Task DeleteAsync(TableLayout layout, ChangeEvent e, DbTransaction tx, CancellationToken ct)
+    {
+        var table = Table(layout.Schema.Name);
+        var key = Quote(TableSchema.KeyColumn);
+        var when = e.ModifiedTime ?? Time.GetUtcNow();
+        // A row changed after the delete (restored from the recycle bin) stays.
+        var guard = layout.ModifiedColumn is { } m ? $" AND ({Quote(m)} IS NULL OR {Quote(m)} <= @p1)" : "";
+        if (DeleteMode == DeleteMode.Hard)
+        {
+            await ExecuteAsync($"DELETE FROM {table} WHERE {key} = @p0{guard}", tx, ct, e.Key, ToDb(ColumnType.Timestamp, when));
+        }
+        else
+        {
+            await ExecuteAsync($"UPDATE {table} SET {Quote(TableLayout.DeletedAt)} = @p1 WHERE {key} = @p0{guard}", tx, ct, e.Key, ToDb(ColumnType.Timestamp, when));
+        }
+
+        var tombstones = Table("_desksync_tombstones");
+        await ExecuteAsync(
+            $"INSERT INTO {tombstones} (table_name, id, deleted_at) VALUES (@p0, @p1, @p2) ON CONFLICT (table_name, id) DO UPDATE SET deleted_at = excluded.deleted_at WHERE excluded.deleted_at > {tombstones}.deleted_at",
+            tx, ct, layout.Schema.Name, e.Key, ToDb(ColumnType.Timestamp, when));
+        _tablesWithTombstones.Add(layout.Schema.Name);
+    }
+
+    private async Task<Dictionary<string, DateTimeOffset>> TombstonesAsync(string table, List<string> keys, DbTransaction tx, CancellationToken ct)
+    {
+        var found = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Chunk(500))
+        {
+            await using var command = Connection.CreateCommand();
+            command.Transaction = tx;
+            var names = new List<string>();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = "@k" + i.ToString(CultureInfo.InvariantCulture);
+                p.Value = chunk[i];
+                command.Parameters.Add(p);
+                names.Add(p.ParameterName);
+            }
+
+            var t = command.CreateParameter();
+            t.ParameterName = "@t";
+            t.Value = table;
+            command.Parameters.Add(t);
+            command.CommandText = $"SELECT id, deleted_at FROM {Table("_desksync_tombstones")} WHERE table_name = @t AND id IN ({string.Join(", ", names)})";
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                found[reader.GetString(0)] = reader.GetValue(1) switch
+                {
+                    DateTimeOffset d => d,
+                    DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+                    var v => DateTimeOffset.Parse(v.ToString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                };
+            }
+        }
+
+        return found;
     }
 
     public async Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) =>

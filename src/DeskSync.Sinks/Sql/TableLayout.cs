@@ -10,18 +10,26 @@ public sealed record PhysicalColumn(string Name, ColumnType Type, Func<ChangeEve
 /// The columns a table has in the target for a mode. Document: id, created_time, modified_time,
 /// record (the whole Zoho record as JSON), _synced_at. Flat: id, a typed column per declared field
 /// (custom fields included), _raw (the whole record, so nothing Zoho sent is ever lost), _synced_at.
+/// Both have _deleted_at, set by a delete in soft-delete mode.
 /// </summary>
 public sealed class TableLayout
 {
     public const string SyncedAt = "_synced_at";
 
-    private TableLayout(TableSchema schema, SinkMode mode, IReadOnlyList<PhysicalColumn> columns, string? modifiedColumn)
+    /// <summary>When the row was deleted in Zoho (soft-delete mode); null for a live row.</summary>
+    public const string DeletedAt = "_deleted_at";
+
+    private TableLayout(TableSchema schema, SinkMode mode, IReadOnlyList<PhysicalColumn> columns, string? modifiedColumn, string recordColumn)
     {
         Schema = schema;
         Mode = mode;
         Columns = columns;
         ModifiedColumn = modifiedColumn;
+        RecordColumn = recordColumn;
     }
+
+    /// <summary>The column holding the whole record as JSON (record, or _raw in flat mode).</summary>
+    public string RecordColumn { get; }
 
     public TableSchema Schema { get; }
 
@@ -45,7 +53,8 @@ public sealed class TableLayout
                 new PhysicalColumn("modified_time", ColumnType.Timestamp, e => Field(e, ["modifiedTime"], ColumnType.Timestamp)),
                 new PhysicalColumn("record", ColumnType.Json, e => e.Record?.GetRawText()),
                 new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, SyncedAt),
-            ], hasModified ? "modified_time" : null);
+                new PhysicalColumn(DeletedAt, ColumnType.Timestamp, _ => null),
+            ], hasModified ? "modified_time" : null, "record");
         }
 
         var columns = new List<PhysicalColumn>();
@@ -58,7 +67,8 @@ public sealed class TableLayout
 
         columns.Add(new PhysicalColumn("_raw", ColumnType.Json, e => e.Record?.GetRawText()));
         columns.Add(new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, SyncedAt));
-        return new TableLayout(schema, mode, columns, schema.ModifiedTimeColumn?.Name);
+        columns.Add(new PhysicalColumn(DeletedAt, ColumnType.Timestamp, _ => null));
+        return new TableLayout(schema, mode, columns, schema.ModifiedTimeColumn?.Name, "_raw");
     }
 
     private static object? Field(ChangeEvent e, IReadOnlyList<string> source, ColumnType type) =>
