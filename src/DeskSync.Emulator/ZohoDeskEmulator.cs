@@ -41,6 +41,7 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
         Limits = app.Services.GetRequiredService<ApiLimits>();
         Faults = app.Services.GetRequiredService<Faults>();
         Api = app.Services.GetRequiredService<DeskApi>();
+        Webhooks = app.Services.GetRequiredService<WebhookSender>();
     }
 
     public EmulatorOptions Options { get; }
@@ -56,6 +57,8 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
     public Faults Faults { get; }
 
     public DeskApi Api { get; }
+
+    public WebhookSender Webhooks { get; }
 
     /// <summary>e.g. http://127.0.0.1:53123 — serves /oauth/v2/token and /api/v1/….</summary>
     public Uri BaseUrl { get; private set; } = null!;
@@ -81,9 +84,11 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
         var portal = new Portal(options);
         var limits = new ApiLimits(options);
         var faults = new Faults(options.Seed);
+        var webhooks = new WebhookSender(portal, options);
         builder.Services.AddSingleton(options).AddSingleton(oauth).AddSingleton(portal).AddSingleton(limits).AddSingleton(faults)
             .AddSingleton(OpenApiCatalog.Instance)
-            .AddSingleton(sp => new DeskApi(options, portal, oauth, limits, faults, OpenApiCatalog.Instance));
+            .AddSingleton(webhooks)
+            .AddSingleton(sp => new DeskApi(options, portal, oauth, limits, faults, OpenApiCatalog.Instance, webhooks));
 
         var app = builder.Build();
         var emulator = new ZohoDeskEmulator(app, options, client);
@@ -101,6 +106,7 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Webhooks.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -1,0 +1,332 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace DeskSync.Emulator.Desk;
+
+/// <summary>How a deleted record is announced (facts page §5: both are seen).</summary>
+public enum DeleteEventStyle
+{
+    /// <summary>A *_Delete event whose payload carries little more than the id.</summary>
+    DeleteEvent,
+
+    /// <summary>A *_Update event whose payload sets isDeleted.</summary>
+    UpdateWithDeletedFlag,
+}
+
+/// <summary>A webhook registered through POST /api/v1/webhooks.</summary>
+public sealed class RegisteredWebhook
+{
+    public required string Id { get; init; }
+
+    public required Uri Url { get; set; }
+
+    public required JsonObject Subscriptions { get; set; }
+
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public bool IsEnabled { get; set; } = true;
+
+    public JsonArray IncludeEventsFrom { get; set; } = [];
+
+    public DateTimeOffset CreatedTime { get; init; }
+
+    internal Channel<JsonObject> Queue { get; } = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = true });
+
+    public JsonObject ToJson() => new()
+    {
+        ["id"] = Id,
+        ["url"] = Url.ToString(),
+        ["name"] = Name,
+        ["description"] = Description,
+        ["isEnabled"] = IsEnabled,
+        ["subscriptions"] = Subscriptions.DeepClone(),
+        ["includeEventsFrom"] = IncludeEventsFrom.DeepClone(),
+        ["createdTime"] = Portal.Iso(CreatedTime),
+    };
+}
+
+/// <summary>
+/// Zoho's side of webhooks: the validation GET (then POST) when a webhook is created, and on
+/// every change of a subscribed module a POST of a JSON array of events in Zoho's shape
+/// (eventType, orgId, eventTime as epoch-ms string, payload, prevState when asked). Deliveries
+/// to one webhook keep their order; a failed one is retried a few times with backoff and then
+/// dropped (Zoho's retry policy is unknown); 410 Gone deletes the subscription.
+/// </summary>
+public sealed class WebhookSender : IAsyncDisposable
+{
+    private static readonly Dictionary<string, string> Prefixes = new(StringComparer.Ordinal)
+    {
+        ["tickets"] = "Ticket", ["contacts"] = "Contact", ["accounts"] = "Account", ["tasks"] = "Task",
+        ["agents"] = "Agent", ["departments"] = "Department",
+    };
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (RegisteredWebhook Hook, Task Loop)> _hooks = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Portal _portal;
+    private readonly EmulatorOptions _options;
+    private long _pending;
+    private long _nextId = 7_000_000_000_000L;
+
+    public WebhookSender(Portal portal, EmulatorOptions options)
+    {
+        _portal = portal;
+        _options = options;
+        portal.Changed += OnChanged;
+    }
+
+    public DeleteEventStyle DeleteStyle { get; set; } = DeleteEventStyle.DeleteEvent;
+
+    public int MaxAttempts { get; set; } = 4;
+
+    public long Delivered;
+    public long EventsDelivered;
+    public long Failed;
+    public long EventsDropped;
+
+    public IReadOnlyList<RegisteredWebhook> Webhooks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _hooks.Values.Select(h => h.Hook)];
+            }
+        }
+    }
+
+    /// <summary>Zoho sends GET, then POST if GET fails; creation fails if neither answers 200.</summary>
+    public async Task<bool> ValidateAsync(Uri url, CancellationToken ct)
+    {
+        try
+        {
+            using var get = await _http.GetAsync(url, ct);
+            if ((int)get.StatusCode == 200)
+            {
+                return true;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+        catch (TaskCanceledException)
+        {
+        }
+
+        try
+        {
+            using var post = await _http.PostAsync(url, new StringContent("", Encoding.UTF8, "application/json"), ct);
+            return (int)post.StatusCode == 200;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public RegisteredWebhook Add(Uri url, JsonObject subscriptions, string? name, string? description, bool enabled, JsonArray? includeEventsFrom)
+    {
+        var hook = new RegisteredWebhook
+        {
+            Id = Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture),
+            Url = url,
+            Subscriptions = subscriptions,
+            Name = name,
+            Description = description,
+            IsEnabled = enabled,
+            IncludeEventsFrom = includeEventsFrom ?? [],
+            CreatedTime = _options.Time.GetUtcNow(),
+        };
+        lock (_gate)
+        {
+            _hooks[hook.Id] = (hook, Task.Run(() => DeliverLoopAsync(hook)));
+        }
+
+        return hook;
+    }
+
+    public RegisteredWebhook? Get(string id)
+    {
+        lock (_gate)
+        {
+            return _hooks.TryGetValue(id, out var h) ? h.Hook : null;
+        }
+    }
+
+    public bool Remove(string id)
+    {
+        lock (_gate)
+        {
+            if (!_hooks.Remove(id, out var h))
+            {
+                return false;
+            }
+
+            h.Hook.Queue.Writer.TryComplete();
+            return true;
+        }
+    }
+
+    /// <summary>Waits until every queued delivery was made or dropped.</summary>
+    public async Task WaitIdleAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Interlocked.Read(ref _pending) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Interlocked.Read(ref _pending)} webhook events still pending.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _portal.Changed -= OnChanged;
+        await _stop.CancelAsync();
+        Task[] loops;
+        lock (_gate)
+        {
+            foreach (var h in _hooks.Values)
+            {
+                h.Hook.Queue.Writer.TryComplete();
+            }
+
+            loops = [.. _hooks.Values.Select(h => h.Loop)];
+        }
+
+        try
+        {
+            await Task.WhenAll(loops);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _http.Dispose();
+        _stop.Dispose();
+    }
+
+    private void OnChanged(PortalChange change)
+    {
+        if (!Prefixes.TryGetValue(change.Module, out var prefix))
+        {
+            return; // Products, Contracts, … have no webhook events.
+        }
+
+        var now = _options.Time.GetUtcNow();
+        var (eventType, payload) = change.Kind switch
+        {
+            ChangeKind.Create => ($"{prefix}_Add", change.Record.DeepClone().AsObject()),
+            ChangeKind.Update => ($"{prefix}_Update", change.Record.DeepClone().AsObject()),
+            _ when DeleteStyle == DeleteEventStyle.UpdateWithDeletedFlag => ($"{prefix}_Update", new JsonObject
+            {
+                ["id"] = change.Record["id"]!.DeepClone(),
+                ["isDeleted"] = true,
+                ["modifiedTime"] = Portal.Iso(now),
+            }),
+            _ => ($"{prefix}_Delete", new JsonObject { ["id"] = change.Record["id"]!.DeepClone() }),
+        };
+
+        lock (_gate)
+        {
+            foreach (var (hook, _) in _hooks.Values)
+            {
+                if (!hook.IsEnabled || !hook.Subscriptions.TryGetPropertyValue(eventType, out var filter))
+                {
+                    continue;
+                }
+
+                var e = new JsonObject
+                {
+                    ["eventType"] = eventType,
+                    ["orgId"] = _portal.OrgId,
+                    ["eventTime"] = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+                    ["payload"] = payload.DeepClone(),
+                };
+                if (change.Kind == ChangeKind.Update && filter?["includePrevState"]?.GetValue<bool>() == true && change.Previous is { } previous)
+                {
+                    var prev = new JsonObject { ["id"] = previous["id"]?.DeepClone() };
+                    foreach (var (key, value) in previous)
+                    {
+                        if (!JsonNode.DeepEquals(value, change.Record[key]))
+                        {
+                            prev[key] = value?.DeepClone();
+                        }
+                    }
+
+                    e["prevState"] = prev;
+                }
+
+                Interlocked.Increment(ref _pending);
+                hook.Queue.Writer.TryWrite(e);
+            }
+        }
+    }
+
+    private async Task DeliverLoopAsync(RegisteredWebhook hook)
+    {
+        var reader = hook.Queue.Reader;
+        while (await reader.WaitToReadAsync(_stop.Token))
+        {
+            var batch = new JsonArray();
+            while (batch.Count < 10 && reader.TryRead(out var e))
+            {
+                batch.Add(e);
+            }
+
+            var delivered = false;
+            for (var attempt = 1; attempt <= MaxAttempts && !delivered && !_stop.IsCancellationRequested; attempt++)
+            {
+                try
+                {
+                    using var content = new StringContent(batch.ToJsonString(DeskApi.Json), Encoding.UTF8, "application/json");
+                    using var response = await _http.PostAsync(hook.Url, content, _stop.Token);
+                    if ((int)response.StatusCode == 410)
+                    {
+                        Remove(hook.Id);
+                        break;
+                    }
+
+                    delivered = response.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                }
+
+                if (!delivered && attempt < MaxAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt - 1)), _stop.Token);
+                }
+            }
+
+            if (delivered)
+            {
+                Interlocked.Increment(ref Delivered);
+                Interlocked.Add(ref EventsDelivered, batch.Count);
+            }
+            else
+            {
+                Interlocked.Increment(ref Failed);
+                Interlocked.Add(ref EventsDropped, batch.Count);
+            }
+
+            Interlocked.Add(ref _pending, -batch.Count);
+        }
+    }
+}

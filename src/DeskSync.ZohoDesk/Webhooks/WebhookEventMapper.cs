@@ -1,0 +1,91 @@
+using System.Text.Json;
+using DeskSync.Core;
+using DeskSync.ZohoDesk.Catalog;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+public enum EventAction
+{
+    /// <summary>Apply the payload (a create, an update merged into the row, or a delete).</summary>
+    Apply,
+
+    /// <summary>The payload is too thin to trust: read the record by id and apply that.</summary>
+    Reread,
+
+    /// <summary>Not a table DeskSync replicates (calls, events, articles…).</summary>
+    Ignore,
+}
+
+public sealed record MappedEvent(EventAction Action, DeskTable? Table, ChangeEvent? Change, string? Reason = null);
+
+/// <summary>
+/// Zoho Desk webhook events to change events. Ticket_*, Contact_*, Account_*, Task_*, Agent_*,
+/// Department_* map to their own tables (Contacts are not Contracts). *_Delete, and any payload
+/// whose deleted flag is set (isDeleted, isTrashed, IsDel), is a delete. Updates carry only some
+/// fields at times, so they are merged into the row; an event without modifiedTime cannot be
+/// ordered and is re-read. Thread, comment, attachment and approval events change their ticket:
+/// the ticket is re-read.
+/// </summary>
+public static class WebhookEventMapper
+{
+    private static readonly Dictionary<string, DeskTable> Modules = new(StringComparer.Ordinal)
+    {
+        ["Ticket"] = DeskTables.Tickets,
+        ["Contact"] = DeskTables.Contacts,
+        ["Account"] = DeskTables.Accounts,
+        ["Task"] = DeskTables.Tasks,
+        ["Agent"] = DeskTables.Agents,
+        ["Department"] = DeskTables.Departments,
+    };
+
+    private static readonly string[] DeletedFlags = ["isDeleted", "isTrashed", "IsDel", "isDel"];
+
+    public static MappedEvent Map(WebhookEvent e)
+    {
+        var parts = e.EventType.Split('_');
+        if (!Modules.TryGetValue(parts[0], out var table))
+        {
+            return new MappedEvent(EventAction.Ignore, null, null, $"{e.EventType} is not about a replicated table");
+        }
+
+        var action = parts[^1];
+        var isChild = parts.Length > 2; // Ticket_Thread_Add, Ticket_Comment_Update, …
+        var idElement = isChild
+            ? (e.Payload.TryGetProperty("ticketId", out var t) ? t : e.Payload.TryGetProperty("entityId", out var en) ? en : default)
+            : (e.Payload.TryGetProperty("id", out var i) ? i : default);
+        var key = idElement.ValueKind switch
+        {
+            JsonValueKind.String => idElement.GetString(),
+            JsonValueKind.Number => idElement.GetRawText(),
+            _ => null,
+        };
+        if (string.IsNullOrEmpty(key))
+        {
+            return new MappedEvent(EventAction.Ignore, table, null, $"{e.EventType} carries no record id");
+        }
+
+        var modified = e.Payload.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
+        if (isChild)
+        {
+            return new MappedEvent(EventAction.Reread, table, new ChangeEvent(ChangeOp.Update, table.Name, key, null, e.EventTime, "webhook"));
+        }
+
+        if (action == "Delete" || DeletedFlags.Any(f => IsTrue(e.Payload, f)))
+        {
+            return new MappedEvent(EventAction.Apply, table, new ChangeEvent(ChangeOp.Delete, table.Name, key, e.Payload, e.EventTime ?? modified, "webhook"));
+        }
+
+        var op = action == "Add" ? ChangeOp.Create : ChangeOp.Update;
+        if (modified is null && table.Fields.Any(f => f.Source == "modifiedTime"))
+        {
+            // Cannot be ordered against what the table holds: read the record as it is now.
+            return new MappedEvent(EventAction.Reread, table, new ChangeEvent(op, table.Name, key, null, e.EventTime, "webhook"));
+        }
+
+        var change = new ChangeEvent(op, table.Name, key, e.Payload, modified ?? e.EventTime, "webhook") { IsPartial = op == ChangeOp.Update };
+        return new MappedEvent(EventAction.Apply, table, change);
+    }
+
+    private static bool IsTrue(JsonElement payload, string name) =>
+        payload.TryGetProperty(name, out var v) && (v.ValueKind == JsonValueKind.True || (v.ValueKind == JsonValueKind.String && string.Equals(v.GetString(), "true", StringComparison.OrdinalIgnoreCase)));
+}

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text;
+using DeskSync.Core.Journal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+public sealed record WebhookReceiverOptions
+{
+    public required string Token { get; init; }
+
+    /// <summary>Events of any other portal are refused.</summary>
+    public required string OrgId { get; init; }
+
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Where malformed and refused bodies are kept for inspection.</summary>
+    public required string QuarantineDirectory { get; init; }
+
+    public int QuarantineMaxFiles { get; init; } = 1_000;
+}
+
+/// <summary>
+/// The service URL: answers Zoho's validation probes (GET, HEAD, POST without events) with 200,
+/// journals every accepted delivery durably before answering 200, and refuses what it cannot
+/// keep: a malformed body (400, quarantined), another portal's events (403, quarantined), an
+/// oversized body (413), a journal that is full or failing (503, so that Zoho retries). An
+/// unknown token gets the same empty 404 as an unknown path.
+/// </summary>
+public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private long _quarantined;
+
+    public long Received;
+    public long Accepted;
+    public long EventsAccepted;
+    public long Refused;
+
+    public long Quarantined => Interlocked.Read(ref _quarantined);
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/hooks/{token}", ["GET", "HEAD"], (HttpContext ctx, string token) => Probe(ctx, token));
+        app.MapPost("/hooks/{token}", ReceiveAsync);
+    }
+
+    private Task Probe(HttpContext ctx, string token)
+    {
+        if (!ServiceUrlToken.Matches(options.Token, token))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        return Task.CompletedTask;
+    }
+
+    private async Task ReceiveAsync(HttpContext ctx, string token)
+    {
+        if (!ServiceUrlToken.Matches(options.Token, token))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        Interlocked.Increment(ref Received);
+        if (ctx.Request.ContentLength > options.MaxBodyBytes)
+        {
+            await Refuse(ctx, StatusCodes.Status413PayloadTooLarge, $"the body is larger than {options.MaxBodyBytes} bytes", null);
+            return;
+        }
+
+        var body = await ReadBodyAsync(ctx);
+        if (body is null)
+        {
+            await Refuse(ctx, StatusCodes.Status413PayloadTooLarge, $"the body is larger than {options.MaxBodyBytes} bytes", null);
+            return;
+        }
+
+        var parsed = WebhookBody.Parse(body);
+        switch (parsed.Kind)
+        {
+            case BodyKind.Probe:
+                ctx.Response.StatusCode = StatusCodes.Status200OK;
+                return;
+            case BodyKind.Malformed:
+                await Refuse(ctx, StatusCodes.Status400BadRequest, parsed.Reason!, body);
+                return;
+        }
+
+        var foreign = parsed.Events.FirstOrDefault(e => e.OrgId is not null && e.OrgId != options.OrgId);
+        if (foreign is not null)
+        {
+            _logger.LogWarning("Refused a delivery for org {OrgId}; this service URL belongs to org {Expected}.", foreign.OrgId, options.OrgId);
+            await Refuse(ctx, StatusCodes.Status403Forbidden, $"events for org {foreign.OrgId} are not accepted here", body);
+            return;
+        }
+
+        try
+        {
+            await journal.AppendAsync(body, ctx.RequestAborted);
+        }
+        catch (JournalUnavailableException ex)
+        {
+            _logger.LogError("Could not journal a delivery: {Message}", ex.Message);
+            ctx.Response.Headers.RetryAfter = "5";
+            await Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this delivery now; retry later");
+            return;
+        }
+
+        Interlocked.Increment(ref Accepted);
+        Interlocked.Add(ref EventsAccepted, parsed.Events.Count);
+        await Answer(ctx, StatusCodes.Status200OK, null, parsed.Events.Count);
+    }
+
+    private async Task<byte[]?> ReadBodyAsync(HttpContext ctx)
+    {
+        var feature = ctx.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = options.MaxBodyBytes;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await ctx.Request.Body.ReadAsync(chunk, ctx.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > options.MaxBodyBytes)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            return null;
+        }
+
+        return buffer.ToArray();
+    }
+
+    private async Task Refuse(HttpContext ctx, int status, string reason, byte[]? body)
+    {
+        Interlocked.Increment(ref Refused);
+        if (body is not null)
+        {
+            Quarantine(body, status, reason);
+        }
+
+        await Answer(ctx, status, reason);
+    }
+
+    private void Quarantine(byte[] body, int status, string reason)
+    {
+        try
+        {
+            Directory.CreateDirectory(options.QuarantineDirectory);
+            var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff", CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _quarantined).ToString(CultureInfo.InvariantCulture);
+            File.WriteAllBytes(Path.Combine(options.QuarantineDirectory, name + ".body"), body);
+            File.WriteAllText(Path.Combine(options.QuarantineDirectory, name + ".reason"), $"HTTP {status}: {reason}\n");
+            var files = Directory.GetFiles(options.QuarantineDirectory, "*.body").Order(StringComparer.Ordinal).ToList();
+            foreach (var old in files.Take(Math.Max(0, files.Count - options.QuarantineMaxFiles)))
+            {
+                File.Delete(old);
+                File.Delete(Path.ChangeExtension(old, ".reason"));
+            }
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning("Could not quarantine a refused body: {Message}", ex.Message);
+        }
+    }
+
+    private static Task Answer(HttpContext ctx, int status, string? error, int accepted = 0)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        var text = error is null
+            ? $"{{\"accepted\":{accepted.ToString(CultureInfo.InvariantCulture)}}}"
+            : $"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(error)}}}";
+        return ctx.Response.WriteAsync(text, Encoding.UTF8);
+    }
+}
