@@ -65,6 +65,16 @@ public sealed class WebhookSender : IAsyncDisposable
         ["agents"] = "Agent", ["departments"] = "Department",
     };
 
+    /// <summary>The answer whose item shape a payload takes [G]: Zoho documents no payload schema; the
+    /// search (or list) item shape is the complete record the API reads, nested objects included.</summary>
+    private static readonly Dictionary<string, string> PayloadShapes = new(StringComparer.Ordinal)
+    {
+        ["tickets"] = "searchTickets", ["contacts"] = "searchContacts", ["accounts"] = "searchAccounts", ["tasks"] = "searchTasks",
+        ["agents"] = "getAgents", ["departments"] = "getDepartments",
+    };
+
+    private readonly OpenApi.OpenApiCatalog _catalog = OpenApi.OpenApiCatalog.Instance;
+    private readonly OpenApi.SchemaShaper _shaper = new(OpenApi.OpenApiCatalog.Instance);
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (RegisteredWebhook Hook, Task Loop)> _hooks = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
@@ -229,8 +239,8 @@ public sealed class WebhookSender : IAsyncDisposable
         var now = _options.Time.GetUtcNow();
         var (eventType, payload) = change.Kind switch
         {
-            ChangeKind.Create => ($"{prefix}_Add", change.Record.DeepClone().AsObject()),
-            ChangeKind.Update => ($"{prefix}_Update", change.Record.DeepClone().AsObject()),
+            ChangeKind.Create => ($"{prefix}_Add", Shape(change.Module, change.Record)),
+            ChangeKind.Update => ($"{prefix}_Update", Shape(change.Module, change.Record)),
             _ when DeleteStyle == DeleteEventStyle.UpdateWithDeletedFlag => ($"{prefix}_Update", new JsonObject
             {
                 ["id"] = change.Record["id"]!.DeepClone(),
@@ -274,6 +284,12 @@ public sealed class WebhookSender : IAsyncDisposable
                 hook.Queue.Writer.TryWrite(e);
             }
         }
+    }
+
+    private JsonObject Shape(string module, JsonObject record)
+    {
+        var schema = _catalog.Get(PayloadShapes[module]).ResponseSchema(_catalog, "200", out var file)!;
+        return _shaper.Shape(new JsonObject { ["data"] = new JsonArray(record.DeepClone()) }, schema, file)!["data"]![0]!.DeepClone().AsObject();
     }
 
     private async Task DeliverLoopAsync(RegisteredWebhook hook)

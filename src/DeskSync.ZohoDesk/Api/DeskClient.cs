@@ -41,8 +41,20 @@ public sealed class DeskClient
     public ApiCallLog Log { get; }
 
     /// <summary>GET a Desk API path (relative to /api/v1/). Null for HTTP 204 (an empty page).</summary>
-    public async Task<JsonDocument?> GetAsync(
+    public Task<JsonDocument?> GetAsync(
         string path,
+        IEnumerable<KeyValuePair<string, string?>>? query = null,
+        string? label = null,
+        int expectedWeight = 1,
+        bool sendOrgId = true,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, path, null, query, label, expectedWeight, sendOrgId, cancellationToken);
+
+    /// <summary>A Desk API call with an optional JSON body. Null for HTTP 204.</summary>
+    public async Task<JsonDocument?> SendAsync(
+        HttpMethod method,
+        string path,
+        string? jsonBody = null,
         IEnumerable<KeyValuePair<string, string?>>? query = null,
         string? label = null,
         int expectedWeight = 1,
@@ -54,7 +66,12 @@ public sealed class DeskClient
         var token = await _tokens.GetAccessTokenAsync(cancellationToken);
         for (var attempt = 0; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            using var request = new HttpRequestMessage(method, uri);
+            if (jsonBody is not null)
+            {
+                request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
+            }
+
             request.Headers.Authorization = new AuthenticationHeaderValue("Zoho-oauthtoken", token);
             if (sendOrgId)
             {
@@ -75,7 +92,7 @@ public sealed class DeskClient
             catch (Polly.Timeout.TimeoutRejectedException ex)
             {
                 throw new ZohoApiException(ZohoFailureKind.Transient,
-                    $"Zoho Desk did not answer GET {path} within {Options.AttemptTimeout.TotalSeconds:0} s, {Options.MaxRetryAttempts} retries included.", inner: ex);
+                    $"Zoho Desk did not answer {method} {path} within {Options.AttemptTimeout.TotalSeconds:0} s, {Options.MaxRetryAttempts} retries included.", inner: ex);
             }
 
             using (response)
@@ -87,6 +104,11 @@ public sealed class DeskClient
 
                 if (response.IsSuccessStatusCode)
                 {
+                    if (response.Content.Headers.ContentLength == 0)
+                    {
+                        return null;
+                    }
+
                     await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
                     return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
                 }
@@ -101,7 +123,7 @@ public sealed class DeskClient
 
                 var retryAfter = DeskHttp.RetryAfter(response);
                 var text = new StringBuilder()
-                    .Append(CultureInfo.InvariantCulture, $"Zoho Desk answered GET {path} with HTTP {(int)response.StatusCode}")
+                    .Append(CultureInfo.InvariantCulture, $"Zoho Desk answered {method} {path} with HTTP {(int)response.StatusCode}")
                     .Append(code is null ? "" : $" {code}")
                     .Append(message is null ? "" : $" (\"{message}\")")
                     .Append(". ").Append(outcome.Advice);

@@ -42,6 +42,9 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
 
     public static string StreamOf(DeskTable table) => "snapshot/" + table.Name;
 
+    /// <summary>The field definitions read at the start of the run, by module.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> Fields { get; private set; } = new Dictionary<string, IReadOnlyList<JsonElement>>();
+
     public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IReadOnlyList<DeskTable> tables, IFullLoadProgress? progress, CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken);
@@ -49,6 +52,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         var modules = tables.Select(t => t.FieldsModule).OfType<string>()
             .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
         var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, progress is null ? null : progress.Warning, cancellationToken);
+        Fields = fields;
 
         var results = new List<TableLoadResult>();
         foreach (var table in tables)

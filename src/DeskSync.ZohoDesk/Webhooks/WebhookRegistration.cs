@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Catalog;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+/// <summary>
+/// Creates, lists and deletes the portal's webhook for a data source through the Desk API
+/// (POST/GET/DELETE /api/v1/webhooks, scope Desk.events.ALL or Desk.settings.ALL). Zoho validates
+/// the URL with a GET (then a POST) before it creates the webhook, so the receiver must be up.
+/// </summary>
+public static class WebhookRegistration
+{
+    /// <summary>The events of each replicated table (facts page §5; Departments have no delete event).</summary>
+    public static IReadOnlyList<string> EventsFor(DeskTable table) => table.Name switch
+    {
+        "tickets" => ["Ticket_Add", "Ticket_Update", "Ticket_Delete", "Ticket_Thread_Add", "Ticket_Comment_Add", "Ticket_Comment_Update"],
+        "contacts" => ["Contact_Add", "Contact_Update", "Contact_Delete"],
+        "accounts" => ["Account_Add", "Account_Update", "Account_Delete"],
+        "tasks" => ["Task_Add", "Task_Update", "Task_Delete"],
+        "agents" => ["Agent_Add", "Agent_Update", "Agent_Delete"],
+        "departments" => ["Department_Add", "Department_Update"],
+        _ => [],
+    };
+
+    public static async Task<JsonElement> RegisterAsync(DeskClient client, string url, IEnumerable<DeskTable> tables, string name, CancellationToken ct)
+    {
+        var subscriptions = new JsonObject();
+        foreach (var e in tables.SelectMany(EventsFor))
+        {
+            subscriptions[e] = e.EndsWith("_Update", StringComparison.Ordinal) && !e.Contains("Comment", StringComparison.Ordinal)
+                ? new JsonObject { ["includePrevState"] = true }
+                : null;
+        }
+
+        if (subscriptions.Count == 0)
+        {
+            throw new ArgumentException("None of the selected tables has webhook events (Products, Contracts and field definitions need polling).", nameof(tables));
+        }
+
+        var body = new JsonObject
+        {
+            ["url"] = url,
+            ["name"] = name,
+            ["description"] = "DeskSync real-time replication",
+            ["isEnabled"] = true,
+            ["subscriptions"] = subscriptions,
+            // Without this, changes made by automation rules may not be sent.
+            ["includeEventsFrom"] = new JsonArray("AUTOMATION"),
+        };
+        using var doc = await client.SendAsync(HttpMethod.Post, "webhooks", body.ToJsonString(), label: "webhooks", cancellationToken: ct);
+        return doc!.RootElement.Clone();
+    }
+
+    public static async Task<IReadOnlyList<JsonElement>> ListAsync(DeskClient client, CancellationToken ct)
+    {
+        using var doc = await client.GetAsync("webhooks", label: "webhooks", cancellationToken: ct);
+        return doc is not null && doc.RootElement.TryGetProperty("data", out var data) ? [.. data.EnumerateArray().Select(e => e.Clone())] : [];
+    }
+
+    public static async Task DeleteAsync(DeskClient client, string id, CancellationToken ct)
+    {
+        using var _ = await client.SendAsync(HttpMethod.Delete, $"webhooks/{Uri.EscapeDataString(id)}", label: "webhooks", cancellationToken: ct);
+    }
+}

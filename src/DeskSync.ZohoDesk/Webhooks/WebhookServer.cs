@@ -1,0 +1,78 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using DeskSync.Core.Journal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+public sealed record WebhookServerOptions
+{
+    /// <summary>Where to listen, e.g. http://0.0.0.0:80, https://0.0.0.0:443 (needs a certificate), http://127.0.0.1:0 (tests).</summary>
+    public string Listen { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>A PKCS#12 certificate for https listening; else put DeskSync behind a TLS proxy.</summary>
+    public string? CertificatePath { get; init; }
+
+    public string? CertificatePassword { get; init; }
+}
+
+/// <summary>The HTTP server of the service URL (Kestrel): the receiver and /healthz.</summary>
+public sealed class WebhookServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private WebhookServer(WebApplication app, WebhookReceiver receiver)
+    {
+        _app = app;
+        Receiver = receiver;
+    }
+
+    public WebhookReceiver Receiver { get; }
+
+    /// <summary>The address the server listens on (with the real port when 0 was asked).</summary>
+    public Uri Address { get; private set; } = null!;
+
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        var uri = new Uri(options.Listen);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = receiverOptions.MaxBodyBytes;
+            var address = uri.Host is "0.0.0.0" or "*" or "+" ? IPAddress.Any : uri.Host is "[::]" ? IPAddress.IPv6Any : IPAddress.Parse(uri.Host.Trim('[', ']'));
+            k.Listen(address, uri.Port, listen =>
+            {
+                if (uri.Scheme == Uri.UriSchemeHttps)
+                {
+                    if (options.CertificatePath is null)
+                    {
+                        throw new InvalidOperationException("https needs a certificate (--cert); or listen on http behind a TLS proxy.");
+                    }
+
+                    listen.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword));
+                }
+            });
+        });
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
+        receiver.Map(app);
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        await app.StartAsync(cancellationToken);
+        var server = new WebhookServer(app, receiver);
+        var actual = new Uri(app.Urls.First());
+        server.Address = new UriBuilder(actual) { Host = uri.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : actual.Host }.Uri;
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

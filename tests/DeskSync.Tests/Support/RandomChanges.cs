@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using DeskSync.Emulator;
+
+namespace DeskSync.Tests.Support;
+
+/// <summary>Seeded random creates, updates and deletes across the modules that have webhook events.</summary>
+internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed)
+{
+    private static readonly string[] Modules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "agents", "departments"];
+    private readonly Random _random = new(seed);
+
+    public int Creates { get; private set; }
+
+    public int Updates { get; private set; }
+
+    public int Deletes { get; private set; }
+
+    public async Task RunAsync(int count, TimeSpan pause)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Next();
+            if (pause > TimeSpan.Zero && i % 10 == 0)
+            {
+                await Task.Delay(pause);
+            }
+        }
+    }
+
+    public void Next()
+    {
+        var portal = emulator.Portal;
+        var module = Modules[_random.Next(Modules.Length)];
+        var records = portal.List(module);
+        var roll = _random.Next(10);
+        if (roll < 3 || records.Count < 3)
+        {
+            portal.Create(module, new JsonObject { ["subject"] = $"created {_random.Next(100000)}" });
+            Creates++;
+        }
+        else if (roll < 8 || module == "departments")
+        {
+            var id = records[_random.Next(records.Count)]["id"]!.GetValue<string>();
+            var values = new JsonObject { ["status"] = _random.Next(2) == 0 ? "Open" : "Closed", ["description"] = $"edited {_random.Next(100000)}" };
+            if (module is "tickets" or "contacts" or "accounts" or "tasks")
+            {
+                values["cf"] = new JsonObject { ["cf_customer_refund_if_any"] = $"refund {_random.Next(1000)}", ["cf_order"] = _random.Next(10000).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            }
+
+            portal.Update(module, id, values);
+            Updates++;
+        }
+        else
+        {
+            portal.Delete(module, records[_random.Next(records.Count)]["id"]!.GetValue<string>());
+            Deletes++;
+        }
+    }
+}
