@@ -12,6 +12,8 @@ root.Subcommands.Add(AuthCommand.Build(global));
 root.Subcommands.Add(CheckCommand.Build(global));
 root.Subcommands.Add(DiscoverCommand.Build(global));
 root.Subcommands.Add(SyncCommand.Build(global));
+root.Subcommands.Add(RunCommand.Build(global));
+root.Subcommands.Add(WebhookCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 return await root.Parse(args).InvokeAsync();

@@ -123,6 +123,15 @@ public sealed record DataSourceConfig
     /// <summary>Read every ticket's detail too (one call per ticket).</summary>
     public bool? DetailMode { get; init; }
 
+    /// <summary>Where `desksync run` listens for webhooks (default http://127.0.0.1:8080; 0.0.0.0:80 or :443 in production).</summary>
+    public string? WebhookListen { get; init; }
+
+    /// <summary>The public base URL Zoho reaches DeskSync at (https://sync.example.com).</summary>
+    public string? PublicUrl { get; init; }
+
+    /// <summary>hard (remove deleted rows, default) or soft (keep them with _deleted_at).</summary>
+    public string? DeleteMode { get; init; }
+
     /// <summary>Where the secrets file is; default .desksync/secrets/&lt;source&gt;.json beside desksync.json.</summary>
     public string? SecretsFile { get; init; }
 

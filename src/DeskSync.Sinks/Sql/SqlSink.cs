@@ -23,7 +23,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     public SinkMode Mode { get; } = mode;
 
     /// <summary>Hard (remove the row, default) or soft (keep it with _deleted_at).</summary>
-    public DeleteMode DeleteMode { get; init; } = DeleteMode.Hard;
+    public DeleteMode DeleteMode { get; set; } = DeleteMode.Hard;
 
     protected TimeProvider Time { get; } = time ?? TimeProvider.System;
 

@@ -54,8 +54,8 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
         }, loggers, cancellationToken);
     }
 
-    /// <summary>Full load, then apply the journal until cancelled.</summary>
-    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IFullLoadProgress? progress, CancellationToken cancellationToken)
+    /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
+    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IFullLoadProgress? progress, CancellationToken cancellationToken, bool follow = true)
     {
         if (Server is null)
         {
@@ -69,7 +69,7 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
         Streaming = true;
         try
         {
-            await Applier.RunAsync(follow: true, cancellationToken);
+            await Applier.RunAsync(follow, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

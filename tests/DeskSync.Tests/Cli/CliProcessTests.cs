@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DeskSync.Cli;
 using DeskSync.Tests.Support;
@@ -8,23 +7,20 @@ namespace DeskSync.Tests.Cli;
 /// <summary>`desksync` as a user runs it: separate processes, the emulator over loopback.</summary>
 public sealed class CliProcessTests : IAsyncLifetime
 {
-    private Process _emulator = null!;
+    private EmulatorProcess _emulator = null!;
     private JsonObject _details = null!;
     private string _dir = null!;
 
     public async Task InitializeAsync()
     {
         _dir = Directory.CreateTempSubdirectory("desksync-cli-").FullName;
-        _emulator = Process.Start(DeskSyncProcess.StartInfo(_dir, "emulator", "--port", "0", "--json", "--tickets", "123"))!;
-        var firstLine = await _emulator.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        _details = JsonNode.Parse(firstLine!)!.AsObject();
+        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "123");
+        _details = _emulator.Details;
     }
 
     public async Task DisposeAsync()
     {
-        _emulator.Kill(entireProcessTree: true);
-        await _emulator.WaitForExitAsync();
-        _emulator.Dispose();
+        await _emulator.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -135,11 +131,6 @@ public sealed class CliProcessTests : IAsyncLifetime
 
     private string Config => Path.Combine(_dir, "desksync.json");
 
-    private Task<(int ExitCode, string Stdout, string Stderr)> Auth(string code, string? secret = null, string? orgId = null, string? url = null)
-    {
-        var u = url ?? _details["url"]!.GetValue<string>();
-        return DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = secret ?? _details["clientSecret"]!.GetValue<string>() },
-            "auth", "--config", Config, "--accounts-url", u, "--api-url", u,
-            "--org-id", orgId ?? _details["orgId"]!.GetValue<string>(), "--client-id", _details["clientId"]!.GetValue<string>(), "--grant-code", code);
-    }
+    private Task<(int ExitCode, string Stdout, string Stderr)> Auth(string code, string? secret = null, string? orgId = null, string? url = null) =>
+        _emulator.AuthAsync(code, secret, orgId, url);
 }

@@ -10,29 +10,22 @@ namespace DeskSync.Tests.Cli;
 /// <summary>`desksync discover` and `desksync sync` as processes, including a SIGKILL mid-load.</summary>
 public sealed partial class CliSyncProcessTests : IAsyncLifetime
 {
-    private Process _emulator = null!;
-    private JsonObject _details = null!;
+    private EmulatorProcess _emulator = null!;
     private string _dir = null!;
 
-    private string Config => Path.Combine(_dir, "desksync.json");
+    private string Config => _emulator.Config;
 
     public async Task InitializeAsync()
     {
         _dir = Directory.CreateTempSubdirectory("desksync-sync-").FullName;
-        _emulator = Process.Start(DeskSyncProcess.StartInfo(_dir, "emulator", "--port", "0", "--json", "--tickets", "12000", "--latency-ms", "150"))!;
-        _details = JsonNode.Parse((await _emulator.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)))!)!.AsObject();
-        var url = _details["url"]!.GetValue<string>();
-        var auth = await DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = _details["clientSecret"]!.GetValue<string>() },
-            "auth", "--config", Config, "--accounts-url", url, "--api-url", url, "--org-id", _details["orgId"]!.GetValue<string>(),
-            "--client-id", _details["clientId"]!.GetValue<string>(), "--grant-code", _details["grantCode"]!.GetValue<string>());
+        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "12000", "--latency-ms", "150");
+        var auth = await _emulator.AuthAsync();
         Assert.True(auth.ExitCode == 0, auth.Stderr);
     }
 
     public async Task DisposeAsync()
     {
-        _emulator.Kill(entireProcessTree: true);
-        await _emulator.WaitForExitAsync();
-        _emulator.Dispose();
+        await _emulator.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 

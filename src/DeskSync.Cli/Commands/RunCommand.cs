@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using DeskSync.Cli.Config;
+using DeskSync.Core;
+using DeskSync.Sinks.Sql;
+using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Webhooks;
+
+namespace DeskSync.Cli.Commands;
+
+/// <summary>`desksync run`: the data source's real-time mode — receiver, full load, then webhook events as they come.</summary>
+internal static class RunCommand
+{
+    public static Command Build(GlobalOptions global)
+    {
+        var listen = new Option<string?>("--listen") { Description = "Where to listen for Zoho's webhooks (default http://127.0.0.1:8080; e.g. http://0.0.0.0:80, or https://0.0.0.0:443 with --cert)." };
+        var publicUrl = new Option<string?>("--public-url") { Description = "The public base URL Zoho reaches this server at (https://sync.example.com)." };
+        var cert = new Option<string?>("--cert") { Description = "PKCS#12 certificate for https listening (password in DESKSYNC_CERT_PASSWORD)." };
+        var target = new Option<string?>("--target") { Description = "As for sync." };
+        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema (default public)." };
+        var mode = new Option<string?>("--mode") { Description = "flat (default) or document." };
+        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
+        var deletes = new Option<string?>("--deletes") { Description = "hard (remove deleted rows, default) or soft (keep them with _deleted_at)." };
+        var once = new Option<bool>("--once") { Description = "Apply what the journal holds, then exit (no listening after that)." };
+        var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
+        {
+            listen, publicUrl, cert, target, schema, mode, tables, deletes, once,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
+        {
+            var configPath = global.ConfigPath(parse);
+            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct);
+            var source = context.Source;
+            var (token, notice) = ServiceTokens.Ensure(configPath, context.Name);
+            if (notice is not null)
+            {
+                Console.Error.WriteLine(notice);
+            }
+
+            var sinkMode = Targets.ParseMode(parse.GetValue(mode) ?? source.Mode);
+            await using var sink = Targets.Open(parse.GetValue(target) ?? source.Target, parse.GetValue(schema) ?? source.TargetSchema, sinkMode, configPath);
+            if (sink is SqlSink sql)
+            {
+                sql.DeleteMode = (parse.GetValue(deletes) ?? source.DeleteMode ?? "hard").ToLowerInvariant() switch
+                {
+                    "hard" => DeleteMode.Hard,
+                    "soft" => DeleteMode.Soft,
+                    var other => throw new ConfigException($"Unknown delete mode '{other}': use hard or soft."),
+                };
+            }
+
+            var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
+            await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
+            {
+                Tables = SyncCommand.SelectTables(parse.GetValue(tables), source.Tables),
+                Server = new WebhookServerOptions
+                {
+                    Listen = parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080",
+                    CertificatePath = parse.GetValue(cert),
+                    CertificatePassword = DeskSyncConfig.Env("DESKSYNC_CERT_PASSWORD"),
+                },
+                JournalDirectory = journal,
+                Token = token,
+                OrgId = source.OrgId!,
+            });
+            await sync.StartReceiverAsync(ct);
+            var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? sync.Server!.Address.ToString(), token);
+            Console.Error.WriteLine($"Receiving webhooks on {sync.Server!.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
+            Console.Error.WriteLine($"Journal: {journal}");
+
+            using var status = new Timer(_ => Console.Error.WriteLine(StatusLine(sync)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+            var results = await sync.RunAsync(new StreamingProgress(Console.Error), ct, follow: !parse.GetValue(once));
+            Console.Error.WriteLine(StatusLine(sync));
+            return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static string StatusLine(RealtimeSync sync)
+    {
+        var r = sync.Server!.Receiver;
+        var a = sync.Applier;
+        var state = sync.Streaming ? "streaming" : "full load";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[{state}] deliveries {r.Accepted:N0} accepted / {r.Refused:N0} refused, events {r.EventsAccepted:N0} received, {a?.EventsApplied ?? 0:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read; journal at {sync.Journal!.End}, applied to {a?.Position.ToString() ?? "-"}");
+    }
+
+    private sealed class StreamingProgress(TextWriter output) : IFullLoadProgress
+    {
+        public void TableStarted(ZohoDesk.Catalog.DeskTable table)
+        {
+        }
+
+        public void RowsWritten(ZohoDesk.Catalog.DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        {
+        }
+
+        public void TableFinished(TableLoadResult r) =>
+            output.WriteLine($"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits");
+
+        public void Warning(string message) => output.WriteLine("warning: " + message);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Cli;
+
+/// <summary>`desksync run` as a process: SIGKILL while clients post, restart, every acknowledged event applied exactly once.</summary>
+public sealed class CliRunProcessTests : IAsyncLifetime
+{
+    private EmulatorProcess _emulator = null!;
+    private string _dir = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dir = Directory.CreateTempSubdirectory("desksync-run-").FullName;
+        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "120");
+        var auth = await _emulator.AuthAsync();
+        Assert.True(auth.ExitCode == 0, auth.Stderr);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _emulator.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Every_event_acknowledged_before_a_SIGKILL_is_applied_exactly_once_after_restart()
+    {
+        var port = FreePort();
+        var output = Path.Combine(_dir, "out");
+        string[] args = ["run", "--config", _emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
+        var acked = new ConcurrentBag<string>();
+        var sent = 0;
+
+        using (var run = Process.Start(DeskSyncProcess.StartInfo(_dir, args))!)
+        {
+            var lines = new ConcurrentQueue<string>();
+            _ = Task.Run(async () =>
+            {
+                while (await run.StandardError.ReadLineAsync() is { } line)
+                {
+                    lines.Enqueue(line);
+                }
+            });
+            await WaitForAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load");
+            var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
+            var url = $"http://127.0.0.1:{port}/hooks/{token}";
+
+            using var stop = new CancellationTokenSource();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var posters = Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var ids = Enumerable.Range(0, 1 + (Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
+                    var body = "[" + string.Join(',', ids.Select(id =>
+                        "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + _emulator.Value("orgId") + "\",\"eventTime\":\"" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+                        + "\",\"payload\":{\"id\":\"" + id + "\",\"subject\":\"posted " + id + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
+                    try
+                    {
+                        using var response = await http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+                        if (response.StatusCode == HttpStatusCode.OK)
+                        {
+                            ids.ForEach(acked.Add);
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await Task.Delay(5); // the receiver is gone
+                    }
+                    catch (TaskCanceledException)
+                    {
+                    }
+                }
+            })).ToArray();
+
+            await WaitForAsync(() => acked.Count > 400, "acknowledged events");
+            run.Kill(); // SIGKILL, while the posters keep posting
+            await run.WaitForExitAsync();
+            await Task.Delay(200);
+            await stop.CancelAsync();
+            await Task.WhenAll(posters);
+        }
+
+        Assert.NotEmpty(acked);
+        var restart = await DeskSyncProcess.RunAsync(_dir, null, [.. args, "--once"]);
+        Assert.True(restart.ExitCode == 0, restart.Stderr);
+        Assert.Contains("tickets: alreadyloaded", restart.Stderr, StringComparison.Ordinal);
+
+        var applied = (await File.ReadAllLinesAsync(Path.Combine(output, "tickets.jsonl")))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("op").GetString() == "c")
+            .GroupBy(e => e.GetProperty("id").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var missing = acked.Where(id => !applied.ContainsKey(id)).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} acknowledged events were lost, e.g. {string.Join(", ", missing.Take(5))}");
+        var twice = applied.Where(kv => kv.Value > 1).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} events were applied more than once");
+        Assert.True(applied.Count <= sent, "nothing is applied that was not sent");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
