@@ -139,6 +139,7 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
         });
 
         _app.Map("/api/v1/{**rest}", Api.HandleAsync);
+        _app.MapGet("/.well-known/jwks.json", ctx => Json(ctx, 200, Webhooks.Jwks()));
         new EmulatorAdminApi(this).Map(_app);
     }
 

@@ -22,9 +22,10 @@ internal static class RunCommand
         var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
         var deletes = new Option<string?>("--deletes") { Description = "hard (remove deleted rows, default) or soft (keep them with _deleted_at)." };
         var once = new Option<bool>("--once") { Description = "Apply what the journal holds, then exit (no listening after that)." };
+        var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, target, schema, mode, tables, deletes, once,
+            listen, publicUrl, cert, target, schema, mode, tables, deletes, once, verifyJwt,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
@@ -49,6 +50,7 @@ internal static class RunCommand
                 };
             }
 
+            using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
@@ -62,6 +64,9 @@ internal static class RunCommand
                 JournalDirectory = journal,
                 Token = token,
                 OrgId = source.OrgId!,
+                Jwt = parse.GetValue(verifyJwt) || source.VerifyJwt == true
+                    ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
+                    : null,
             });
             await sync.StartReceiverAsync(ct);
             var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? sync.Server!.Address.ToString(), token);

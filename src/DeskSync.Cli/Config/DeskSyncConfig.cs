@@ -129,6 +129,12 @@ public sealed record DataSourceConfig
     /// <summary>The public base URL Zoho reaches DeskSync at (https://sync.example.com).</summary>
     public string? PublicUrl { get; init; }
 
+    /// <summary>Refuse webhook deliveries without a valid X-ZDesk-JWT.</summary>
+    public bool? VerifyJwt { get; init; }
+
+    /// <summary>The ids of this data source's webhooks (the JWT's aud); any when empty.</summary>
+    public List<string>? WebhookIds { get; init; }
+
     /// <summary>hard (remove deleted rows, default) or soft (keep them with _deleted_at).</summary>
     public string? DeleteMode { get; init; }
 

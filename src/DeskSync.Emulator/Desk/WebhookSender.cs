@@ -73,6 +73,8 @@ public sealed class WebhookSender : IAsyncDisposable
         ["agents"] = "getAgents", ["departments"] = "getDepartments",
     };
 
+    private readonly System.Security.Cryptography.RSA _key = System.Security.Cryptography.RSA.Create(2048);
+    private readonly string _keyId = "desksync-emulator-" + Guid.NewGuid().ToString("N")[..8];
     private readonly OpenApi.OpenApiCatalog _catalog = OpenApi.OpenApiCatalog.Instance;
     private readonly OpenApi.SchemaShaper _shaper = new(OpenApi.OpenApiCatalog.Instance);
     private readonly Lock _gate = new();
@@ -92,6 +94,46 @@ public sealed class WebhookSender : IAsyncDisposable
     }
 
     public DeleteEventStyle DeleteStyle { get; set; } = DeleteEventStyle.DeleteEvent;
+
+    /// <summary>Sign deliveries with X-ZDesk-JWT (RS256; keys at /.well-known/jwks.json).</summary>
+    public bool SignDeliveries { get; set; } = true;
+
+    /// <summary>The JSON Web Key Set Zoho publishes at https://{desk host}/.well-known/jwks.json.</summary>
+    public JsonObject Jwks()
+    {
+        var p = _key.ExportParameters(includePrivateParameters: false);
+        return new JsonObject
+        {
+            ["keys"] = new JsonArray(new JsonObject
+            {
+                ["kty"] = "RSA",
+                ["use"] = "sig",
+                ["alg"] = "RS256",
+                ["kid"] = _keyId,
+                ["n"] = Base64Url(p.Modulus!),
+                ["e"] = Base64Url(p.Exponent!),
+            }),
+        };
+    }
+
+    /// <summary>An RS256 JWT as Zoho sends it (facts page §5): iss orgId:…, aud webhookId:…, iat/exp in seconds.</summary>
+    public string Sign(string webhookId, TimeSpan? lifetime = null)
+    {
+        var now = _options.Time.GetUtcNow().ToUnixTimeSeconds();
+        var header = new JsonObject { ["alg"] = "RS256", ["typ"] = "JWT", ["kid"] = _keyId };
+        var claims = new JsonObject
+        {
+            ["iss"] = "orgId:" + _portal.OrgId,
+            ["aud"] = "webhookId:" + webhookId,
+            ["iat"] = now,
+            ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(5)).TotalSeconds,
+        };
+        var signingInput = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        return signingInput + "." + Base64Url(signature);
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public int MaxAttempts { get; set; } = 4;
 
@@ -227,6 +269,7 @@ public sealed class WebhookSender : IAsyncDisposable
 
         _http.Dispose();
         _stop.Dispose();
+        _key.Dispose();
     }
 
     private void OnChanged(PortalChange change)
@@ -308,8 +351,16 @@ public sealed class WebhookSender : IAsyncDisposable
             {
                 try
                 {
-                    using var content = new StringContent(batch.ToJsonString(DeskApi.Json), Encoding.UTF8, "application/json");
-                    using var response = await _http.PostAsync(hook.Url, content, _stop.Token);
+                    using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url)
+                    {
+                        Content = new StringContent(batch.ToJsonString(DeskApi.Json), Encoding.UTF8, "application/json"),
+                    };
+                    if (SignDeliveries)
+                    {
+                        request.Headers.Add("X-ZDesk-JWT", Sign(hook.Id));
+                    }
+
+                    using var response = await _http.SendAsync(request, _stop.Token);
                     if ((int)response.StatusCode == 410)
                     {
                         Remove(hook.Id);

@@ -22,6 +22,9 @@ public sealed record RealtimeSyncOptions
     public required string OrgId { get; init; }
 
     public long MaxBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Refuse deliveries without a valid X-ZDesk-JWT.</summary>
+    public WebhookJwtVerifier? Jwt { get; init; }
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
             OrgId = options.OrgId,
             MaxBodyBytes = options.MaxBodyBytes,
             QuarantineDirectory = Path.Combine(options.JournalDirectory, "quarantine"),
+            Jwt = options.Jwt,
         }, loggers, cancellationToken);
     }
 

@@ -24,7 +24,7 @@ public sealed record MappedEvent(EventAction Action, DeskTable? Table, ChangeEve
 /// whose deleted flag is set (isDeleted, isTrashed, IsDel), is a delete. Updates carry only some
 /// fields at times, so they are merged into the row; an event without modifiedTime cannot be
 /// ordered and is re-read. Thread, comment, attachment and approval events change their ticket:
-/// the ticket is re-read.
+/// the ticket is re-read; so is the record a workflow-rule call names (*_Refresh).
 /// </summary>
 public static class WebhookEventMapper
 {
@@ -65,8 +65,9 @@ public static class WebhookEventMapper
         }
 
         var modified = e.Payload.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
-        if (isChild)
+        if (isChild || action == "Refresh")
         {
+            // A child record changed its ticket, or a workflow rule named a record: read it as it is now.
             return new MappedEvent(EventAction.Reread, table, new ChangeEvent(ChangeOp.Update, table.Name, key, null, e.EventTime, "webhook"));
         }
 

@@ -23,6 +23,9 @@ public sealed record WebhookReceiverOptions
     public required string QuarantineDirectory { get; init; }
 
     public int QuarantineMaxFiles { get; init; } = 1_000;
+
+    /// <summary>When set, a delivery without a valid X-ZDesk-JWT is refused with 401.</summary>
+    public WebhookJwtVerifier? Jwt { get; init; }
 }
 
 /// <summary>
@@ -48,6 +51,54 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     {
         app.MapMethods("/hooks/{token}", ["GET", "HEAD"], (HttpContext ctx, string token) => Probe(ctx, token));
         app.MapPost("/hooks/{token}", ReceiveAsync);
+        app.MapPost("/hooks/{token}/workflow", ReceiveWorkflowAsync);
+    }
+
+    /// <summary>
+    /// A workflow rule's webhook or a custom function's invokeurl posts whatever the user typed:
+    /// find the record (an id field, or a 15–19 digit number in a message such as Cliq's "text")
+    /// and journal a refresh of it; the applier re-reads the record from the API.
+    /// </summary>
+    private async Task ReceiveWorkflowAsync(HttpContext ctx, string token)
+    {
+        if (!ServiceUrlToken.Matches(options.Token, token))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        Interlocked.Increment(ref Received);
+        var body = await ReadBodyAsync(ctx);
+        if (body is null)
+        {
+            await Refuse(ctx, StatusCodes.Status413PayloadTooLarge, $"the body is larger than {options.MaxBodyBytes} bytes", null);
+            return;
+        }
+
+        var fields = WorkflowBody.Fields(body, ctx.Request.ContentType);
+        var (module, id) = WorkflowBody.FindRecord(fields);
+        if (id is null)
+        {
+            await Refuse(ctx, StatusCodes.Status400BadRequest, "no record id found: send id (or ticketId, contactId, accountId, taskId) and optionally module, or a message holding the record id", body);
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var synthetic = $"[{{\"eventType\":\"{module}_Refresh\",\"orgId\":\"{options.OrgId}\",\"eventTime\":\"{now}\",\"payload\":{{\"id\":\"{id}\"}}}}]";
+        try
+        {
+            await journal.AppendAsync(Encoding.UTF8.GetBytes(synthetic), ctx.RequestAborted);
+        }
+        catch (JournalUnavailableException)
+        {
+            ctx.Response.Headers.RetryAfter = "5";
+            await Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this call now; retry later");
+            return;
+        }
+
+        Interlocked.Increment(ref Accepted);
+        Interlocked.Increment(ref EventsAccepted);
+        await Answer(ctx, StatusCodes.Status200OK, null, 1);
     }
 
     private Task Probe(HttpContext ctx, string token)
@@ -85,6 +136,17 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         }
 
         var parsed = WebhookBody.Parse(body);
+        if (options.Jwt is not null && parsed.Kind != BodyKind.Probe)
+        {
+            var check = await options.Jwt.VerifyAsync(ctx.Request.Headers["X-ZDesk-JWT"].ToString(), ctx.RequestAborted);
+            if (!check.Valid)
+            {
+                _logger.LogWarning("Refused a delivery: {Reason}.", check.Reason);
+                await Refuse(ctx, StatusCodes.Status401Unauthorized, check.Reason!, body);
+                return;
+            }
+        }
+
         switch (parsed.Kind)
         {
             case BodyKind.Probe:
