@@ -14,8 +14,13 @@ public interface ISink : IAsyncDisposable
 
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Creates the table, or adds the columns it lacks (never drops one).</summary>
-    Task EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken);
+    /// <summary>Creates the table, or adds the columns it lacks (never drops one). A column whose
+    /// Zoho type changed keeps its type in the target and is reported.</summary>
+    Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken);
+
+    /// <summary>Keys of the live rows not written since <paramref name="writtenBefore"/> (for delete
+    /// reconciliation); NotSupportedException for targets that are change logs.</summary>
+    Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken);
 
     /// <summary>Applies the events and stores the checkpoint (if any) in one transaction.</summary>
     Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken);
@@ -28,3 +33,11 @@ public interface ISink : IAsyncDisposable
 
 /// <summary>An opaque per-stream state (Airbyte's STATE message): JSON the reader understands.</summary>
 public sealed record Checkpoint(string Stream, string State);
+
+/// <summary>What EnsureTableAsync changed or noticed.</summary>
+public sealed record SchemaChanges(IReadOnlyList<string> AddedColumns, IReadOnlyList<string> TypeChanges)
+{
+    public static SchemaChanges None { get; } = new([], []);
+
+    public bool Any => AddedColumns.Count > 0 || TypeChanges.Count > 0;
+}

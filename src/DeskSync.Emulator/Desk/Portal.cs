@@ -157,6 +157,15 @@ public sealed class Portal
         }
     }
 
+    /// <summary>Removes a field definition (records keep their values under cf, as Zoho's would until edited).</summary>
+    public bool RemoveField(string module, string apiName)
+    {
+        lock (_gate)
+        {
+            return _fields.TryGetValue(module, out var list) && list.RemoveAll(f => f["apiName"]?.GetValue<string>() == apiName) > 0;
+        }
+    }
+
     internal void Seed(string module, JsonObject record) => _tables[module].Add(record);
 
     internal string NextId() => _generator.NextId();

@@ -57,7 +57,10 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         }
     }
 
-    public Task EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Describe()} is a change log: deletes found by reconciliation cannot be checked against it. Use a database target for reconciliation.");
+
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {
         var layout = TableLayout.For(schema, Mode, _time);
         if (format == FileFormat.Csv && File.Exists(FileOf(schema.Name)) && _state.Headers.TryGetValue(schema.Name, out var header)
@@ -67,7 +70,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         }
 
         _layouts[schema.Name] = layout;
-        return Task.CompletedTask;
+        return Task.FromResult(SchemaChanges.None);
     }
 
     public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)

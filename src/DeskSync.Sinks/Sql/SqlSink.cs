@@ -47,10 +47,13 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_columns")} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, is_custom_field {SqlType(ColumnType.Boolean)} NOT NULL, label TEXT, zoho_type TEXT, PRIMARY KEY (table_name, column_name))", null, cancellationToken);
     }
 
-    public async Task EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
+    public async Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {
-        var layout = TableLayout.For(schema, Mode, Time);
         await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
+        var (schemaToWrite, typeChanges) = await KeepStoredTypesAsync(schema, tx, cancellationToken);
+        schema = schemaToWrite;
+        var layout = TableLayout.For(schema, Mode, Time);
+        var added = new List<string>();
         var existingMode = await ScalarAsync($"SELECT mode FROM {Table("_desksync_tables")} WHERE table_name = @p0", tx, cancellationToken, schema.Name);
         if (existingMode is string m && !string.Equals(m, Mode.ToString(), StringComparison.OrdinalIgnoreCase))
         {
@@ -69,6 +72,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             {
                 // New custom fields become new columns; nothing is ever dropped.
                 await ExecuteAsync($"ALTER TABLE {Table(schema.Name)} ADD COLUMN {Quote(column.Name)} {SqlType(column.Type)}", tx, cancellationToken);
+                added.Add(column.Name);
             }
         }
 
@@ -89,6 +93,60 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
         await tx.CommitAsync(cancellationToken);
         _layouts[schema.Name] = layout;
+        return new SchemaChanges(added, typeChanges);
+    }
+
+    public async Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        await using var command = Connection.CreateCommand();
+        command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(table)} WHERE {Quote(TableLayout.SyncedAt)} < @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
+        var p = command.CreateParameter();
+        p.ParameterName = "@p0";
+        p.Value = ToDb(ColumnType.Timestamp, writtenBefore);
+        Configure(p, ColumnType.Timestamp);
+        command.Parameters.Add(p);
+        var keys = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    /// <summary>A column keeps the type it was created with; a Zoho type change is reported, not applied.</summary>
+    private async Task<(TableSchema Schema, List<string> Changes)> KeepStoredTypesAsync(TableSchema schema, DbTransaction tx, CancellationToken ct)
+    {
+        var stored = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var command = Connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = $"SELECT column_name, type FROM {Table("_desksync_columns")} WHERE table_name = @p0";
+            var p = command.CreateParameter();
+            p.ParameterName = "@p0";
+            p.Value = schema.Name;
+            command.Parameters.Add(p);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                stored[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        var changes = new List<string>();
+        var columns = schema.Columns.Select(c =>
+        {
+            if (stored.TryGetValue(c.Name, out var was) && !string.Equals(was, c.Type.ToString(), StringComparison.OrdinalIgnoreCase)
+                && Enum.TryParse<ColumnType>(was, ignoreCase: true, out var old))
+            {
+                changes.Add($"{schema.Name}.{c.Name} ({c.Label ?? c.SourcePath}) is now {c.Type.ToString().ToLowerInvariant()} in Zoho; the column stays {was} (values that do not fit are NULL there and kept in the raw record)");
+                return c with { Type = old };
+            }
+
+            return c;
+        }).ToList();
+        return (schema with { Columns = columns }, changes);
     }
 
     public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)

@@ -4,9 +4,11 @@ using DeskSync.Emulator;
 namespace DeskSync.Tests.Support;
 
 /// <summary>Seeded random creates, updates and deletes across the modules that have webhook events.</summary>
-internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed)
+internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool includePollOnlyModules = false)
 {
-    private static readonly string[] Modules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "agents", "departments"];
+    private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "agents", "departments"];
+    private static readonly string[] AllModules = [.. WebhookModules, "products", "contracts"];
+    private readonly string[] _modules = includePollOnlyModules ? AllModules : WebhookModules;
     private readonly Random _random = new(seed);
 
     public int Creates { get; private set; }
@@ -30,7 +32,7 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed)
     public void Next()
     {
         var portal = emulator.Portal;
-        var module = Modules[_random.Next(Modules.Length)];
+        var module = _modules[_random.Next(_modules.Length)];
         var records = portal.List(module);
         var roll = _random.Next(10);
         if (roll < 3 || records.Count < 3)
@@ -42,7 +44,7 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed)
         {
             var id = records[_random.Next(records.Count)]["id"]!.GetValue<string>();
             var values = new JsonObject { ["status"] = _random.Next(2) == 0 ? "Open" : "Closed", ["description"] = $"edited {_random.Next(100000)}" };
-            if (module is "tickets" or "contacts" or "accounts" or "tasks")
+            if (module is "tickets" or "contacts" or "accounts" or "tasks" or "products" or "contracts")
             {
                 values["cf"] = new JsonObject { ["cf_customer_refund_if_any"] = $"refund {_random.Next(1000)}", ["cf_order"] = _random.Next(10000).ToString(System.Globalization.CultureInfo.InvariantCulture) };
             }

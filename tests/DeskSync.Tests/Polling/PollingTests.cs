@@ -1,0 +1,179 @@
+using System.Text.Json.Nodes;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Polling;
+using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Webhooks;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Polling;
+
+/// <summary>Incremental sync without webhooks, delete reconciliation and schema drift, against the emulator.</summary>
+public sealed class PollingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-poll-").FullName;
+
+    private string Db => Path.Combine(_dir, "poll.db");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task With_webhooks_off_random_changes_and_deletes_arrive_by_polling_alone()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000 } });
+        var client = await portal.ConnectAsync();
+        await using var sink = new SqliteSink(Db, SinkMode.Flat);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, default);
+
+        var changes = new RandomChanges(portal.Emulator, seed: 5, includePollOnlyModules: true);
+        await changes.RunAsync(400, TimeSpan.Zero);
+        var polled = await new Poller(client, sink).PollOnceAsync(DeskTables.All, null, default);
+        var reconciled = await new DeleteReconciler(client, sink).RunAsync(DeskTables.All, null, default);
+
+        Assert.True(changes.Deletes > 20, $"{changes.Deletes} deletes");
+        Assert.True(polled.Sum(p => p.Rows) >= changes.Updates, "every update is read");
+        Assert.Contains(reconciled, r => r.Deleted > 0);
+        Assert.All(reconciled, r => Assert.Null(r.Message));
+        await VerifyAsync(portal.Emulator);
+    }
+
+    [Fact]
+    public async Task With_the_receiver_down_for_a_while_the_poll_catches_up()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 800 } });
+        portal.Emulator.Webhooks.MaxAttempts = 2;
+        var client = await portal.ConnectAsync();
+        await using var sink = new SqliteSink(Db, SinkMode.Document);
+        var token = ServiceUrlToken.New();
+        var options = new RealtimeSyncOptions
+        {
+            Tables = DeskTables.All,
+            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
+            JournalDirectory = Path.Combine(_dir, "journal"),
+            Token = token,
+            OrgId = portal.Emulator.Portal.OrgId,
+        };
+        var changes = new RandomChanges(portal.Emulator, seed: 9);
+        string listen;
+        await using (var first = new RealtimeSync(client, sink, options))
+        {
+            await first.StartReceiverAsync(default);
+            listen = first.Server!.Address.ToString();
+            await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(listen, token), DeskTables.All, "test", default);
+            using var stop = new CancellationTokenSource();
+            var run = first.RunAsync(null, stop.Token);
+            await changes.RunAsync(100, TimeSpan.Zero);
+            await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
+            await first.WaitCaughtUpAsync(TimeSpan.FromSeconds(30));
+            await stop.CancelAsync();
+            await run;
+        }
+
+        // The receiver is down: Zoho gives up on these deliveries.
+        await changes.RunAsync(150, TimeSpan.Zero);
+        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
+        Assert.True(portal.Emulator.Webhooks.EventsDropped > 0);
+
+        await using (var second = new RealtimeSync(client, sink, options with { Server = new WebhookServerOptions { Listen = listen.TrimEnd('/') } }))
+        {
+            using var stop = new CancellationTokenSource();
+            var run = second.RunAsync(null, stop.Token);
+            while (!second.Streaming)
+            {
+                await Task.Delay(10);
+            }
+
+            await changes.RunAsync(100, TimeSpan.Zero);
+            await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
+            await second.WaitCaughtUpAsync(TimeSpan.FromSeconds(30));
+            await stop.CancelAsync();
+            await run;
+
+            // The safety net: a slower poll and the delete reconciliation.
+            await new Poller(client, sink).PollOnceAsync(DeskTables.All, null, default);
+            await new DeleteReconciler(client, sink).RunAsync(DeskTables.All, null, default);
+        }
+
+        await VerifyAsync(portal.Emulator, SinkMode.Document);
+    }
+
+    [Fact]
+    public async Task A_failing_id_listing_deletes_nothing_and_a_suspiciously_short_one_needs_force()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 400 } });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
+        await using var sink = new SqliteSink(Db, SinkMode.Flat);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, default);
+        var gone = portal.Emulator.Portal.List("tickets").Take(10).Select(t => t["id"]!.GetValue<string>()).ToList();
+        gone.ForEach(id => portal.Emulator.Portal.Delete("tickets", id));
+
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None)); // the field definitions
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 2); // the listing's first page, retry included
+        var failed = await new DeleteReconciler(client, sink).RunAsync([DeskTables.Tickets], null, default);
+        Assert.Equal(0, failed.Single().Deleted);
+        Assert.Contains("nothing was deleted", failed.Single().Message, StringComparison.Ordinal);
+        Assert.Equal(400, await CountAsync("tickets"));
+
+        // Suppose Zoho answered with most tickets missing (e.g. a permission change): refuse without --force.
+        foreach (var id in portal.Emulator.Portal.List("tickets").Skip(50).Select(t => t["id"]!.GetValue<string>()).ToList())
+        {
+            portal.Emulator.Portal.Delete("tickets", id);
+        }
+
+        var guarded = await new DeleteReconciler(client, sink).RunAsync([DeskTables.Tickets], null, default);
+        Assert.Equal(0, guarded.Single().Deleted);
+        Assert.Contains("--force", guarded.Single().Message, StringComparison.Ordinal);
+
+        var forced = await new DeleteReconciler(client, sink, new ReconcileOptions { Force = true }).RunAsync([DeskTables.Tickets], null, default);
+        Assert.Equal(350, forced.Single().Deleted);
+        Assert.Equal(50, await CountAsync("tickets"));
+    }
+
+    [Fact]
+    public async Task A_custom_field_added_in_Zoho_becomes_a_column_a_removed_one_stays_and_a_type_change_is_reported()
+    {
+        await using var portal = await TestPortal.StartAsync();
+        var client = await portal.ConnectAsync();
+        await using var sink = new SqliteSink(Db, SinkMode.Flat);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, default);
+
+        portal.Emulator.Portal.AddField("tickets", new JsonObject { ["id"] = "8880001", ["apiName"] = "cf_warranty_until", ["displayLabel"] = "Warranty until", ["type"] = "Date", ["isCustomField"] = true });
+        portal.Emulator.Portal.RemoveField("tickets", "cf_vip");
+        portal.Emulator.Portal.RemoveField("tickets", "cf_order");
+        portal.Emulator.Portal.AddField("tickets", new JsonObject { ["id"] = "8880002", ["apiName"] = "cf_order", ["displayLabel"] = "Order #", ["type"] = "Text", ["isCustomField"] = true });
+        var ticket = portal.Emulator.Portal.List("tickets")[2]["id"]!.GetValue<string>();
+        portal.Emulator.Portal.Update("tickets", ticket, new JsonObject { ["cf"] = new JsonObject { ["cf_warranty_until"] = "2027-03-31", ["cf_order"] = "A-17" } });
+
+        var messages = new List<string>();
+        await new Poller(client, sink).PollOnceAsync([DeskTables.Tickets], messages.Add, default);
+
+        Assert.Contains(messages, m => m.Contains("new column cf_warranty_until", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("warning:", StringComparison.Ordinal) && m.Contains("cf_order", StringComparison.Ordinal) && m.Contains("integer", StringComparison.Ordinal));
+        await using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        await connection.OpenAsync();
+        var row = (await TargetVerifier.ReadRowsAsync(connection, $"SELECT id, cf_warranty_until, cf_vip, cf_order, json_extract(_raw, '$.cf.cf_order') AS raw_order FROM tickets WHERE id = '{ticket}'"))[ticket];
+        Assert.Equal("2027-03-31", row["cf_warranty_until"]);
+        Assert.True(row.ContainsKey("cf_vip"), "a removed field's column stays");
+        Assert.Null(row["cf_order"]); // "A-17" does not fit the integer column…
+        Assert.Equal("A-17", row["raw_order"]); // …and is kept in the raw record
+    }
+
+    private async Task<long> CountAsync(string table)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task VerifyAsync(ZohoDeskEmulator emulator, SinkMode mode = SinkMode.Flat)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, emulator, mode, DeskTables.All);
+    }
+}
