@@ -13,6 +13,7 @@ root.Subcommands.Add(CheckCommand.Build(global));
 root.Subcommands.Add(DiscoverCommand.Build(global));
 root.Subcommands.Add(SyncCommand.Build(global));
 root.Subcommands.Add(RunCommand.Build(global));
+root.Subcommands.Add(PollCommand.Build(global));
 root.Subcommands.Add(WebhookCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());

@@ -22,10 +22,13 @@ internal static class RunCommand
         var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
         var deletes = new Option<string?>("--deletes") { Description = "hard (remove deleted rows, default) or soft (keep them with _deleted_at)." };
         var once = new Option<bool>("--once") { Description = "Apply what the journal holds, then exit (no listening after that)." };
+        var incremental = new Option<string?>("--incremental") { Description = "webhook (default), polling (editions without webhooks), or webhook+polling (webhooks for latency, a slower poll as the safety net)." };
+        var pollInterval = new Option<string?>("--poll-interval") { Description = "How often to poll, e.g. 5m (default 5m for polling, 30m for webhook+polling)." };
+        var reconcileInterval = new Option<string?>("--reconcile-interval") { Description = "How often to find rows deleted in Zoho by an id listing, e.g. 24h (default), or off." };
         var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, target, schema, mode, tables, deletes, once, verifyJwt,
+            listen, publicUrl, cert, target, schema, mode, tables, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
@@ -50,6 +53,17 @@ internal static class RunCommand
                 };
             }
 
+            var incrementalMode = (parse.GetValue(incremental) ?? source.Incremental ?? "webhook").ToLowerInvariant();
+            if (incrementalMode is not ("webhook" or "polling" or "webhook+polling"))
+            {
+                throw new ConfigException($"Unknown incremental mode '{incrementalMode}': use webhook, polling or webhook+polling.");
+            }
+
+            var useWebhooks = incrementalMode != "polling";
+            TimeSpan? poll = incrementalMode == "webhook" ? null
+                : Durations.Parse(parse.GetValue(pollInterval) ?? source.PollInterval ?? (useWebhooks ? "30m" : "5m"), "--poll-interval");
+            var reconcileText = parse.GetValue(reconcileInterval) ?? source.ReconcileInterval ?? "24h";
+            TimeSpan? reconcile = reconcileText == "off" ? null : Durations.Parse(reconcileText, "--reconcile-interval");
             using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
@@ -64,14 +78,26 @@ internal static class RunCommand
                 JournalDirectory = journal,
                 Token = token,
                 OrgId = source.OrgId!,
+                UseWebhooks = useWebhooks,
+                PollInterval = poll,
+                ReconcileInterval = reconcile,
                 Jwt = parse.GetValue(verifyJwt) || source.VerifyJwt == true
                     ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
                     : null,
             });
+            sync.Report += line => Console.Error.WriteLine(line);
             await sync.StartReceiverAsync(ct);
-            var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? sync.Server!.Address.ToString(), token);
-            Console.Error.WriteLine($"Receiving webhooks on {sync.Server!.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
-            Console.Error.WriteLine($"Journal: {journal}");
+            if (sync.Server is { } server)
+            {
+                var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? server.Address.ToString(), token);
+                Console.Error.WriteLine($"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
+                Console.Error.WriteLine($"Journal: {journal}");
+            }
+
+            if (poll is { } p)
+            {
+                Console.Error.WriteLine($"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
+            }
 
             using var status = new Timer(_ => Console.Error.WriteLine(StatusLine(sync)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
             var results = await sync.RunAsync(new StreamingProgress(Console.Error), ct, follow: !parse.GetValue(once));
@@ -83,7 +109,12 @@ internal static class RunCommand
 
     private static string StatusLine(RealtimeSync sync)
     {
-        var r = sync.Server!.Receiver;
+        if (sync.Server is null)
+        {
+            return $"[{(sync.Streaming ? "polling" : "full load")}] {sync.PollCycles} polls";
+        }
+
+        var r = sync.Server.Receiver;
         var a = sync.Applier;
         var state = sync.Streaming ? "streaming" : "full load";
         return string.Create(CultureInfo.InvariantCulture,

@@ -129,6 +129,15 @@ public sealed record DataSourceConfig
     /// <summary>The public base URL Zoho reaches DeskSync at (https://sync.example.com).</summary>
     public string? PublicUrl { get; init; }
 
+    /// <summary>webhook (default), polling or webhook+polling.</summary>
+    public string? Incremental { get; init; }
+
+    /// <summary>e.g. 5m; see `desksync run --help`.</summary>
+    public string? PollInterval { get; init; }
+
+    /// <summary>e.g. 24h, or off.</summary>
+    public string? ReconcileInterval { get; init; }
+
     /// <summary>Refuse webhook deliveries without a valid X-ZDesk-JWT.</summary>
     public bool? VerifyJwt { get; init; }
 

@@ -2,6 +2,7 @@ using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,17 @@ public sealed record RealtimeSyncOptions
 
     /// <summary>Refuse deliveries without a valid X-ZDesk-JWT.</summary>
     public WebhookJwtVerifier? Jwt { get; init; }
+
+    /// <summary>Receive webhooks (modes webhook and webhook+polling).</summary>
+    public bool UseWebhooks { get; init; } = true;
+
+    /// <summary>Poll this often (modes polling and webhook+polling); null: no polling.</summary>
+    public TimeSpan? PollInterval { get; init; }
+
+    /// <summary>Reconcile deletes this often; null: never.</summary>
+    public TimeSpan? ReconcileInterval { get; init; }
+
+    public ReconcileOptions Reconcile { get; init; } = new();
 }
 
 /// <summary>
@@ -34,8 +46,14 @@ public sealed record RealtimeSyncOptions
 /// the journal and are applied after it, where the modifiedTime guard keeps whichever version of
 /// a row is newest. A restart continues from the journal's committed position.
 /// </summary>
-public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
+public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
+    private readonly SerializedSink sink = new(target);
+
+    /// <summary>Lines for the operator: poll and reconciliation summaries, drift, warnings.</summary>
+    public event Action<string>? Report;
+
+    public long PollCycles { get; private set; }
     public DurableJournal? Journal { get; private set; }
 
     public WebhookServer? Server { get; private set; }
@@ -48,6 +66,11 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
     public async Task StartReceiverAsync(CancellationToken cancellationToken)
     {
         Journal = DurableJournal.Open(options.JournalDirectory);
+        if (!options.UseWebhooks)
+        {
+            return;
+        }
+
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
@@ -61,7 +84,7 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
     /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
     public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IFullLoadProgress? progress, CancellationToken cancellationToken, bool follow = true)
     {
-        if (Server is null)
+        if (Journal is null)
         {
             await StartReceiverAsync(cancellationToken);
         }
@@ -71,9 +94,20 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
         var schemas = options.Tables.ToDictionary(t => t.Name, t => FullLoad.SchemaOf(t, load.Fields), StringComparer.Ordinal);
         Applier = new JournalApplier(Journal!, sink, client, schemas, loggers?.CreateLogger<JournalApplier>());
         Streaming = true;
+        var loops = new List<Task> { Applier.RunAsync(follow && options.UseWebhooks, cancellationToken) };
+        if (follow && options.PollInterval is { } poll)
+        {
+            loops.Add(EveryAsync(poll, PollOnceAsync, cancellationToken));
+        }
+
+        if (follow && options.ReconcileInterval is { } reconcile)
+        {
+            loops.Add(EveryAsync(reconcile, ReconcileOnceAsync, cancellationToken));
+        }
+
         try
         {
-            await Applier.RunAsync(follow, cancellationToken);
+            await Task.WhenAll(loops);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -81,6 +115,39 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
         }
 
         return results;
+    }
+
+    /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>
+    public async Task PollOnceAsync(CancellationToken ct)
+    {
+        var results = await new Poller(client, sink).PollOnceAsync(options.Tables, Report, ct);
+        PollCycles++;
+        var credits = results.Sum(r => r.Credits);
+        var perDay = options.PollInterval is { } interval ? credits * (TimeSpan.FromDays(1) / interval) : 0;
+        Report?.Invoke($"poll: {results.Sum(r => r.Rows):N0} rows, {results.Sum(r => r.Calls):N0} calls, {credits:N0} credits (≈ {perDay:N0} credits a day at this interval)");
+    }
+
+    public async Task ReconcileOnceAsync(CancellationToken ct)
+    {
+        var results = await new DeleteReconciler(client, sink, options.Reconcile).RunAsync(options.Tables, Report, ct);
+        Report?.Invoke($"reconcile: {results.Sum(r => r.Deleted):N0} rows deleted, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
+    }
+
+    private async Task EveryAsync(TimeSpan interval, Func<CancellationToken, Task> action, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            try
+            {
+                await action(ct);
+            }
+            catch (ZohoApiException ex)
+            {
+                // A failed cycle changes nothing it did not commit; the next one tries again.
+                Report?.Invoke("warning: " + ex.Message);
+            }
+        }
     }
 
     /// <summary>Waits until everything journaled so far is applied.</summary>
@@ -109,5 +176,7 @@ public sealed class RealtimeSync(DeskClient client, ISink sink, RealtimeSyncOpti
         {
             await Journal.DisposeAsync();
         }
+
+        await sink.DisposeAsync();
     }
 }

@@ -41,6 +41,48 @@ public sealed class PollingTests : IDisposable
     }
 
     [Fact]
+    public async Task The_polling_mode_of_run_keeps_the_target_current_with_no_webhook_at_all()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 600 } });
+        var client = await portal.ConnectAsync();
+        await using var sink = new SqliteSink(Db, SinkMode.Flat);
+        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
+        {
+            Tables = DeskTables.All,
+            JournalDirectory = Path.Combine(_dir, "journal"),
+            Token = ServiceUrlToken.New(),
+            OrgId = portal.Emulator.Portal.OrgId,
+            UseWebhooks = false,
+            PollInterval = TimeSpan.FromMilliseconds(300),
+            ReconcileInterval = TimeSpan.FromMilliseconds(700),
+        });
+        var reports = new List<string>();
+        sync.Report += line => { lock (reports) { reports.Add(line); } };
+        using var stop = new CancellationTokenSource();
+        var run = sync.RunAsync(null, stop.Token);
+        while (!sync.Streaming)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Null(sync.Server);
+        await new RandomChanges(portal.Emulator, seed: 3, includePollOnlyModules: true).RunAsync(200, TimeSpan.Zero);
+        var cycles = sync.PollCycles;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((sync.PollCycles < cycles + 2 || !reports.Any(r => r.StartsWith("reconcile:", StringComparison.Ordinal))) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(900); // one more reconciliation after the last change
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Contains(reports, r => r.Contains("credits a day at this interval", StringComparison.Ordinal));
+        await VerifyAsync(portal.Emulator);
+    }
+
+    [Fact]
     public async Task With_the_receiver_down_for_a_while_the_poll_catches_up()
     {
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 800 } });

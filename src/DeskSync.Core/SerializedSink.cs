@@ -1,0 +1,57 @@
+namespace DeskSync.Core;
+
+/// <summary>One writer at a time into a sink shared by readers that run together (the webhook applier and the poller).</summary>
+public sealed class SerializedSink(ISink inner) : ISink
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public SinkMode Mode => inner.Mode;
+
+    public string Describe() => inner.Describe();
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Locked(() => inner.InitializeAsync(cancellationToken), cancellationToken);
+
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => Locked(() => inner.EnsureTableAsync(schema, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
+        Locked(() => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken), cancellationToken);
+
+    public Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken) =>
+        Locked(() => inner.ApplyAsync(schema, events, checkpoint, cancellationToken), cancellationToken);
+
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => Locked(() => inner.GetCheckpointAsync(stream, cancellationToken), cancellationToken);
+
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Locked(() => inner.SaveCheckpointAsync(checkpoint, cancellationToken), cancellationToken);
+
+    public ValueTask DisposeAsync()
+    {
+        _gate.Dispose();
+        return ValueTask.CompletedTask; // the inner sink belongs to whoever made it
+    }
+
+    private async Task Locked(Func<Task> action, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await action();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<T> Locked<T>(Func<Task<T>> action, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
