@@ -131,6 +131,30 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_server_listens_with_TLS_from_a_certificate_file()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(_dir, "sync.pfx");
+        await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pw"));
+        await using var journal = DurableJournal.Open(Path.Combine(_dir, "tls-journal"));
+        await using var server = await WebhookServer.StartAsync(new WebhookServerOptions { Listen = "https://127.0.0.1:0", CertificatePath = pfx, CertificatePassword = "pw" }, journal, new WebhookReceiverOptions
+        {
+            Token = _token,
+            OrgId = Org,
+            QuarantineDirectory = Path.Combine(_dir, "q2"),
+        });
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == certificate.Thumbprint };
+        using var https = new HttpClient(handler) { BaseAddress = server.Address };
+
+        using var response = await https.GetAsync(Url);
+
+        Assert.Equal("https", server.Address.Scheme);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public void Service_tokens_carry_at_least_128_bits_and_differ()
     {
         var tokens = Enumerable.Range(0, 1000).Select(_ => ServiceUrlToken.New()).ToList();
