@@ -45,12 +45,19 @@ internal static class AuthCommand
         return command;
     }
 
-    /// <summary>Exchanges the code, checks the portal, writes desksync.json and the secrets file.</summary>
+    /// <summary>Exchanges the code, checks the portal, writes desksync.json and the secrets file.
+    /// Without an org ID, <paramref name="pickPortal"/> chooses among the portals the token sees.</summary>
     public static async Task<int> ConnectAsync(
         string configPath, string sourceName, DeskSyncConfig config, DataSourceConfig source,
-        string? secret, string? code, TextWriter output, CancellationToken ct)
+        string? secret, string? code, TextWriter output, CancellationToken ct,
+        Func<IReadOnlyList<JsonElement>, string?>? pickPortal = null)
     {
-        if (string.IsNullOrWhiteSpace(source.OrgId) || !source.OrgId.All(char.IsAsciiDigit))
+        if (pickPortal is null && string.IsNullOrWhiteSpace(source.OrgId))
+        {
+            throw new ConfigException("--org-id is required: the portal's numeric org ID (Zoho Desk: Setup → Developer Space → API).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(source.OrgId) && !source.OrgId.All(char.IsAsciiDigit))
         {
             throw new ConfigException("--org-id must be the portal's numeric org ID (Zoho Desk: Setup → Developer Space → API).");
         }
@@ -79,6 +86,11 @@ internal static class AuthCommand
             await new FileTokenStore(secretsPath).SaveAsync(stored!, ct);
 
             var portals = await connection.Client.GetOrganizationsAsync(ct);
+            if (string.IsNullOrWhiteSpace(source.OrgId))
+            {
+                source = source with { OrgId = pickPortal!(portals) ?? throw new ConfigException("No portal chosen.") };
+            }
+
             var portal = portals.FirstOrDefault(p => p.GetProperty("id").ToString() == source.OrgId);
             if (portal.ValueKind == JsonValueKind.Undefined)
             {
@@ -89,6 +101,11 @@ internal static class AuthCommand
             source = source with { Edition = Text(portal, "edition") };
             config.Sources[sourceName] = source;
             config.Save(configPath);
+            foreach (var warning in config.SharedClientWarnings())
+            {
+                await output.WriteLineAsync("warning: " + warning);
+            }
+
             await output.WriteLineAsync($"Connected data source '{sourceName}' to portal \"{Text(portal, "companyName")}\" ({Text(portal, "portalName")}, org {source.OrgId}, edition {source.Edition}).");
             await output.WriteLineAsync($"Settings: {Path.GetFullPath(configPath)}");
             await output.WriteLineAsync($"Secrets (owner-only): {secretsPath}");

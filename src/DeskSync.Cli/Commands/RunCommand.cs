@@ -87,7 +87,7 @@ internal static class RunCommand
             });
             sync.Report += line => Console.Error.WriteLine(line);
             await sync.StartReceiverAsync(ct);
-            if (sync.Server is { } server)
+            if (sync.Server is { } server && useWebhooks)
             {
                 var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? server.Address.ToString(), token);
                 Console.Error.WriteLine($"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
@@ -99,17 +99,17 @@ internal static class RunCommand
                 Console.Error.WriteLine($"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
             }
 
-            using var status = new Timer(_ => Console.Error.WriteLine(StatusLine(sync)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+            using var status = new Timer(_ => Console.Error.WriteLine(StatusLine(sync, useWebhooks)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
             var results = await sync.RunAsync(new StreamingProgress(Console.Error), ct, follow: !parse.GetValue(once));
-            Console.Error.WriteLine(StatusLine(sync));
+            Console.Error.WriteLine(StatusLine(sync, useWebhooks));
             return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
         }));
         return command;
     }
 
-    private static string StatusLine(RealtimeSync sync)
+    private static string StatusLine(RealtimeSync sync, bool webhooks)
     {
-        if (sync.Server is null)
+        if (sync.Server is null || !webhooks)
         {
             return $"[{(sync.Streaming ? "polling" : "full load")}] {sync.PollCycles} polls";
         }

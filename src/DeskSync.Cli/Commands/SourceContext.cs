@@ -30,6 +30,11 @@ internal sealed class SourceContext : IDisposable
             throw new ConfigException($"No data source in {configPath}: run `desksync auth` first (or `desksync demo` to try DeskSync against the emulator).");
         }
 
+        foreach (var warning in config.SharedClientWarnings())
+        {
+            Console.Error.WriteLine("warning: " + warning);
+        }
+
         var name = sourceName ?? (config.Sources.Count == 1 ? config.Sources.Keys.First() : null);
         var source = config.Resolve(name);
         if (source.OrgId is null)

@@ -84,6 +84,12 @@ public sealed record DeskSyncConfig
         };
     }
 
+    /// <summary>Zoho keeps 20 refresh tokens per user and client: the 21st silently revokes the oldest.</summary>
+    public IEnumerable<string> SharedClientWarnings() =>
+        Sources.Where(s => s.Value.ClientId is not null).GroupBy(s => s.Value.ClientId, StringComparer.Ordinal).Where(g => g.Count() > 1)
+            .Select(g => $"data sources {string.Join(", ", g.Select(s => s.Key))} share client ID {g.Key}. Zoho keeps at most 20 refresh tokens per user and client; "
+                + "connecting more silently revokes the oldest source's token. Give each data source its own Self Client.");
+
     internal static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 }
 

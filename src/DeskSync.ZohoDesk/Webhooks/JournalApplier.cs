@@ -34,6 +34,9 @@ public sealed class JournalApplier(
 
     public long Rereads => Interlocked.Read(ref _rereads);
 
+    /// <summary>The eventTime of the last applied event.</summary>
+    public DateTimeOffset? LastEventTime { get; private set; }
+
     /// <summary>The journal position of the next event to apply.</summary>
     public JournalPosition Position { get; private set; } = JournalPosition.Start;
 
@@ -83,6 +86,7 @@ public sealed class JournalApplier(
         for (var i = startIndex; i < parsed.Events.Count; i++)
         {
             var mapped = WebhookEventMapper.Map(parsed.Events[i]);
+            LastEventTime = parsed.Events[i].EventTime ?? LastEventTime;
             if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
             {
                 Interlocked.Increment(ref _ignored);

@@ -63,14 +63,10 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     /// <summary>Set once the full load finished and the applier started.</summary>
     public bool Streaming { get; private set; }
 
+    /// <summary>Starts the HTTP server: the receiver (when webhooks are on), /healthz and /metrics.</summary>
     public async Task StartReceiverAsync(CancellationToken cancellationToken)
     {
         Journal = DurableJournal.Open(options.JournalDirectory);
-        if (!options.UseWebhooks)
-        {
-            return;
-        }
-
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
@@ -78,7 +74,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             MaxBodyBytes = options.MaxBodyBytes,
             QuarantineDirectory = Path.Combine(options.JournalDirectory, "quarantine"),
             Jwt = options.Jwt,
-        }, loggers, cancellationToken);
+        }, loggers, cancellationToken, Metrics, receive: options.UseWebhooks);
     }
 
     /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
@@ -115,6 +111,41 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         }
 
         return results;
+    }
+
+    /// <summary>Prometheus text exposition of the service's counters.</summary>
+    public string Metrics()
+    {
+        var sb = new System.Text.StringBuilder();
+        void Metric(string name, string type, string help, params (string Labels, double Value)[] samples)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            foreach (var (labels, value) in samples)
+            {
+                sb.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : "").Append(' ').Append(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
+        var r = Server?.Receiver;
+        Metric("desksync_webhook_deliveries_total", "counter", "Webhook deliveries by outcome.",
+            ("result=\"accepted\"", r?.Accepted ?? 0), ("result=\"refused\"", r?.Refused ?? 0));
+        Metric("desksync_webhook_events_received_total", "counter", "Events in accepted deliveries.", ("", r?.EventsAccepted ?? 0));
+        Metric("desksync_events_applied_total", "counter", "Events applied to the target.", ("", Applier?.EventsApplied ?? 0));
+        Metric("desksync_events_ignored_total", "counter", "Events of tables not replicated.", ("", Applier?.EventsIgnored ?? 0));
+        Metric("desksync_rereads_total", "counter", "Records re-read because an event was too thin.", ("", Applier?.Rereads ?? 0));
+        var backlog = Journal is null || Applier is null ? 0 : Journal.End.Segment == Applier.Position.Segment ? Journal.End.Offset - Applier.Position.Offset : Journal.End.Offset;
+        Metric("desksync_journal_backlog_bytes", "gauge", "Journaled bytes not yet applied.", ("", backlog));
+        Metric("desksync_journal_pending_bytes", "gauge", "Bytes waiting to be flushed to the journal.", ("", Journal?.PendingBytes ?? 0));
+        Metric("desksync_apply_lag_seconds", "gauge", "Age of the last applied event when a backlog remains.",
+            ("", backlog > 0 && Applier?.LastEventTime is { } t ? (DateTimeOffset.UtcNow - t).TotalSeconds : 0));
+        Metric("desksync_polls_total", "counter", "Poll cycles.", ("", PollCycles));
+        Metric("desksync_streaming", "gauge", "1 once the full load finished and events are applied.", ("", Streaming ? 1 : 0));
+        var byLabel = client.Log.ByLabel;
+        Metric("desksync_api_calls_total", "counter", "Desk API calls (retries included) by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Calls))]);
+        Metric("desksync_api_credits_total", "counter", "Desk API credits spent by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Credits))]);
+        Metric("desksync_api_errors_total", "counter", "Desk API calls that failed, by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Failures))]);
+        Metric("desksync_api_credits_remaining", "gauge", "Credits Zoho says remain today.", ("", client.Log.RemainingCredits ?? -1));
+        return sb.ToString();
     }
 
     /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>

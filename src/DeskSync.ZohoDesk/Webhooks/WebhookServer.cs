@@ -36,7 +36,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>The address the server listens on (with the real port when 0 was asked).</summary>
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true)
     {
         var uri = new Uri(options.Listen);
         var builder = WebApplication.CreateSlimBuilder();
@@ -61,8 +61,16 @@ public sealed class WebhookServer : IAsyncDisposable
         });
         var app = builder.Build();
         var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
-        receiver.Map(app);
+        if (receive)
+        {
+            receiver.Map(app);
+        }
+
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        if (metrics is not null)
+        {
+            app.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));
+        }
         await app.StartAsync(cancellationToken);
         var server = new WebhookServer(app, receiver);
         var actual = new Uri(app.Urls.First());

@@ -49,6 +49,7 @@ public sealed class PollingTests : IDisposable
         await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
         {
             Tables = DeskTables.All,
+            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(_dir, "journal"),
             Token = ServiceUrlToken.New(),
             OrgId = portal.Emulator.Portal.OrgId,
@@ -65,7 +66,13 @@ public sealed class PollingTests : IDisposable
             await Task.Delay(10);
         }
 
-        Assert.Null(sync.Server);
+        using (var http = new HttpClient { BaseAddress = sync.Server!.Address })
+        {
+            using var hooks = await http.PostAsync("/hooks/x", new StringContent("[]"));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, hooks.StatusCode); // no receiver in polling mode
+            Assert.Contains("desksync_polls_total", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        }
+
         await new RandomChanges(portal.Emulator, seed: 3, includePollOnlyModules: true).RunAsync(200, TimeSpan.Zero);
         var cycles = sync.PollCycles;
         var deadline = DateTime.UtcNow.AddSeconds(30);
