@@ -7,6 +7,7 @@ var root = new RootCommand("DeskSync: replicate Zoho Desk into databases.")
 {
     global.Config,
     global.Source,
+    global.Log,
 };
 root.Subcommands.Add(InitCommand.Build(global));
 root.Subcommands.Add(AuthCommand.Build(global));
@@ -19,4 +20,6 @@ root.Subcommands.Add(StatusCommand.Build(global));
 root.Subcommands.Add(WebhookCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+OutputLog.Json = string.Equals(parsed.GetValue(global.Log), "json", StringComparison.OrdinalIgnoreCase);
+return await parsed.InvokeAsync();

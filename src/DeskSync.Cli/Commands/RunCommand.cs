@@ -85,7 +85,7 @@ internal static class RunCommand
                     ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
                     : null,
             });
-            sync.Report += line => Console.Error.WriteLine(line);
+            sync.Report += line => OutputLog.Write(line.StartsWith("warning:", StringComparison.Ordinal) ? "warning" : "info", line.Split(':')[0].Replace(' ', '_'), line);
             await sync.StartReceiverAsync(ct);
             if (sync.Server is { } server && useWebhooks)
             {
@@ -99,9 +99,9 @@ internal static class RunCommand
                 Console.Error.WriteLine($"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
             }
 
-            using var status = new Timer(_ => Console.Error.WriteLine(StatusLine(sync, useWebhooks)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
-            var results = await sync.RunAsync(new StreamingProgress(Console.Error), ct, follow: !parse.GetValue(once));
-            Console.Error.WriteLine(StatusLine(sync, useWebhooks));
+            using var status = new Timer(_ => OutputLog.Info("status", StatusLine(sync, useWebhooks)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+            var results = await sync.RunAsync(new SyncCommand.LineProgress(), ct, follow: !parse.GetValue(once));
+            OutputLog.Info("status", StatusLine(sync, useWebhooks));
             return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
         }));
         return command;
@@ -121,19 +121,4 @@ internal static class RunCommand
             $"[{state}] deliveries {r.Accepted:N0} accepted / {r.Refused:N0} refused, events {r.EventsAccepted:N0} received, {a?.EventsApplied ?? 0:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read; journal at {sync.Journal!.End}, applied to {a?.Position.ToString() ?? "-"}");
     }
 
-    private sealed class StreamingProgress(TextWriter output) : IFullLoadProgress
-    {
-        public void TableStarted(ZohoDesk.Catalog.DeskTable table)
-        {
-        }
-
-        public void RowsWritten(ZohoDesk.Catalog.DeskTable table, long rowsSoFar, long? total, long calls, long credits)
-        {
-        }
-
-        public void TableFinished(TableLoadResult r) =>
-            output.WriteLine($"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits");
-
-        public void Warning(string message) => output.WriteLine("warning: " + message);
-    }
 }

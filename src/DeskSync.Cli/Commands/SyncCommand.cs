@@ -44,12 +44,12 @@ internal static class SyncCommand
         await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath);
         var options = new SnapshotOptions { DetailMode = settings.Detail || source.DetailMode == true, FullRefresh = settings.FullRefresh };
         var load = new FullLoad(context.Connection.Client, sink, options);
-        Console.Error.WriteLine($"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");
+        OutputLog.Info("load_started", $"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");
 
         IReadOnlyList<TableLoadResult> results;
-        if (quiet || Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        if (quiet || OutputLog.Json || Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            results = await load.RunAsync(selected, new LineProgress(Console.Error), ct);
+            results = await load.RunAsync(selected, new LineProgress(), ct);
         }
         else
         {
@@ -123,18 +123,20 @@ internal static class SyncCommand
     }
 
     /// <summary>Plain lines, for logs and pipes.</summary>
-    private sealed class LineProgress(TextWriter output) : IFullLoadProgress
+    /// <summary>Plain or JSON lines, for logs and pipes.</summary>
+    internal sealed class LineProgress : IFullLoadProgress
     {
-        public void TableStarted(DeskTable table) => output.WriteLine($"{table.Name}: loading");
+        public void TableStarted(DeskTable table) => OutputLog.Info("table_started", $"{table.Name}: loading", new Dictionary<string, object?> { ["table"] = table.Name });
 
         public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
         {
         }
 
-        public void TableFinished(TableLoadResult r) =>
-            output.WriteLine($"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits, {r.Elapsed.TotalSeconds:0.0} s");
+        public void TableFinished(TableLoadResult r) => OutputLog.Info("table_finished",
+            string.Create(CultureInfo.InvariantCulture, $"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits, {r.Elapsed.TotalSeconds:0.0} s"),
+            new Dictionary<string, object?> { ["table"] = r.Table.Name, ["status"] = r.Status.ToString().ToLowerInvariant(), ["rows"] = r.Rows, ["calls"] = r.Calls, ["credits"] = r.Credits, ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3) });
 
-        public void Warning(string message) => output.WriteLine("warning: " + message);
+        public void Warning(string message) => OutputLog.Warn("warning", message);
     }
 
     /// <summary>A bar per table: rows of the total when known, calls, credits and rate.</summary>

@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace DeskSync.Cli;
+
+/// <summary>
+/// Operator output on standard error: plain lines, or with --log json one JSON object per line
+/// ({"ts","level","event","message",…}) for log collectors. Never carries secrets: callers pass
+/// redacted values only.
+/// </summary>
+internal static class OutputLog
+{
+    public static bool Json { get; set; }
+
+    public static void Write(string level, string @event, string message, IReadOnlyDictionary<string, object?>? fields = null)
+    {
+        if (!Json)
+        {
+            Console.Error.WriteLine(level == "warning" && !message.StartsWith("warning:", StringComparison.Ordinal) ? "warning: " + message : message);
+            return;
+        }
+
+        var line = new Dictionary<string, object?>
+        {
+            ["ts"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["level"] = level,
+            ["event"] = @event,
+            ["message"] = message.StartsWith("warning: ", StringComparison.Ordinal) ? message["warning: ".Length..] : message,
+        };
+        foreach (var (k, v) in fields ?? new Dictionary<string, object?>())
+        {
+            line[k] = v;
+        }
+
+        Console.Error.WriteLine(JsonSerializer.Serialize(line));
+    }
+
+    public static void Info(string @event, string message, IReadOnlyDictionary<string, object?>? fields = null) => Write("info", @event, message, fields);
+
+    public static void Warn(string @event, string message) => Write("warning", @event, message);
+}
