@@ -107,6 +107,10 @@ internal static class RunCommand
         return command;
     }
 
+    private static long _lastApplied;
+    private static DateTime _lastAt = DateTime.UtcNow;
+
+    /// <summary>events/s since the previous line, lag, journal backlog, totals.</summary>
     private static string StatusLine(RealtimeSync sync, bool webhooks)
     {
         if (sync.Server is null || !webhooks)
@@ -116,9 +120,15 @@ internal static class RunCommand
 
         var r = sync.Server.Receiver;
         var a = sync.Applier;
+        var applied = a?.EventsApplied ?? 0;
+        var now = DateTime.UtcNow;
+        var rate = (applied - Interlocked.Exchange(ref _lastApplied, applied)) / Math.Max(0.001, (now - _lastAt).TotalSeconds);
+        _lastAt = now;
+        var metrics = sync.Metrics();
+        static double Gauge(string text, string name) =>
+            text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
         var state = sync.Streaming ? "streaming" : "full load";
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{state}] deliveries {r.Accepted:N0} accepted / {r.Refused:N0} refused, events {r.EventsAccepted:N0} received, {a?.EventsApplied ?? 0:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read; journal at {sync.Journal!.End}, applied to {a?.Position.ToString() ?? "-"}");
+            $"[{state}] {rate:N1} events/s applied, lag {Gauge(metrics, "desksync_apply_lag_seconds"):N1} s, journal backlog {Gauge(metrics, "desksync_journal_backlog_bytes"):N0} bytes; totals: {r.Accepted:N0} deliveries accepted, {r.Refused:N0} refused, {r.EventsAccepted:N0} events received, {applied:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read");
     }
-
 }
