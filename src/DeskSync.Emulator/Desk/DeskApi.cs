@@ -343,11 +343,23 @@ public sealed class DeskApi
             case "searchTickets" or "searchContacts" or "searchAccounts" or "searchProducts" or "searchTasks":
             {
                 // Search has no include=: its schema requires the nested contact, assignee, … objects.
-                var matches = Sort(Filter(_portal.List(SearchModules[op.OperationId]), query), query["sortBy"].ToString()).ToList();
-                var page = Page(matches, query);
+                var records = _portal.List(SearchModules[op.OperationId]);
+                List<JsonObject> page;
+                int count;
+                if (CreatedTimeWindow(records, query) is { } window)
+                {
+                    // Records are stored in createdTime order: a createdTime window sorted by createdTime is a slice.
+                    (page, count) = window;
+                }
+                else
+                {
+                    var matches = Sort(Filter(records, query), query["sortBy"].ToString()).ToList();
+                    (page, count) = (Page(matches, query), matches.Count);
+                }
+
                 return page.Count == 0
                     ? (204, null)
-                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)r.DeepClone()).ToArray()), ["count"] = matches.Count });
+                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)r.DeepClone()).ToArray()), ["count"] = count });
             }
 
             case "getTeams":
@@ -368,6 +380,50 @@ public sealed class DeskApi
         var id = pathValues.Values.FirstOrDefault() ?? "";
         var record = _portal.Get(recordModule, id);
         return record is null ? (404, null) : (200, WithoutIncludes(record, Includes(query)));
+    }
+
+    /// <summary>The page and count of a search that only asks for a createdTime range sorted by createdTime, or null.</summary>
+    private (List<JsonObject> Page, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
+    {
+        if (query["sortBy"].ToString() != "createdTime" || query.Keys.Any(k => k is not ("createdTimeRange" or "sortBy" or "from" or "limit" or "orgId"))
+            || query["createdTimeRange"].ToString().Split(',') is not [var startText, var endText]
+            || Portal.ParseTime(startText) is not { } start || Portal.ParseTime(endText) is not { } end)
+        {
+            return null;
+        }
+
+        var lo = LowerBound(ordered, Portal.Iso(start), inclusive: true);
+        var hi = LowerBound(ordered, Portal.Iso(end), inclusive: false);
+        var from = int.TryParse(query["from"], CultureInfo.InvariantCulture, out var f) ? Math.Max(0, f - _options.FromBase) : 0;
+        var limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 10;
+        var page = new List<JsonObject>(Math.Min(limit, Math.Max(0, hi - lo)));
+        for (var i = lo + from; i < hi && page.Count < limit; i++)
+        {
+            page.Add(ordered[i]);
+        }
+
+        return (page, Math.Max(0, hi - lo));
+    }
+
+    /// <summary>First index whose createdTime is ≥ (inclusive) or &gt; (exclusive) the key.</summary>
+    private static int LowerBound(IReadOnlyList<JsonObject> ordered, string key, bool inclusive)
+    {
+        int a = 0, b = ordered.Count;
+        while (a < b)
+        {
+            var m = (a + b) / 2;
+            var c = string.CompareOrdinal(ordered[m]["createdTime"]?.GetValue<string>(), key);
+            if (c < 0 || (!inclusive && c == 0))
+            {
+                a = m + 1;
+            }
+            else
+            {
+                b = m;
+            }
+        }
+
+        return a;
     }
 
     private static HashSet<string> Includes(IQueryCollection query) =>

@@ -14,8 +14,8 @@ public sealed record SnapshotOptions
     /// <summary>One GET /tickets/{id} per ticket for what only the detail answer has (layoutDetails, counts, flags). Off by default: it costs a call per ticket.</summary>
     public bool DetailMode { get; init; }
 
-    /// <summary>Parallel createdTime partitions per search-read table (at most the client's concurrency).</summary>
-    public int Partitions { get; init; } = 8;
+    /// <summary>Parallel createdTime partitions per search-read table; never more than the client's concurrency (the default).</summary>
+    public int Partitions { get; init; } = int.MaxValue;
 
     /// <summary>Reload tables whose snapshot already completed.</summary>
     public bool FullRefresh { get; init; }
