@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using DeskSync.Bench;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Postgres;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Auth;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Regions;
+using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Webhooks;
+
+// Benchmarks print figures with the command that reproduces each; they are not tests.
+var command = args.FirstOrDefault() ?? "help";
+var opts = Args.Parse(args.Skip(1));
+var work = Directory.CreateTempSubdirectory("desksync-bench-").FullName;
+try
+{
+    switch (command)
+    {
+        case "fullload":
+            await FullLoadThroughput(opts.Int("tickets", 20_000), opts.Int("latency-ms", 150), opts.Int("cap", 10));
+            break;
+        case "overhead":
+            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"));
+            break;
+        case "economy":
+            await Economy(opts.Int("tickets", 1_000));
+            break;
+        case "ingest":
+            await Ingest(opts.Int("seconds", 10), opts.Int("concurrency", 64));
+            break;
+        case "memory":
+            await Memory(opts.Int("tickets", 1_000_000));
+            break;
+        case "smoke":
+            await FullLoadThroughput(2_000, 5, 10);
+            await Economy(300);
+            break;
+        default:
+            Console.WriteLine("dotnet run -c Release --project bench/DeskSync.Bench -- fullload|overhead|economy|ingest|memory|smoke [--option value …]");
+            break;
+    }
+}
+finally
+{
+    Directory.Delete(work, recursive: true);
+}
+
+async Task<(ZohoDeskEmulator Emulator, DeskClient Client)> Portal(int tickets, int cap, EmulatorOptions? extra = null)
+{
+    var emulator = await ZohoDeskEmulator.StartAsync((extra ?? new EmulatorOptions()) with
+    {
+        Counts = new TableCounts { Tickets = tickets, Contacts = 200, Accounts = 50, Products = 20, Contracts = 10, Tasks = 20, Agents = 10, Teams = 3, Departments = 3 },
+        ConcurrencyCap = cap,
+        DailyCredits = 100_000_000,
+    });
+    return (emulator, await Connect(emulator.BaseUrl, emulator.Client.ClientId, emulator.Client.ClientSecret, emulator.MintGrantCode().Code, emulator.Portal.OrgId, cap));
+}
+
+async Task<DeskClient> Connect(Uri url, string clientId, string secret, string code, string orgId, int cap)
+{
+    var endpoints = ZohoEndpoints.For(ZohoDataCenter.Parse("US"), url.ToString(), url.ToString());
+    var tokens = new ZohoTokenManager(new HttpClient(), endpoints, new OAuthClientCredentials(clientId, secret), new InMemoryTokenStore());
+    await tokens.ExchangeGrantCodeAsync(code, CancellationToken.None);
+    var options = new DeskClientOptions { OrgId = orgId, MaxConcurrency = cap, CreditReserve = 0 };
+    var log = new ApiCallLog();
+    return new DeskClient(DeskHttp.CreateClient(options, log), endpoints, tokens, options, log);
+}
+
+async Task<TableLoadResult> LoadTickets(DeskClient client, ISink sink)
+{
+    await using (sink)
+    {
+        return (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+    }
+}
+
+async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
+{
+    var (emulator, client) = await Portal(tickets, cap);
+    await using (emulator)
+    {
+        emulator.Faults.Latency = TimeSpan.FromMilliseconds(latencyMs);
+        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fl-{cap}.db"), SinkMode.Flat));
+        var rate = r.Rows / r.Elapsed.TotalSeconds;
+        var ceiling = cap * 100 / (latencyMs / 1000.0);
+        Report($"full load, {latencyMs} ms per call, cap {cap}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; peak concurrency {emulator.Limits.PeakInFlight}",
+            $"fullload --tickets {tickets} --latency-ms {latencyMs} --cap {cap}");
+    }
+}
+
+async Task Overhead(int tickets, string? pg)
+{
+    var targets = new List<(string Name, Func<SinkMode, ISink> Sink)> { ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}.db"), m)) };
+    if (pg is not null)
+    {
+        targets.Add(("PostgreSQL", m => new PostgresSink(pg, m, "bench_" + Guid.NewGuid().ToString("N")[..8])));
+    }
+
+    foreach (var (name, make) in targets)
+    {
+        foreach (var mode in new[] { SinkMode.Flat, SinkMode.Document })
+        {
+            var (emulator, client) = await Portal(tickets, 25);
+            await using (emulator)
+            {
+                var r = await LoadTickets(client, make(mode));
+                Report($"overhead, zero latency, in-process emulator, {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s)",
+                    $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
+            }
+        }
+    }
+}
+
+async Task Economy(int tickets)
+{
+    var (emulator, client) = await Portal(tickets, 10);
+    await using (emulator)
+    {
+        var ours = await LoadTickets(client, new SqliteSink(Path.Combine(work, "eco.db"), SinkMode.Flat));
+        var before = client.Log.ByLabel.GetValueOrDefault("detail-strategy");
+        var ids = new List<string>();
+        foreach (var department in emulator.Portal.List("departments").Select(d => d["id"]!.GetValue<string>()))
+        {
+            await foreach (var item in client.ListAsync("tickets", 100, [new("departmentId", department)], label: "detail-strategy", cancellationToken: CancellationToken.None))
+            {
+                ids.Add(item.GetProperty("id").GetString()!);
+            }
+        }
+
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (id, ct) =>
+        {
+            using var _ = await client.GetAsync($"tickets/{id}", label: "detail-strategy", cancellationToken: ct);
+        });
+        var detail = client.Log.ByLabel["detail-strategy"];
+        var per = 1000.0 / tickets;
+        Report($"API economy per 1,000 complete tickets ({tickets:N0} loaded)",
+            $"DeskSync (search cursor): {ours.Calls * per:N1} calls, {ours.Credits * per:N1} credits; one detail call per ticket: {(detail.Calls - before.Calls) * per:N1} calls, {(detail.Credits - before.Credits) * per:N1} credits",
+            $"economy --tickets {tickets}");
+    }
+}
+
+async Task Ingest(int seconds, int concurrency)
+{
+    const string Org = "60012345678";
+    var token = ServiceUrlToken.New();
+    await using var journal = DeskSync.Core.Journal.DurableJournal.Open(Path.Combine(work, "journal"));
+    await using var server = await WebhookServer.StartAsync(new WebhookServerOptions { Listen = "http://127.0.0.1:0" }, journal,
+        new WebhookReceiverOptions { Token = token, OrgId = Org, QuarantineDirectory = Path.Combine(work, "q") });
+    var url = new Uri(server.Address, "hooks/" + token);
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 });
+    var id = 0L;
+    StringContent Body()
+    {
+        var n = Interlocked.Increment(ref id);
+        return new StringContent($"[{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"eventTime\":\"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\",\"payload\":{{\"id\":\"{n}\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"status\":\"Open\",\"subject\":\"benchmark event {n}\"}}}}]", Encoding.UTF8, "application/json");
+    }
+
+    // Sustained: closed loop, `concurrency` senders, one event per delivery.
+    var done = 0L;
+    var stopAt = DateTime.UtcNow.AddSeconds(seconds);
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        while (DateTime.UtcNow < stopAt)
+        {
+            using var r = await http.PostAsync(url, Body());
+            if (r.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref done);
+            }
+        }
+    }));
+    Report($"webhook ingest, sustained, {concurrency} concurrent senders, fsync before 200", $"{done / watch.Elapsed.TotalSeconds:N0} events/s acknowledged ({journal.Appended:N0} appends in {journal.Flushes:N0} flushes)",
+        $"ingest --seconds {seconds} --concurrency {concurrency}");
+
+    foreach (var rate in new[] { 1_000, 5_000 })
+    {
+        var latencies = new ConcurrentBag<double>();
+        var sends = new List<Task>();
+        var interval = TimeSpan.FromSeconds(1.0 / rate);
+        var start = Stopwatch.GetTimestamp();
+        var total = rate * Math.Min(seconds, 5);
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000)
+                {
+                    await Task.Delay(1);
+                }
+            }
+
+            sends.Add(Task.Run(async () =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var r = await http.PostAsync(url, Body());
+                latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }));
+        }
+
+        await Task.WhenAll(sends);
+        var sorted = latencies.Order().ToArray();
+        Report($"webhook ack latency at {rate:N0} events/s offered (one event per delivery)", $"p50 {sorted[sorted.Length / 2]:N1} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:N1} ms over {sorted.Length:N0} deliveries", $"ingest --seconds {seconds}");
+    }
+
+    await EndToEndLag(seconds);
+}
+
+async Task EndToEndLag(int seconds)
+{
+    var (emulator, client) = await Portal(500, 25);
+    await using (emulator)
+    {
+        var sink = new TimingSink(new SqliteSink(Path.Combine(work, "lag.db"), SinkMode.Flat));
+        var token = ServiceUrlToken.New();
+        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
+        {
+            Tables = [DeskTables.Tickets],
+            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
+            JournalDirectory = Path.Combine(work, "lag-journal"),
+            Token = token,
+            OrgId = emulator.Portal.OrgId,
+        });
+        await sync.StartReceiverAsync(CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskTables.Tickets], "bench", CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        var run = sync.RunAsync(null, stop.Token);
+        while (!sync.Streaming)
+        {
+            await Task.Delay(10);
+        }
+
+        var ids = emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).ToList();
+        var changed = new ConcurrentDictionary<string, long>();
+        var random = new Random(1);
+        var until = DateTime.UtcNow.AddSeconds(Math.Min(seconds, 5));
+        var count = 0;
+        while (DateTime.UtcNow < until)
+        {
+            var id = ids[random.Next(ids.Count)];
+            var version = Interlocked.Increment(ref count);
+            emulator.Portal.Update("tickets", id, new JsonObject { ["subject"] = $"v{version}" });
+            sink.Expect($"{id}/v{version}", Stopwatch.GetTimestamp());
+            await Task.Delay(2);
+        }
+
+        await emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
+        await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await run;
+        var lags = sink.Lags().Order().ToArray();
+        Report("end-to-end lag, change in Zoho (emulator) to row in SQLite", $"p50 {lags[lags.Length / 2]:N1} ms, p99 {lags[(int)(lags.Length * 0.99)]:N1} ms over {lags.Length:N0} changes", $"ingest --seconds {seconds}");
+    }
+}
+
+async Task Memory(int tickets)
+{
+    var cli = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "DeskSync.Cli", "bin", "Release", "net10.0", "desksync.dll");
+    if (!File.Exists(cli))
+    {
+        Console.WriteLine($"Build the CLI first: dotnet build -c Release src/DeskSync.Cli ({cli} is missing).");
+        return;
+    }
+
+    var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--tickets", tickets.ToString(CultureInfo.InvariantCulture) })
+    {
+        info.ArgumentList.Add(a);
+    }
+
+    using var emulator = Process.Start(info)!;
+    try
+    {
+        var details = JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!;
+        var client = await Connect(new Uri(details["url"]!.GetValue<string>()), details["clientId"]!.GetValue<string>(), details["clientSecret"]!.GetValue<string>(),
+            details["grantCode"]!.GetValue<string>(), details["orgId"]!.GetValue<string>(), 25);
+        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, "mem.db"), SinkMode.Flat));
+        using var self = Process.GetCurrentProcess();
+        Report($"memory, {tickets:N0}-ticket full load, emulator in another process", $"peak RSS {self.PeakWorkingSet64 / 1048576.0:N0} MB ({r.Rows:N0} rows, {r.Calls:N0} calls in {r.Elapsed.TotalSeconds:N0} s, {r.Rows / r.Elapsed.TotalSeconds:N0} tickets/s)",
+            $"memory --tickets {tickets}");
+    }
+    finally
+    {
+        emulator.Kill(entireProcessTree: true);
+    }
+}
+
+static void Report(string what, string figure, string args)
+{
+    Console.WriteLine($"{what}: {figure}");
+    Console.WriteLine($"    dotnet run -c Release --project bench/DeskSync.Bench -- {args}");
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using DeskSync.Core;
+
+namespace DeskSync.Bench;
+
+internal sealed class Args(Dictionary<string, string> values)
+{
+    public static Args Parse(IEnumerable<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? key = null;
+        foreach (var a in args)
+        {
+            if (a.StartsWith("--", StringComparison.Ordinal))
+            {
+                key = a[2..];
+                values[key] = "true";
+            }
+            else if (key is not null)
+            {
+                values[key] = a;
+                key = null;
+            }
+        }
+
+        return new Args(values);
+    }
+
+    public int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    public string? Text(string name) => values.GetValueOrDefault(name);
+}
+
+/// <summary>Records when each expected (id, subject) version reaches the target.</summary>
+internal sealed class TimingSink(ISink inner) : ISink
+{
+    private readonly ConcurrentDictionary<string, long> _expected = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<double> _lags = [];
+
+    public SinkMode Mode => inner.Mode;
+
+    public void Expect(string key, long timestamp) => _expected[key] = timestamp;
+
+    public IEnumerable<double> Lags() => _lags;
+
+    public string Describe() => inner.Describe();
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
+
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken);
+
+    public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+        var now = Stopwatch.GetTimestamp();
+        foreach (var e in events)
+        {
+            if (e.Record is { } r && r.TryGetProperty("subject", out var s) && _expected.TryRemove($"{e.Key}/{s.GetString()}", out var sent))
+            {
+                _lags.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+            }
+        }
+    }
+
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
+
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
