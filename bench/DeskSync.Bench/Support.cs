@@ -72,3 +72,39 @@ internal sealed class TimingSink(ISink inner) : ISink
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
+
+/// <summary>Writes nothing: isolates the read side (emulator, HTTP, client) from the target.</summary>
+internal sealed class NullSink : ISink
+{
+    private readonly Dictionary<string, Checkpoint> _checkpoints = [];
+
+    public SinkMode Mode => SinkMode.Document;
+
+    public string Describe() => "nothing";
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => Task.FromResult(SchemaChanges.None);
+
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        if (checkpoint is not null)
+        {
+            _checkpoints[checkpoint.Stream] = checkpoint;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => Task.FromResult(_checkpoints.GetValueOrDefault(stream));
+
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        _checkpoints[checkpoint.Stream] = checkpoint;
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

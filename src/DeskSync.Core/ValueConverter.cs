@@ -55,6 +55,11 @@ public static class ValueConverter
         }
 
         var text = value.GetString()!;
+        if (text.Length == 24 && DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var exact))
+        {
+            return exact; // Zoho's usual form, parsed without guessing
+        }
+
         if (text.Length >= 12 && text.All(char.IsAsciiDigit) && long.TryParse(text, CultureInfo.InvariantCulture, out var epoch))
         {
             return DateTimeOffset.FromUnixTimeMilliseconds(epoch);

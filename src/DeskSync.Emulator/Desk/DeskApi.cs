@@ -357,9 +357,14 @@ public sealed class DeskApi
                     (page, count) = (Page(matches, query), matches.Count);
                 }
 
-                return page.Count == 0
-                    ? (204, null)
-                    : (200, new JsonObject { ["data"] = new JsonArray(page.Select(r => (JsonNode)r.DeepClone()).ToArray()), ["count"] = count });
+                if (page.Count == 0)
+                {
+                    return (204, null);
+                }
+
+                // Records are immutable once stored (updates replace them), so each one's answer shape is built once.
+                var items = page.Select(r => ShapedItem(op, r));
+                return (200, Raw($"{{\"data\":[{string.Join(',', items)}],\"count\":{count.ToString(CultureInfo.InvariantCulture)}}}"));
             }
 
             case "getTeams":
@@ -381,6 +386,20 @@ public sealed class DeskApi
         var record = _portal.Get(recordModule, id);
         return record is null ? (404, null) : (200, WithoutIncludes(record, Includes(query)));
     }
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, string> _shapedSearchItems = [];
+
+    private string ShapedItem(OpenApiOperation op, JsonObject record) =>
+        _shapedSearchItems.GetValue(record, r =>
+        {
+            var schema = op.ResponseSchema(_catalog, "200", out var file)!;
+            return _shaper.Shape(new JsonObject { ["data"] = new JsonArray(r.DeepClone()) }, schema, file)!["data"]![0]!.ToJsonString(Json);
+        });
+
+    /// <summary>Marks an answer already in its final JSON form (a key no Zoho answer has).</summary>
+    private const string RawKey = "\u0001raw";
+
+    private static JsonObject Raw(string text) => new() { [RawKey] = text };
 
     /// <summary>The page and count of a search that only asks for a createdTime range sorted by createdTime, or null.</summary>
     private (List<JsonObject> Page, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
@@ -621,9 +640,15 @@ public sealed class DeskApi
             return;
         }
 
+        ctx.Response.ContentType = "application/json;charset=UTF-8";
+        if (body is JsonObject { Count: 1 } o && o[RawKey] is JsonValue raw)
+        {
+            await ctx.Response.WriteAsync(raw.GetValue<string>());
+            return;
+        }
+
         var schema = op.ResponseSchema(_catalog, "200", out var file);
         var shaped = schema is null ? body : _shaper.Shape(body, schema, file);
-        ctx.Response.ContentType = "application/json;charset=UTF-8";
         await ctx.Response.WriteAsync(shaped!.ToJsonString(Json));
     }
 

@@ -162,9 +162,10 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         else
         {
             var fields = new JsonObject();
+            var row = new RowView(e);
             foreach (var c in layout.Columns.Where(c => c.Name is not "_raw" and not TableLayout.SyncedAt))
             {
-                fields[c.Name] = c.Value(e) switch
+                fields[c.Name] = c.Value(row) switch
                 {
                     null => null,
                     DateTimeOffset t => ValueConverter.Iso(t),
@@ -186,8 +187,10 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     private static string CsvHeader(TableLayout layout) => string.Join(',', new[] { "_op" }.Concat(layout.Columns.Select(c => c.Name)).Select(Csv));
 
-    private static string CsvLine(TableLayout layout, ChangeEvent e) =>
-        string.Join(',', new[] { Op(e.Op) }.Concat(layout.Columns.Select(c => c.Value(e) switch
+    private static string CsvLine(TableLayout layout, ChangeEvent e)
+    {
+        var row = new RowView(e);
+        return string.Join(',', new[] { Op(e.Op) }.Concat(layout.Columns.Select(c => c.Value(row) switch
         {
             null => "",
             DateTimeOffset t => ValueConverter.Iso(t),
@@ -196,6 +199,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             var v => v.ToString() ?? "",
         })).Select(Csv));
+    }
 
     /// <summary>RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes.</summary>
     private static string Csv(string value) =>

@@ -87,8 +87,9 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
     {
         var connection = (NpgsqlConnection)Connection;
         await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)tx);
-        foreach (var row in rows)
+        foreach (var e in rows)
         {
+            var row = new RowView(e);
             var command = new NpgsqlBatchCommand(sql);
             for (var i = 0; i < layout.Columns.Count; i++)
             {

@@ -366,8 +366,9 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             return p;
         }).ToArray();
         await command.PrepareAsync(cancellationToken);
-        foreach (var row in rows)
+        foreach (var e in rows)
         {
+            var row = new RowView(e);
             for (var i = 0; i < parameters.Length; i++)
             {
                 parameters[i].Value = ToDb(layout.Columns[i].Type, layout.Columns[i].Value(row));
