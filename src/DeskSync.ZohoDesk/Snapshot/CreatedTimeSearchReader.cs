@@ -67,8 +67,9 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var workers = partitions.Select((p, i) => (p, i)).Where(x => !x.p.Done)
             .Select(x => Task.Run(() => ReadPartitionAsync(x.i, x.p, x.i == 0 ? firstPageIds : [], channel.Writer, stop.Token), stop.Token))
             .ToArray();
+        // The first partition's own error, not an AggregateException: callers act on ZohoApiException's kind.
         var completion = Task.WhenAll(workers).ContinueWith(
-            t => channel.Writer.TryComplete(t.Exception?.GetBaseException()),
+            t => channel.Writer.TryComplete(t.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? t.Exception?.InnerExceptions.FirstOrDefault()),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         try
