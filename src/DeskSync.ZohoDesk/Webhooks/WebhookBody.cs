@@ -39,6 +39,12 @@ public static class WebhookBody
             return ParsedBody.Probe;
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            // JsonDocument only notices bad UTF-8 inside a string when the string is read.
+            return ParsedBody.Malformed("the body is not valid UTF-8");
+        }
+
         JsonDocument doc;
         try
         {
@@ -67,7 +73,14 @@ public static class WebhookBody
                 return ParsedBody.Malformed($"the body is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an array of events");
             }
 
-            return root.GetArrayLength() == 0 ? ParsedBody.Probe : ParseEvents([.. root.EnumerateArray().Select(e => e.Clone())]);
+            try
+            {
+                return root.GetArrayLength() == 0 ? ParsedBody.Probe : ParseEvents([.. root.EnumerateArray().Select(e => e.Clone())]);
+            }
+            catch (InvalidOperationException ex)
+            {
+                return ParsedBody.Malformed($"the body cannot be read as events ({ex.Message})");
+            }
         }
     }
 

@@ -35,7 +35,7 @@ public static partial class WorkflowBody
             using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
             Collect(doc.RootElement, fields, 0);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             fields["text"] = text;
         }
