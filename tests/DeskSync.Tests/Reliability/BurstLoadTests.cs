@@ -26,21 +26,10 @@ public sealed class BurstLoadTests : IDisposable
         var db = Path.Combine(_dir, "burst.db");
         await using var sink = new SqliteSink(db, SinkMode.Document);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = [DeskTables.Tickets],
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token));
         await sync.StartReceiverAsync(default);
-        using var stop = new CancellationTokenSource();
-        var run = sync.RunAsync(null, stop.Token);
-        while (!sync.Streaming)
-        {
-            await Task.Delay(10);
-        }
+        var (run, stop) = await Realtime.StartStreamingAsync(sync);
+        using var _ = stop;
 
         const int Senders = 32, PerDelivery = 25, Deliveries = 4_000; // 100,000 events
         var acked = new ConcurrentBag<long>();

@@ -49,24 +49,15 @@ public sealed class WebhookJwtAndWorkflowTests : IDisposable
         using var http = new HttpClient();
         var token = ServiceUrlToken.New();
         await using var sink = new SqliteSink(Path.Combine(_dir, "jwt.db"), SinkMode.Flat);
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token) with
         {
-            Tables = [DeskTables.Tickets],
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
             Jwt = new WebhookJwtVerifier(http, new Uri(portal.Emulator.BaseUrl, ".well-known/jwks.json"), portal.Emulator.Portal.OrgId),
         });
         await sync.StartReceiverAsync(default);
         var url = ServiceUrlToken.Url(sync.Server!.Address.ToString(), token);
         await WebhookRegistration.RegisterAsync(client, url, [DeskTables.Tickets], "jwt", default);
-        using var stop = new CancellationTokenSource();
-        var run = sync.RunAsync(null, stop.Token);
-        while (!sync.Streaming)
-        {
-            await Task.Delay(10);
-        }
+        var (run, stop) = await Realtime.StartStreamingAsync(sync);
+        using var _ = stop;
 
         var ticket = portal.Emulator.Portal.List("tickets")[0]["id"]!.GetValue<string>();
         portal.Emulator.Portal.Update("tickets", ticket, new System.Text.Json.Nodes.JsonObject { ["subject"] = "signed change" });
@@ -96,21 +87,10 @@ public sealed class WebhookJwtAndWorkflowTests : IDisposable
         var client = await portal.ConnectAsync();
         var token = ServiceUrlToken.New();
         await using var sink = new SqliteSink(Path.Combine(_dir, "wf.db"), SinkMode.Flat);
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = [DeskTables.Tickets],
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token));
         await sync.StartReceiverAsync(default);
-        using var stop = new CancellationTokenSource();
-        var run = sync.RunAsync(null, stop.Token);
-        while (!sync.Streaming)
-        {
-            await Task.Delay(10);
-        }
+        var (run, stop) = await Realtime.StartStreamingAsync(sync);
+        using var _ = stop;
 
         // Changed in Zoho with no webhook registered: only the workflow call tells DeskSync.
         var ticket = portal.Emulator.Portal.List("tickets")[5]["id"]!.GetValue<string>();
