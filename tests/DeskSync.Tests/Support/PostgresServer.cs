@@ -43,8 +43,10 @@ public sealed class PostgresServer : IAsyncLifetime
 
         var port = FreePort();
         await Pg(asRoot, "initdb", "-D", _dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "-o",
-            $"-p {port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
+        // The options go into postgresql.auto.conf so that a restart keeps them.
+        await File.AppendAllTextAsync(Path.Combine(_dataDir, "postgresql.auto.conf"),
+            $"port = {port}\nunix_socket_directories = '{_dataDir}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+        await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "start");
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
     }
 
@@ -55,6 +57,17 @@ public sealed class PostgresServer : IAsyncLifetime
             await Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir, "-m", "immediate", "stop");
             Directory.Delete(_dataDir, recursive: true);
         }
+    }
+
+    /// <summary>True when the tests started this server themselves (and so may restart it).</summary>
+    public bool SelfManaged => _dataDir is not null;
+
+    /// <summary>Stops the server at once (as a crash would) and starts it again.</summary>
+    public async Task RestartAsync()
+    {
+        var asRoot = Environment.UserName == "root";
+        await Pg(asRoot, "pg_ctl", "-D", _dataDir!, "-m", "immediate", "stop");
+        await Pg(asRoot, "pg_ctl", "-D", _dataDir!, "-l", Path.Combine(_dataDir!, "server.log"), "-w", "start");
     }
 
     /// <summary>A fresh schema name for one test.</summary>

@@ -1,0 +1,66 @@
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Postgres;
+using DeskSync.Sinks.Sql;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Snapshot;
+
+namespace DeskSync.Tests.Reliability;
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRestartTests(PostgresServer postgres)
+{
+    [Fact]
+    public async Task PostgreSQL_restarted_midway_stops_the_load_with_a_clear_error_and_the_next_run_ends_exact()
+    {
+        Assert.True(postgres.SelfManaged, "this test restarts the server, so it needs the one the tests start (unset DESKSYNC_TEST_PG)");
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 6_000 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(5);
+        var schema = PostgresServer.NewSchema();
+        var restart = new RestartAt(postgres, 2_000);
+
+        await using (var sink = new PostgresSink(postgres.ConnectionString, SinkMode.Flat, schema))
+        {
+            var ex = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], restart, CancellationToken.None));
+            Assert.Contains("run again to continue from the last checkpoint", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Password", ex.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.True(restart.Done);
+        await using (var sink = new PostgresSink(postgres.ConnectionString, SinkMode.Flat, schema))
+        {
+            var resumed = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, resumed.Single().Status);
+        }
+
+        await using var connection = await postgres.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Tickets], qualify: $"\"{schema}\".");
+    }
+
+    private sealed class RestartAt(PostgresServer postgres, long rows) : IFullLoadProgress
+    {
+        public bool Done { get; private set; }
+
+        public void TableStarted(DeskTable table)
+        {
+        }
+
+        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        {
+            if (!Done && rowsSoFar >= rows)
+            {
+                Done = true;
+                postgres.RestartAsync().GetAwaiter().GetResult();
+            }
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
+    }
+}
