@@ -9,23 +9,21 @@ internal static class PollCommand
 {
     public static Command Build(GlobalOptions global)
     {
-        var target = new Option<string?>("--target") { Description = "As for sync." };
-        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema (default public)." };
-        var mode = new Option<string?>("--mode") { Description = "flat (default) or document." };
-        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
+        var targets = new TargetOptions();
         var reconcile = new Option<bool>("--reconcile") { Description = "Also list every id and delete the rows Zoho no longer has (costs about a full read)." };
         var force = new Option<bool>("--force") { Description = "Let reconciliation delete more than half of a table." };
         var command = new Command("poll", "Read what changed in Zoho since the last poll (or the full load) by modifiedTime; with --reconcile, also remove rows deleted in Zoho.")
         {
-            target, schema, mode, tables, reconcile, force,
+            reconcile, force,
         };
+        targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
             using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct);
             var source = context.Source;
-            await using var sink = Targets.Open(parse.GetValue(target) ?? source.Target, parse.GetValue(schema) ?? source.TargetSchema, Targets.ParseMode(parse.GetValue(mode) ?? source.Mode), configPath);
-            var selected = SyncCommand.SelectTables(parse.GetValue(tables), source.Tables);
+            await using var sink = targets.OpenSink(parse, source, configPath);
+            var selected = targets.TablesOf(parse, source);
             var client = context.Connection.Client;
             foreach (var r in await new Poller(client, sink).PollOnceAsync(selected, Console.Error.WriteLine, ct))
             {

@@ -16,10 +16,7 @@ internal static class RunCommand
         var listen = new Option<string?>("--listen") { Description = "Where to listen for Zoho's webhooks (default http://127.0.0.1:8080; e.g. http://0.0.0.0:80, or https://0.0.0.0:443 with --cert)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "The public base URL Zoho reaches this server at (https://sync.example.com)." };
         var cert = new Option<string?>("--cert") { Description = "PKCS#12 certificate for https listening (password in DESKSYNC_CERT_PASSWORD)." };
-        var target = new Option<string?>("--target") { Description = "As for sync." };
-        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema (default public)." };
-        var mode = new Option<string?>("--mode") { Description = "flat (default) or document." };
-        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
+        var targets = new TargetOptions();
         var deletes = new Option<string?>("--deletes") { Description = "hard (remove deleted rows, default) or soft (keep them with _deleted_at)." };
         var once = new Option<bool>("--once") { Description = "Apply what the journal holds, then exit (no listening after that)." };
         var incremental = new Option<string?>("--incremental") { Description = "webhook (default), polling (editions without webhooks), or webhook+polling (webhooks for latency, a slower poll as the safety net)." };
@@ -28,8 +25,9 @@ internal static class RunCommand
         var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, target, schema, mode, tables, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval,
+            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval,
         };
+        targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
@@ -41,8 +39,7 @@ internal static class RunCommand
                 Console.Error.WriteLine(notice);
             }
 
-            var sinkMode = Targets.ParseMode(parse.GetValue(mode) ?? source.Mode);
-            await using var sink = Targets.Open(parse.GetValue(target) ?? source.Target, parse.GetValue(schema) ?? source.TargetSchema, sinkMode, configPath);
+            await using var sink = targets.OpenSink(parse, source, configPath);
             if (sink is SqlSink sql)
             {
                 sql.DeleteMode = (parse.GetValue(deletes) ?? source.DeleteMode ?? "hard").ToLowerInvariant() switch
@@ -68,7 +65,7 @@ internal static class RunCommand
             var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
-                Tables = SyncCommand.SelectTables(parse.GetValue(tables), source.Tables),
+                Tables = targets.TablesOf(parse, source),
                 Server = new WebhookServerOptions
                 {
                     Listen = parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080",

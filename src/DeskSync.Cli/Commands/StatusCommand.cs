@@ -14,10 +14,10 @@ internal static class StatusCommand
 {
     public static Command Build(GlobalOptions global)
     {
-        var target = new Option<string?>("--target") { Description = "As for sync." };
-        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema (default public)." };
+        var targets = new TargetOptions();
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
-        var command = new Command("status", "Show the data source's state: full load per table, poll watermarks, webhook journal backlog. Makes no API call.") { target, schema, json };
+        var command = new Command("status", "Show the data source's state: full load per table, poll watermarks, webhook journal backlog. Makes no API call.") { json };
+        targets.AddTo(command, tables: false);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
@@ -29,7 +29,7 @@ internal static class StatusCommand
             }
 
             var source = config.Resolve(name);
-            await using var sink = Targets.Open(parse.GetValue(target) ?? source.Target, parse.GetValue(schema) ?? source.TargetSchema, Targets.ParseMode(source.Mode), configPath);
+            await using var sink = targets.OpenSink(parse, source, configPath);
             await sink.InitializeAsync(ct);
             var tables = new List<Dictionary<string, object?>>();
             foreach (var table in SyncCommand.SelectTables(null, source.Tables))

@@ -15,21 +15,19 @@ internal static class SyncCommand
 {
     public static Command Build(GlobalOptions global)
     {
-        var target = new Option<string?>("--target") { Description = "sqlite:FILE (default sqlite:desksync.db), postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER. Or DESKSYNC_TARGET." };
-        var schema = new Option<string?>("--schema") { Description = "PostgreSQL schema for the tables (default public)." };
-        var mode = new Option<string?>("--mode") { Description = "flat (a typed column per field, the default) or document (the whole record as JSON)." };
-        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all): " + string.Join(", ", DeskTables.All.Select(t => t.Name)) };
+        var targets = new TargetOptions();
         var detail = new Option<bool>("--detail") { Description = "Also read every ticket's detail (one API call per ticket)." };
         var fullRefresh = new Option<bool>("--full-refresh") { Description = "Load tables again even when their snapshot completed." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars; a line per table." };
         var command = new Command("sync", "Copy the portal's tables into the target (a full load; an interrupted load continues where it stopped).")
         {
-            target, schema, mode, tables, detail, fullRefresh, quiet,
+            detail, fullRefresh, quiet,
         };
+        targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, () => RunAsync(
             global.ConfigPath(parse),
             parse.GetValue(global.Source),
-            new SyncSettings(parse.GetValue(target), parse.GetValue(schema), parse.GetValue(mode), parse.GetValue(tables), parse.GetValue(detail), parse.GetValue(fullRefresh)),
+            new SyncSettings(parse.GetValue(targets.Target), parse.GetValue(targets.Schema), parse.GetValue(targets.Mode), parse.GetValue(targets.Tables), parse.GetValue(detail), parse.GetValue(fullRefresh)),
             parse.GetValue(quiet),
             ct)));
         return command;

@@ -6,30 +6,13 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>init, status, poll, webhook and demo as a user runs them, wrong inputs included.</summary>
-public sealed class CliCommandsProcessTests : IAsyncLifetime
+public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets", "150"], connect: false)
 {
-    private EmulatorProcess _emulator = null!;
-    private string _dir = null!;
-
-    private string Config => _emulator.Config;
-
-    public async Task InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("desksync-cmds-").FullName;
-        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "150");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task Init_answered_on_standard_input_connects_and_picks_the_only_portal()
     {
-        var answers = $"1\n{_emulator.Value("clientId")}\n{_emulator.Value("clientSecret")}\n\n{_emulator.Value("grantCode")}\n";
-        var info = DeskSyncProcess.StartInfo(_dir, "init", "--config", Config, "--accounts-url", _emulator.Url, "--api-url", _emulator.Url);
+        var answers = $"1\n{Emulator.Value("clientId")}\n{Emulator.Value("clientSecret")}\n\n{Emulator.Value("grantCode")}\n";
+        var info = DeskSyncProcess.StartInfo(Dir, "init", "--config", Config, "--accounts-url", Emulator.Url, "--api-url", Emulator.Url);
         using var process = Process.Start(info)!;
         await process.StandardInput.WriteAsync(answers);
         process.StandardInput.Close();
@@ -40,17 +23,17 @@ public sealed class CliCommandsProcessTests : IAsyncLifetime
         Assert.True(process.ExitCode == 0, stderr);
         Assert.Contains("Setup → Developer Space → API", stderr, StringComparison.Ordinal);
         Assert.Contains("Generate Code", stderr, StringComparison.Ordinal);
-        Assert.Contains("Portal: " + _emulator.Value("orgId"), stderr, StringComparison.Ordinal);
+        Assert.Contains("Portal: " + Emulator.Value("orgId"), stderr, StringComparison.Ordinal);
         Assert.Contains("Connected data source 'default'", stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain(_emulator.Value("clientSecret"), stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Emulator.Value("clientSecret"), stdout + stderr, StringComparison.Ordinal);
         using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Config));
-        Assert.Equal(_emulator.Value("orgId"), config.RootElement.GetProperty("sources").GetProperty("default").GetProperty("orgId").GetString());
+        Assert.Equal(Emulator.Value("orgId"), config.RootElement.GetProperty("sources").GetProperty("default").GetProperty("orgId").GetString());
     }
 
     [Fact]
     public async Task Init_without_answers_in_non_interactive_mode_says_what_is_missing()
     {
-        var result = await DeskSyncProcess.RunAsync(_dir, null, "init", "--config", Config, "--non-interactive", "--client-id", _emulator.Value("clientId"));
+        var result = await DeskSyncProcess.RunAsync(Dir, null, "init", "--config", Config, "--non-interactive", "--client-id", Emulator.Value("clientId"));
 
         Assert.Equal(ExitCodes.Configuration, result.ExitCode);
         Assert.Contains("DESKSYNC_CLIENT_SECRET", result.Stderr, StringComparison.Ordinal);
@@ -59,26 +42,26 @@ public sealed class CliCommandsProcessTests : IAsyncLifetime
     [Fact]
     public async Task Status_poll_and_webhook_commands_work_on_a_connected_source_and_log_as_json_when_asked()
     {
-        Assert.Equal(0, (await _emulator.AuthAsync()).ExitCode);
-        var db = "sqlite:" + Path.Combine(_dir, "cmd.db");
+        Assert.Equal(0, (await Emulator.AuthAsync()).ExitCode);
+        var db = "sqlite:" + Path.Combine(Dir, "cmd.db");
 
-        var before = await DeskSyncProcess.RunAsync(_dir, null, "status", "--config", Config, "--target", db);
+        var before = await DeskSyncProcess.RunAsync(Dir, null, "status", "--config", Config, "--target", db);
         Assert.True(before.ExitCode == 0, before.Stderr);
         Assert.Contains("tickets              full load not started", before.Stdout, StringComparison.Ordinal);
 
-        var noLoad = await DeskSyncProcess.RunAsync(_dir, null, "poll", "--config", Config, "--target", db, "--tables", "tickets");
+        var noLoad = await DeskSyncProcess.RunAsync(Dir, null, "poll", "--config", Config, "--target", db, "--tables", "tickets");
         Assert.Contains("run `desksync sync` first", noLoad.Stdout + noLoad.Stderr, StringComparison.Ordinal);
 
-        var sync = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--target", db, "--log", "json");
+        var sync = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--target", db, "--log", "json");
         Assert.True(sync.ExitCode == 0, sync.Stderr);
         var events = sync.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "table_finished" && e.GetProperty("table").GetString() == "tickets" && e.GetProperty("rows").GetInt64() == 150);
 
-        var poll = await DeskSyncProcess.RunAsync(_dir, null, "poll", "--config", Config, "--target", db, "--reconcile");
+        var poll = await DeskSyncProcess.RunAsync(Dir, null, "poll", "--config", Config, "--target", db, "--reconcile");
         Assert.True(poll.ExitCode == 0, poll.Stderr);
         Assert.Contains("tickets: 150 in Zoho, 0 deleted", poll.Stdout, StringComparison.Ordinal);
 
-        var after = await DeskSyncProcess.RunAsync(_dir, null, "status", "--config", Config, "--target", db, "--json");
+        var after = await DeskSyncProcess.RunAsync(Dir, null, "status", "--config", Config, "--target", db, "--json");
         using (var status = JsonDocument.Parse(after.Stdout))
         {
             var tickets = status.RootElement.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("table").GetString() == "tickets");
@@ -86,16 +69,16 @@ public sealed class CliCommandsProcessTests : IAsyncLifetime
             Assert.NotEqual(JsonValueKind.Null, tickets.GetProperty("polledUpTo").ValueKind);
         }
 
-        var noPublic = await DeskSyncProcess.RunAsync(_dir, null, "webhook", "url", "--config", Config);
+        var noPublic = await DeskSyncProcess.RunAsync(Dir, null, "webhook", "url", "--config", Config);
         Assert.Equal(ExitCodes.Configuration, noPublic.ExitCode);
-        var url = await DeskSyncProcess.RunAsync(_dir, null, "webhook", "url", "--config", Config, "--public-url", "https://sync.example.com");
+        var url = await DeskSyncProcess.RunAsync(Dir, null, "webhook", "url", "--config", Config, "--public-url", "https://sync.example.com");
         Assert.Matches("^https://sync\\.example\\.com/hooks/[A-Za-z0-9_-]{32}$", url.Stdout.Trim());
 
         // Zoho validates the URL: nothing listens there, so registration is refused with Zoho's reason.
-        var refused = await DeskSyncProcess.RunAsync(_dir, null, "webhook", "register", "--config", Config, "--public-url", "http://127.0.0.1:9");
+        var refused = await DeskSyncProcess.RunAsync(Dir, null, "webhook", "register", "--config", Config, "--public-url", "http://127.0.0.1:9");
         Assert.Equal(ExitCodes.Configuration, refused.ExitCode);
         Assert.Contains("validation", refused.Stderr, StringComparison.Ordinal);
-        var list = await DeskSyncProcess.RunAsync(_dir, null, "webhook", "list", "--config", Config);
+        var list = await DeskSyncProcess.RunAsync(Dir, null, "webhook", "list", "--config", Config);
         Assert.Equal(0, list.ExitCode);
         Assert.Equal("", list.Stdout.Trim());
     }
@@ -103,12 +86,12 @@ public sealed class CliCommandsProcessTests : IAsyncLifetime
     [Fact]
     public async Task The_demo_runs_end_to_end_on_a_fresh_folder()
     {
-        var result = await DeskSyncProcess.RunAsync(_dir, null, "demo", "--dir", Path.Combine(_dir, "demo"), "--tickets", "80");
+        var result = await DeskSyncProcess.RunAsync(Dir, null, "demo", "--dir", Path.Combine(Dir, "demo"), "--tickets", "80");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Contains("three changes in Zoho reached the database", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("deleted contact", result.Stdout, StringComparison.Ordinal);
         Assert.Contains(": gone", result.Stdout, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(_dir, "demo", "desksync.db")));
+        Assert.True(File.Exists(Path.Combine(Dir, "demo", "desksync.db")));
     }
 }

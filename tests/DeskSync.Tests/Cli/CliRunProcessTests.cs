@@ -10,35 +10,18 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync run` as a process: SIGKILL while clients post, restart, every acknowledged event applied exactly once.</summary>
-public sealed class CliRunProcessTests : IAsyncLifetime
+public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "120"], connect: true)
 {
-    private EmulatorProcess _emulator = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("desksync-run-").FullName;
-        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "120");
-        var auth = await _emulator.AuthAsync();
-        Assert.True(auth.ExitCode == 0, auth.Stderr);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task Every_event_acknowledged_before_a_SIGKILL_is_applied_exactly_once_after_restart()
     {
         var port = FreePort();
-        var output = Path.Combine(_dir, "out");
-        string[] args = ["run", "--config", _emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
+        var output = Path.Combine(Dir, "out");
+        string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
         var acked = new ConcurrentBag<string>();
         var sent = 0;
 
-        using (var run = Process.Start(DeskSyncProcess.StartInfo(_dir, args))!)
+        using (var run = Process.Start(DeskSyncProcess.StartInfo(Dir, args))!)
         {
             var lines = new ConcurrentQueue<string>();
             _ = Task.Run(async () =>
@@ -49,7 +32,7 @@ public sealed class CliRunProcessTests : IAsyncLifetime
                 }
             });
             await WaitForAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load");
-            var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
+            var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
             var url = $"http://127.0.0.1:{port}/hooks/{token}";
 
             using var stop = new CancellationTokenSource();
@@ -60,7 +43,7 @@ public sealed class CliRunProcessTests : IAsyncLifetime
                 {
                     var ids = Enumerable.Range(0, 1 + (Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
                     var body = "[" + string.Join(',', ids.Select(id =>
-                        "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + _emulator.Value("orgId") + "\",\"eventTime\":\"" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+                        "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + Emulator.Value("orgId") + "\",\"eventTime\":\"" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
                         + "\",\"payload\":{\"id\":\"" + id + "\",\"subject\":\"posted " + id + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
                     try
                     {
@@ -89,7 +72,7 @@ public sealed class CliRunProcessTests : IAsyncLifetime
         }
 
         Assert.NotEmpty(acked);
-        var restart = await DeskSyncProcess.RunAsync(_dir, null, [.. args, "--once"]);
+        var restart = await DeskSyncProcess.RunAsync(Dir, null, [.. args, "--once"]);
         Assert.True(restart.ExitCode == 0, restart.Stderr);
         Assert.Contains("tickets: alreadyloaded", restart.Stderr, StringComparison.Ordinal);
 

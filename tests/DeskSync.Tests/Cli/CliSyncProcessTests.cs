@@ -8,31 +8,12 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync discover` and `desksync sync` as processes, including a SIGKILL mid-load.</summary>
-public sealed partial class CliSyncProcessTests : IAsyncLifetime
+public sealed partial class CliSyncProcessTests() : EmulatorProcessTest(["--tickets", "12000", "--latency-ms", "150"], connect: true)
 {
-    private EmulatorProcess _emulator = null!;
-    private string _dir = null!;
-
-    private string Config => _emulator.Config;
-
-    public async Task InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("desksync-sync-").FullName;
-        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "12000", "--latency-ms", "150");
-        var auth = await _emulator.AuthAsync();
-        Assert.True(auth.ExitCode == 0, auth.Stderr);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task Discover_lists_tables_keys_and_the_portals_custom_fields()
     {
-        var result = await DeskSyncProcess.RunAsync(_dir, null, "discover", "--config", Config, "--json", "--tables", "tickets,contracts");
+        var result = await DeskSyncProcess.RunAsync(Dir, null, "discover", "--config", Config, "--json", "--tables", "tickets,contracts");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         var catalog = JsonNode.Parse(result.Stdout)!.AsArray();
@@ -49,8 +30,8 @@ public sealed partial class CliSyncProcessTests : IAsyncLifetime
     [Fact]
     public async Task Sync_killed_with_SIGKILL_midway_resumes_to_exactly_the_portals_rows_with_fewer_calls()
     {
-        var db = Path.Combine(_dir, "killed.db");
-        var info = DeskSyncProcess.StartInfo(_dir, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
+        var db = Path.Combine(Dir, "killed.db");
+        var info = DeskSyncProcess.StartInfo(Dir, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
         using (var sync = Process.Start(info)!)
         {
             var rows = 0L;
@@ -69,22 +50,22 @@ public sealed partial class CliSyncProcessTests : IAsyncLifetime
         var partial = await CountAsync(db);
         Assert.InRange(partial, 1_500, 11_999);
 
-        var resumed = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
+        var resumed = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Equal(12_000, await CountAsync(db));
 
-        var fresh = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + Path.Combine(_dir, "fresh.db"), "--quiet");
+        var fresh = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + Path.Combine(Dir, "fresh.db"), "--quiet");
         Assert.True(fresh.ExitCode == 0, fresh.Stderr);
         Assert.True(Calls(resumed.Stderr) < Calls(fresh.Stderr), $"resumed: {resumed.Stderr}\nfresh: {fresh.Stderr}");
 
-        var again = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
+        var again = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
         Assert.Contains("tickets: alreadyloaded", again.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_unreachable_target_exits_with_the_target_code()
     {
-        var result = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "postgres:Host=127.0.0.1;Port=9;Username=x;Password=s3cret-pw;Timeout=2", "--quiet");
+        var result = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "postgres:Host=127.0.0.1;Port=9;Username=x;Password=s3cret-pw;Timeout=2", "--quiet");
 
         Assert.Equal(ExitCodes.Target, result.ExitCode);
         Assert.Contains("Cannot connect to PostgreSQL 127.0.0.1:9", result.Stderr, StringComparison.Ordinal);
@@ -94,8 +75,8 @@ public sealed partial class CliSyncProcessTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_table_or_mode_is_a_configuration_error()
     {
-        var table = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--tables", "tickets,invoices");
-        var mode = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--mode", "wide");
+        var table = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "tickets,invoices");
+        var mode = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--mode", "wide");
 
         Assert.Equal(ExitCodes.Configuration, table.ExitCode);
         Assert.Contains("Unknown table 'invoices'", table.Stderr, StringComparison.Ordinal);

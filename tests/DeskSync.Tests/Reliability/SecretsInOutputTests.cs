@@ -4,31 +4,16 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Reliability;
 
 /// <summary>Runs every command that touches a connected source and searches all it prints, and the settings, for any secret.</summary>
-public sealed class SecretsInOutputTests : IAsyncLifetime
+public sealed class SecretsInOutputTests() : EmulatorProcessTest(["--tickets", "120"], connect: false)
 {
-    private EmulatorProcess _emulator = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("desksync-secrets-").FullName;
-        _emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", "120");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task No_command_prints_a_secret()
     {
         var outputs = new List<string>();
-        var auth = await _emulator.AuthAsync();
+        var auth = await Emulator.AuthAsync();
         outputs.Add(auth.Stdout + auth.Stderr);
-        var config = _emulator.Config;
-        var db = "sqlite:" + Path.Combine(_dir, "s.db");
+        var config = Emulator.Config;
+        var db = "sqlite:" + Path.Combine(Dir, "s.db");
         string[][] commands =
         [
             ["check", "--config", config],
@@ -42,17 +27,17 @@ public sealed class SecretsInOutputTests : IAsyncLifetime
         ];
         foreach (var args in commands)
         {
-            var r = await DeskSyncProcess.RunAsync(_dir, null, args);
+            var r = await DeskSyncProcess.RunAsync(Dir, null, args);
             outputs.Add(r.Stdout + r.Stderr);
             var expected = args.Any(a => a.StartsWith("postgres:", StringComparison.Ordinal)) ? DeskSync.Cli.ExitCodes.Target : 0;
             Assert.True(expected == r.ExitCode, $"{string.Join(' ', args.Take(1))} exited {r.ExitCode}: {r.Stderr}");
         }
 
-        var secretsFile = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.json"))).RootElement;
-        var serviceToken = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString()!;
+        var secretsFile = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.json"))).RootElement;
+        var serviceToken = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString()!;
         var secrets = new[]
         {
-            _emulator.Value("clientSecret"), _emulator.Value("grantCode"), secretsFile.GetProperty("refreshToken").GetString()!,
+            Emulator.Value("clientSecret"), Emulator.Value("grantCode"), secretsFile.GetProperty("refreshToken").GetString()!,
             secretsFile.GetProperty("accessToken").GetString()!, serviceToken, "pg-secret-123",
         };
         outputs.Add(await File.ReadAllTextAsync(config));

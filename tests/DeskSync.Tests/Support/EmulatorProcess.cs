@@ -47,3 +47,30 @@ internal sealed class EmulatorProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>A test class with an emulator process of its own in a temporary folder, optionally connected.</summary>
+public abstract class EmulatorProcessTest(string[] emulatorArgs, bool connect) : IAsyncLifetime
+{
+    internal EmulatorProcess Emulator { get; private set; } = null!;
+
+    protected string Dir { get; private set; } = null!;
+
+    protected string Config => Emulator.Config;
+
+    public async Task InitializeAsync()
+    {
+        Dir = Directory.CreateTempSubdirectory("desksync-proc-").FullName;
+        Emulator = await EmulatorProcess.StartAsync(Dir, emulatorArgs);
+        if (connect)
+        {
+            var auth = await Emulator.AuthAsync();
+            Assert.True(auth.ExitCode == 0, auth.Stderr);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Emulator.DisposeAsync();
+        Directory.Delete(Dir, recursive: true);
+    }
+}
