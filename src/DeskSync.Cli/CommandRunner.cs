@@ -1,3 +1,4 @@
+using DeskSync.Core;
 using DeskSync.Cli.Config;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
@@ -13,7 +14,7 @@ internal static class CommandRunner
         {
             return await body();
         }
-        catch (DeskSync.Sinks.Sql.SinkException ex)
+        catch (SinkException ex)
         {
             await error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Target;

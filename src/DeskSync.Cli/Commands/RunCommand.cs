@@ -23,9 +23,10 @@ internal static class RunCommand
         var pollInterval = new Option<string?>("--poll-interval") { Description = "How often to poll, e.g. 5m (default 5m for polling, 30m for webhook+polling)." };
         var reconcileInterval = new Option<string?>("--reconcile-interval") { Description = "How often to find rows deleted in Zoho by an id listing, e.g. 24h (default), or off." };
         var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
+        var targetRetry = new Option<string?>("--target-retry") { Description = "How long to keep retrying a target that refuses writes (a database restarting, a full disk) while webhooks are still journaled, e.g. 1h; default: for ever." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval,
+            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, targetRetry,
         };
         targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
@@ -61,6 +62,8 @@ internal static class RunCommand
                 : Durations.Parse(parse.GetValue(pollInterval) ?? source.PollInterval ?? (useWebhooks ? "30m" : "5m"), "--poll-interval");
             var reconcileText = parse.GetValue(reconcileInterval) ?? source.ReconcileInterval ?? "24h";
             TimeSpan? reconcile = reconcileText == "off" ? null : Durations.Parse(reconcileText, "--reconcile-interval");
+            var retryText = parse.GetValue(targetRetry) ?? "forever";
+            TimeSpan? retryLimit = retryText == "forever" ? null : Durations.Parse(retryText, "--target-retry");
             using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
@@ -78,6 +81,7 @@ internal static class RunCommand
                 UseWebhooks = useWebhooks,
                 PollInterval = poll,
                 ReconcileInterval = reconcile,
+                TargetRetryLimit = retryLimit,
                 Jwt = parse.GetValue(verifyJwt) || source.VerifyJwt == true
                     ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
                     : null,
@@ -124,7 +128,7 @@ internal static class RunCommand
         var metrics = sync.Metrics();
         static double Gauge(string text, string name) =>
             text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
-        var state = sync.Streaming ? "streaming" : "full load";
+        var state = !sync.Streaming ? "full load" : a?.TargetError is null ? "streaming" : "target unavailable, retrying";
         return string.Create(CultureInfo.InvariantCulture,
             $"[{state}] {rate:N1} events/s applied, lag {Gauge(metrics, "desksync_apply_lag_seconds"):N1} s, journal backlog {Gauge(metrics, "desksync_journal_backlog_bytes"):N0} bytes; totals: {r.Accepted:N0} deliveries accepted, {r.Refused:N0} refused, {r.EventsAccepted:N0} events received, {applied:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read");
     }

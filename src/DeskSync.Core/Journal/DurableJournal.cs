@@ -275,17 +275,11 @@ public sealed class DurableJournal : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // A full or read-only disk: nothing of this batch is acknowledged. Cut what was written.
-                try
-                {
-                    _stream.SetLength(durable);
-                    _stream.Seek(0, SeekOrigin.End);
-                }
-                catch (IOException)
-                {
-                    _failure = ex;
-                }
-
+                // A full or read-only disk: nothing of this batch is acknowledged. The stream may
+                // still buffer bytes it could not write, so it is dropped, and the segment is
+                // reopened and cut back to its last flushed record; once the disk has room again,
+                // appends carry on without a restart.
+                Reopen(durable);
                 var error = new JournalUnavailableException($"The journal in {_directory} cannot be written: {ex.Message}", ex);
                 foreach (var p in batch)
                 {
@@ -293,6 +287,33 @@ public sealed class DurableJournal : IAsyncDisposable
                     p.Done.TrySetException(error);
                 }
             }
+        }
+    }
+
+    private void Reopen(long durable)
+    {
+        try
+        {
+            _stream.Dispose(); // its buffered bytes may fail to write again: they are not wanted
+        }
+        catch (IOException)
+        {
+        }
+
+        try
+        {
+            _stream = new FileStream(SegmentPath(_directory, _segment), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+            if (_stream.Length > durable)
+            {
+                _stream.SetLength(durable);
+            }
+
+            _stream.Seek(0, SeekOrigin.End);
+            _failure = null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _failure = ex; // the segment cannot even be opened: refuse appends until a restart
         }
     }
 

@@ -84,9 +84,17 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         var path = FileOf(schema.Name);
         try
         {
-            await using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16))
+            await using (var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16))
             await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
             {
+                // Lines of a batch that failed midway (a full disk) are cut before this one is written.
+                var committed = _state.Lengths.GetValueOrDefault(Path.GetFileName(path));
+                if (stream.Length > committed)
+                {
+                    stream.SetLength(committed);
+                }
+
+                stream.Seek(0, SeekOrigin.End);
                 if (format == FileFormat.Csv && stream.Length == 0)
                 {
                     await writer.WriteLineAsync(CsvHeader(layout));
@@ -110,9 +118,9 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
             await SaveStateAsync(cancellationToken);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new SinkException($"Cannot write {path}: {ex.Message}. Nothing after the last checkpoint counts as written; free space or fix permissions and run again.", ex);
+            throw new SinkException($"Cannot write {path}: {ex.Message}. Nothing after the last checkpoint counts as written; free space or fix permissions and run again.", ex, retryable: true);
         }
     }
 

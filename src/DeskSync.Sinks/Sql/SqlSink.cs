@@ -19,6 +19,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     private readonly Dictionary<string, TableLayout> _layouts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _tablesWithTombstones = new(StringComparer.Ordinal);
     private DbConnection? _connection;
+    private bool _initialized;
 
     public SinkMode Mode { get; } = mode;
 
@@ -41,13 +42,17 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
 
         _connection = await OpenAsync(cancellationToken);
+        _initialized = true;
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_state")} (stream TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tables")} (table_name TEXT PRIMARY KEY, mode TEXT NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tombstones")} (table_name TEXT NOT NULL, id TEXT NOT NULL, deleted_at {SqlType(ColumnType.Timestamp)} NOT NULL, PRIMARY KEY (table_name, id))", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_columns")} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, is_custom_field {SqlType(ColumnType.Boolean)} NOT NULL, label TEXT, zoho_type TEXT, PRIMARY KEY (table_name, column_name))", null, cancellationToken);
     }
 
-    public async Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) =>
+        GuardAsync(() => EnsureTableCoreAsync(schema, cancellationToken), "prepare " + schema.Name, cancellationToken);
+
+    private async Task<SchemaChanges> EnsureTableCoreAsync(TableSchema schema, CancellationToken cancellationToken)
     {
         await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
         var (schemaToWrite, typeChanges) = await KeepStoredTypesAsync(schema, tx, cancellationToken);
@@ -96,7 +101,10 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         return new SchemaChanges(added, typeChanges);
     }
 
-    public async Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
+        GuardAsync(() => KeysWrittenBeforeCoreAsync(table, writtenBefore, cancellationToken), "list the keys of " + table, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> KeysWrittenBeforeCoreAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
     {
         await using var command = Connection.CreateCommand();
         command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(table)} WHERE {Quote(TableLayout.SyncedAt)} < @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
@@ -159,6 +167,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
         try
         {
+            await ReconnectIfBrokenAsync(cancellationToken);
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
             if (events.All(e => e.Op != ChangeOp.Delete && !e.IsPartial))
             {
@@ -201,7 +210,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
         catch (DbException ex)
         {
-            throw new SinkException($"{Describe()} refused a write to {schema.Name}: {ex.Message}. Nothing of this batch was committed; fix the target and run again to continue from the last checkpoint.", ex);
+            throw new SinkException($"{Describe()} refused a write to {schema.Name}: {ex.Message}. Nothing of this batch was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
         }
     }
 
@@ -309,20 +318,55 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         return found;
     }
 
-    public async Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) =>
-        await ScalarAsync($"SELECT state FROM {Table("_desksync_state")} WHERE stream = @p0", null, cancellationToken, stream) is string s
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) =>
+        GuardAsync(async () => await ScalarAsync($"SELECT state FROM {Table("_desksync_state")} WHERE stream = @p0", null, cancellationToken, stream) is string s
             ? new Checkpoint(stream, s)
-            : null;
+            : null, "read the checkpoint of " + stream, cancellationToken);
 
-    public async Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
+            await SaveCheckpointAsync(checkpoint, tx, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return true;
+        }, "save the checkpoint of " + checkpoint.Stream, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on an open connection: one that broke (the server restarted)
+    /// is replaced first, and a database error becomes a retryable <see cref="SinkException"/>.
+    /// </summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> work, string what, CancellationToken cancellationToken)
     {
-        await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
-        await SaveCheckpointAsync(checkpoint, tx, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+        try
+        {
+            await ReconnectIfBrokenAsync(cancellationToken);
+            return await work();
+        }
+        catch (DbException ex)
+        {
+            throw new SinkException($"{Describe()} could not {what}: {ex.Message}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
+        }
+    }
+
+    /// <summary>A connection the server dropped (a restart, a failover) is replaced by a new one.</summary>
+    private async Task ReconnectIfBrokenAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized && _connection is not { State: System.Data.ConnectionState.Open })
+        {
+            if (_connection is { } broken)
+            {
+                _connection = null;
+                await broken.DisposeAsync();
+            }
+
+            _connection = await OpenAsync(cancellationToken); // a SinkException (retryable) while the server is away
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _initialized = false;
         if (_connection is not null)
         {
             await _connection.DisposeAsync();

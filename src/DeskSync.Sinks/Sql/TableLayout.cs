@@ -135,9 +135,6 @@ public sealed class TableLayout
         row.TryGet(source, out var value) ? ValueConverter.Convert(value, type) : null;
 }
 
-/// <summary>A target refused what DeskSync asked of it; the message says what to do.</summary>
-public sealed class SinkException(string message, Exception? inner = null) : Exception(message, inner);
-
 internal static class EventsExtensions
 {
     /// <summary>Within one batch only the newest version of a key matters (by modifiedTime, then by order).</summary>

@@ -38,7 +38,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         catch (SqliteException ex)
         {
             await connection.DisposeAsync();
-            throw new SinkException($"Cannot open the SQLite file {Path}: {ex.Message}. Check the path and its permissions.", ex);
+            throw new SinkException($"Cannot open the SQLite file {Path}: {ex.Message}. Check the path and its permissions.", ex, retryable: true);
         }
 
         return connection;

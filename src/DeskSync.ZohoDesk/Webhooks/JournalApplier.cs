@@ -27,6 +27,7 @@ public sealed class JournalApplier(
     private long _applied;
     private long _ignored;
     private long _rereads;
+    private long _targetFailures;
 
     public long EventsApplied => Interlocked.Read(ref _applied);
 
@@ -40,8 +41,64 @@ public sealed class JournalApplier(
     /// <summary>The journal position of the next event to apply.</summary>
     public JournalPosition Position { get; private set; } = JournalPosition.Start;
 
-    /// <summary>Applies what the journal holds; with <paramref name="follow"/>, keeps applying what arrives until cancelled.</summary>
+    /// <summary>Bumped by every write the target refused; see <see cref="TargetError"/>.</summary>
+    public long TargetFailures => Interlocked.Read(ref _targetFailures);
+
+    /// <summary>Why the target refuses writes now; null while it takes them.</summary>
+    public string? TargetError { get; private set; }
+
+    /// <summary>How long to keep retrying a target that refuses writes (null: for ever). Only when following.</summary>
+    public TimeSpan? TargetRetryLimit { get; init; }
+
+    /// <summary>The longest wait between two tries of a refusing target (the waits double from 1 s up to this).</summary>
+    public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lines for the operator: the target went away, and came back.</summary>
+    public event Action<string>? Report;
+
+    /// <summary>
+    /// Applies what the journal holds; with <paramref name="follow"/>, keeps applying what arrives
+    /// until cancelled. When following, a target that refuses writes (a database restarting, a
+    /// full disk) is retried with growing waits while the receiver keeps journaling; each try
+    /// starts again from the position committed in the target, so nothing is lost or repeated.
+    /// </summary>
     public async Task RunAsync(bool follow, CancellationToken cancellationToken)
+    {
+        var failingSince = (DateTime?)null;
+        var attempt = 0;
+        while (true)
+        {
+            try
+            {
+                await ApplyFromCheckpointAsync(follow, () =>
+                {
+                    Report?.Invoke($"target: writing again after {attempt} failed tries.");
+                    TargetError = null;
+                    failingSince = null;
+                    attempt = 0;
+                }, cancellationToken);
+                return;
+            }
+            catch (SinkException ex) when (follow && ex.Retryable && !cancellationToken.IsCancellationRequested)
+            {
+                failingSince ??= DateTime.UtcNow;
+                if (TargetRetryLimit is { } limit && DateTime.UtcNow - failingSince > limit)
+                {
+                    throw new SinkException($"{ex.Message} (gave up after retrying for {limit}; the journal keeps every event, so the next run applies them)", ex);
+                }
+
+                attempt++;
+                Interlocked.Increment(ref _targetFailures);
+                TargetError = ex.Message;
+                var delay = TimeSpan.FromSeconds(Math.Min(TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(attempt - 1, 16))));
+                Report?.Invoke($"warning: the target refused a write (try {attempt}): {ex.Message} Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
+                _logger.LogWarning(ex, "Target write failed; retrying in {Delay}", delay);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    private async Task ApplyFromCheckpointAsync(bool follow, Action written, CancellationToken cancellationToken)
     {
         foreach (var schema in schemas.Values)
         {
@@ -63,6 +120,15 @@ public sealed class JournalApplier(
                 position = record.Next;
                 index = 0;
                 Position = position;
+                if (TargetError is not null)
+                {
+                    written();
+                }
+            }
+
+            if (!progressed && TargetError is not null)
+            {
+                written(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
             journal.DeleteBefore(position);

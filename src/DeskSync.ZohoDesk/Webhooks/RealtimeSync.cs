@@ -37,6 +37,12 @@ public sealed record RealtimeSyncOptions
     public TimeSpan? ReconcileInterval { get; init; }
 
     public ReconcileOptions Reconcile { get; init; } = new();
+
+    /// <summary>How long the applier keeps retrying a target that refuses writes (null: for ever).</summary>
+    public TimeSpan? TargetRetryLimit { get; init; }
+
+    /// <summary>The longest wait between two tries of a refusing target.</summary>
+    public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -74,7 +80,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             MaxBodyBytes = options.MaxBodyBytes,
             QuarantineDirectory = Path.Combine(options.JournalDirectory, "quarantine"),
             Jwt = options.Jwt,
-        }, loggers, cancellationToken, Metrics, receive: options.UseWebhooks);
+        }, loggers, cancellationToken, Metrics, receive: options.UseWebhooks, health: Health);
     }
 
     /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
@@ -88,7 +94,12 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         var load = new FullLoad(client, sink, options.Snapshot);
         var results = await load.RunAsync(options.Tables, progress, cancellationToken);
         var schemas = options.Tables.ToDictionary(t => t.Name, t => FullLoad.SchemaOf(t, load.Fields), StringComparer.Ordinal);
-        Applier = new JournalApplier(Journal!, sink, client, schemas, loggers?.CreateLogger<JournalApplier>());
+        Applier = new JournalApplier(Journal!, sink, client, schemas, loggers?.CreateLogger<JournalApplier>())
+        {
+            TargetRetryLimit = options.TargetRetryLimit,
+            TargetRetryMaxDelay = options.TargetRetryMaxDelay,
+        };
+        Applier.Report += line => Report?.Invoke(line);
         Streaming = true;
         var loops = new List<Task> { Applier.RunAsync(follow && options.UseWebhooks, cancellationToken) };
         if (follow && options.PollInterval is { } poll)
@@ -139,6 +150,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         Metric("desksync_apply_lag_seconds", "gauge", "Age of the last applied event when a backlog remains.",
             ("", backlog > 0 && Applier?.LastEventTime is { } t ? (DateTimeOffset.UtcNow - t).TotalSeconds : 0));
         Metric("desksync_polls_total", "counter", "Poll cycles.", ("", PollCycles));
+        Metric("desksync_target_write_failures_total", "counter", "Writes the target refused (each is retried).", ("", Applier?.TargetFailures ?? 0));
+        Metric("desksync_target_up", "gauge", "0 while the target refuses writes (events wait in the journal).", ("", Applier?.TargetError is null ? 1 : 0));
         Metric("desksync_streaming", "gauge", "1 once the full load finished and events are applied.", ("", Streaming ? 1 : 0));
         var byLabel = client.Log.ByLabel;
         Metric("desksync_api_calls_total", "counter", "Desk API calls (retries included) by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Calls))]);
@@ -147,6 +160,11 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         Metric("desksync_api_credits_remaining", "gauge", "Credits Zoho says remain today.", ("", client.Log.RemainingCredits ?? -1));
         return sb.ToString();
     }
+
+    /// <summary>What /healthz answers: "ok", or "degraded" with the reason while the target refuses writes.</summary>
+    public object Health() => Applier?.TargetError is { } error
+        ? new { status = "degraded", streaming = Streaming, target = (string?)error }
+        : new { status = "ok", streaming = Streaming, target = (string?)null };
 
     /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>
     public async Task PollOnceAsync(CancellationToken ct)
@@ -173,7 +191,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             {
                 await action(ct);
             }
-            catch (ZohoApiException ex)
+            catch (Exception ex) when (ex is ZohoApiException or SinkException { Retryable: true })
             {
                 // A failed cycle changes nothing it did not commit; the next one tries again.
                 Report?.Invoke("warning: " + ex.Message);

@@ -36,7 +36,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>The address the server listens on (with the real port when 0 was asked).</summary>
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true)
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<object>? health = null)
     {
         var uri = new Uri(options.Listen);
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,7 +66,8 @@ public sealed class WebhookServer : IAsyncDisposable
             receiver.Map(app);
         }
 
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        // 200 either way: the receiver journals while the target is away, so it must stay in rotation.
+        app.MapGet("/healthz", () => Results.Ok(health?.Invoke() ?? new { status = "ok" }));
         if (metrics is not null)
         {
             app.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));

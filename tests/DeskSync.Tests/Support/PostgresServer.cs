@@ -65,10 +65,14 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Stops the server at once (as a crash would) and starts it again.</summary>
     public async Task RestartAsync()
     {
-        var asRoot = Environment.UserName == "root";
-        await Pg(asRoot, "pg_ctl", "-D", _dataDir!, "-m", "immediate", "stop");
-        await Pg(asRoot, "pg_ctl", "-D", _dataDir!, "-l", Path.Combine(_dataDir!, "server.log"), "-w", "start");
+        await StopAsync();
+        await StartAsync();
     }
+
+    /// <summary>Stops the server at once, as a crash would.</summary>
+    public Task StopAsync() => Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir!, "-m", "immediate", "stop");
+
+    public Task StartAsync() => Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir!, "-l", Path.Combine(_dataDir!, "server.log"), "-w", "start");
 
     /// <summary>A fresh schema name for one test.</summary>
     public static string NewSchema() => "t_" + Guid.NewGuid().ToString("N")[..10];

@@ -1,0 +1,12 @@
+namespace DeskSync.Core;
+
+/// <summary>
+/// A target refused what DeskSync asked of it; the message says what to do. Retryable failures
+/// (a server that went away, a full or read-only disk) may succeed later without any change to
+/// DeskSync's settings, so a long-running sync waits and tries again; the others (a table that
+/// holds another mode's data, a file with other columns) need the operator.
+/// </summary>
+public sealed class SinkException(string message, Exception? inner = null, bool retryable = false) : Exception(message, inner)
+{
+    public bool Retryable { get; } = retryable;
+}
