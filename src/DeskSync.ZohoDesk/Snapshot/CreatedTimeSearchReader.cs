@@ -94,7 +94,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var end = Parse(partition.End);
         var cursor = partition.Cursor ?? partition.Start;
         var from = partition.From;
-        var boundary = new HashSet<string>(alreadyRead, StringComparer.Ordinal);
+        var boundary = new HashSet<string>(alreadyRead.Concat(partition.Seen ?? []), StringComparer.Ordinal);
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
@@ -143,7 +143,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 accepted = await DetailsAsync(accepted, ct);
             }
 
-            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, partition.End, cursor, from, done)), ct);
+            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, partition.End, cursor, from, done, done ? null : [.. boundary])), ct);
             if (done)
             {
                 return;
@@ -181,7 +181,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             s = new DateTimeOffset(s.Ticks - (s.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
             var e = i == count - 1 ? Parse(end) : from + TimeSpan.FromTicks(span * (i + 1));
             e = new DateTimeOffset(e.Ticks - (e.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false));
+            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false, i == 0 ? [.. _firstPageBoundary] : null));
         }
 
         return partitions;
@@ -217,5 +217,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
     internal sealed record SearchState(string End, List<PartitionState>? Partitions, long? Total = null);
 
-    internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done);
+    /// <param name="Seen">Ids already emitted at the cursor's millisecond (and the one before), which the next page returns again: kept in the checkpoint so that a resumed load does not write them twice.</param>
+    internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done, List<string>? Seen = null);
 }

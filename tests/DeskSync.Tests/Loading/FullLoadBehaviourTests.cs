@@ -177,6 +177,32 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.Equal(30, await Count(path, "tickets"));
     }
 
+    [Fact]
+    public async Task A_load_killed_twice_into_a_JSONL_change_log_writes_every_ticket_exactly_once()
+    {
+        // The cursor resumes at the last page's millisecond, where Zoho returns records already
+        // written; the checkpoint keeps their ids so that a change log gets no second line.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000 } });
+        var dir = Path.Combine(_dir, "killed-jsonl");
+        foreach (var at in new[] { 1_200, 3_100 })
+        {
+            using var kill = new CancellationTokenSource();
+            await using var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, at, kill), kill.Token));
+        }
+
+        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
+        {
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
+        }
+
+        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
+        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice, e.g. {string.Join(", ", twice.Take(3))}");
+        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData(FileFormat.Jsonl, SinkMode.Document)]
     [InlineData(FileFormat.Jsonl, SinkMode.Flat)]

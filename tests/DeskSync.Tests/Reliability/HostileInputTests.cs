@@ -44,7 +44,22 @@ public sealed class HostileInputTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    public static TheoryData<string, byte[], string, int> Corpus()
+    /// <summary>The case names only: xunit serializes theory data at discovery, and megabytes of bodies made that take minutes.</summary>
+    public static TheoryData<string> Corpus()
+    {
+        var names = new TheoryData<string>();
+        foreach (var row in Bodies())
+        {
+            names.Add((string)row[0]);
+        }
+
+        return names;
+    }
+
+    private static (byte[] Body, string ContentType, int Expected) Case(string name) =>
+        Bodies().Where(row => (string)row[0] == name).Select(row => ((byte[])row[1], (string)row[2], (int)row[3])).Single();
+
+    private static TheoryData<string, byte[], string, int> Bodies()
     {
         static byte[] U(string s) => Encoding.UTF8.GetBytes(s);
         var valid = $"[{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"eventTime\":\"1700000000000\",\"payload\":{{\"id\":\"1\",\"modifiedTime\":\"2026-01-01T00:00:00.000Z\"}}}}]";
@@ -69,8 +84,9 @@ public sealed class HostileInputTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(Corpus))]
-    public async Task Every_hostile_body_gets_a_clear_answer_and_the_journal_stays_applicable(string name, byte[] body, string contentType, int expected)
+    public async Task Every_hostile_body_gets_a_clear_answer_and_the_journal_stays_applicable(string name)
     {
+        var (body, contentType, expected) = Case(name);
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
 

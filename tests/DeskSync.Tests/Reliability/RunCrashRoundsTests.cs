@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Reliability;
+
+/// <summary>
+/// `desksync run` killed with SIGKILL 20 times at random points — during the full load, while
+/// it applies, and while four clients keep posting (so during journal writes) — into a JSONL
+/// change log, where a record written twice would show as a second line.
+/// </summary>
+public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", "60"], connect: true)
+{
+    private const int Tickets = 6_000;
+    private const int Rounds = 20;
+
+    [Fact]
+    public async Task Twenty_SIGKILLs_at_random_points_lose_nothing_and_write_nothing_twice()
+    {
+        var port = FreePort();
+        var output = Path.Combine(Dir, "out");
+        string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
+        var random = new Random(8);
+        var acked = new ConcurrentBag<string>();
+        var sent = 0L;
+        var killedDuringLoad = 0;
+        var killedWhileStreaming = 0;
+        var tokenFile = Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json");
+
+        using var stop = new CancellationTokenSource();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var posters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (!File.Exists(tokenFile))
+                {
+                    await Task.Delay(20);
+                    continue;
+                }
+
+                var token = JsonDocument.Parse(await File.ReadAllTextAsync(tokenFile)).RootElement.GetProperty("Token").GetString();
+                var ids = Enumerable.Range(0, 1 + (int)(Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
+                var body = "[" + string.Join(',', ids.Select(id =>
+                    "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + Emulator.Value("orgId") + "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"" + id
+                    + "\",\"subject\":\"posted " + id + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
+                try
+                {
+                    using var response = await http.PostAsync($"http://127.0.0.1:{port}/hooks/{token}", new StringContent(body, Encoding.UTF8, "application/json"));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        ids.ForEach(acked.Add);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    await Task.Delay(5); // the receiver is down between rounds
+                }
+            }
+        })).ToArray();
+
+        for (var round = 0; round < Rounds; round++)
+        {
+            using var run = Process.Start(DeskSyncProcess.StartInfo(Dir, args))!;
+            var lines = new ConcurrentQueue<string>();
+            var reader = Task.Run(async () =>
+            {
+                while (await run.StandardError.ReadLineAsync() is { } line)
+                {
+                    lines.Enqueue(line);
+                }
+            });
+            _ = run.StandardOutput.ReadToEndAsync();
+
+            // Wait until it listens (the receiver starts before the load), then a random while.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!lines.Any(l => l.StartsWith("Receiving webhooks", StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "run did not start: " + string.Join('\n', lines));
+                await Task.Delay(10);
+            }
+
+            await Task.Delay(random.Next(50, 2_500));
+            var loaded = lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal) || l.StartsWith("tickets: alreadyloaded", StringComparison.Ordinal));
+            run.Kill(); // SIGKILL
+            await run.WaitForExitAsync();
+            await reader;
+            if (loaded)
+            {
+                killedWhileStreaming++;
+            }
+            else
+            {
+                killedDuringLoad++;
+            }
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(posters);
+        var last = await DeskSyncProcess.RunAsync(Dir, null, [.. args, "--once"]);
+        Assert.True(last.ExitCode == 0, last.Stderr);
+
+        var events = (await File.ReadAllLinesAsync(Path.Combine(output, "tickets.jsonl"))).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var loadedRows = events.Where(e => e.GetProperty("op").GetString() == "r").GroupBy(e => e.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+        var applied = events.Where(e => e.GetProperty("op").GetString() == "c").GroupBy(e => e.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.True(killedDuringLoad >= 2 && killedWhileStreaming >= 2, $"{killedDuringLoad} kills fell in the full load, {killedWhileStreaming} while streaming");
+        Assert.Equal(Tickets, loadedRows.Count); // every ticket of the emulator was loaded ...
+        Assert.All(loadedRows, kv => Assert.True(kv.Value == 1, $"ticket {kv.Key} was written {kv.Value} times by the full load")); // ... once
+        Assert.True(acked.Count > 500, $"only {acked.Count} events were acknowledged");
+        var missing = acked.Where(id => !applied.ContainsKey(id)).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} acknowledged events were lost, e.g. {string.Join(", ", missing.Take(5))}");
+        var twice = applied.Where(kv => kv.Value > 1).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} events were applied more than once");
+        Assert.True(applied.Keys.All(id => long.Parse(id, CultureInfo.InvariantCulture) - 9_000_000_000L <= Interlocked.Read(ref sent)), "nothing is applied that was not sent");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
