@@ -112,7 +112,30 @@ async Task Overhead(int tickets, string? pg)
     var (emulator, client) = await Portal(tickets, 25);
     await using (emulator)
     {
-        await LoadTickets(client, new NullSink());
+        var captured = new NullSink(capture: true);
+        await LoadTickets(client, captured);
+
+        // The target stage alone: the same batches the load wrote, replayed straight into the sink.
+        foreach (var (name, make) in targets.Skip(1))
+        {
+            foreach (var mode in new[] { SinkMode.Flat, SinkMode.Document })
+            {
+                await using var sink = make(mode);
+                await sink.InitializeAsync(CancellationToken.None);
+                await sink.EnsureTableAsync(captured.Batches[0].Schema, CancellationToken.None);
+                var watch = Stopwatch.StartNew();
+                var rows = 0;
+                foreach (var (schema, events) in captured.Batches)
+                {
+                    await sink.ApplyAsync(schema, events, new Checkpoint("bench", rows.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
+                    rows += events.Count;
+                }
+
+                Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, batches of ~{rows / Math.Max(1, captured.Batches.Count)})",
+                    $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
+            }
+        }
+
         foreach (var (name, make) in targets)
         {
             foreach (var mode in name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
@@ -187,6 +210,8 @@ async Task Ingest(int seconds, int concurrency)
     Report($"webhook ingest, sustained, {concurrency} concurrent senders, fsync before 200", $"{done / watch.Elapsed.TotalSeconds:N0} events/s acknowledged ({journal.Appended:N0} appends in {journal.Flushes:N0} flushes)",
         $"ingest --seconds {seconds} --concurrency {concurrency}");
 
+    await IngestWithWrk(url, journal, seconds, Org);
+
     foreach (var rate in new[] { 1_000, 5_000 })
     {
         var latencies = new ConcurrentBag<double>();
@@ -219,6 +244,44 @@ async Task Ingest(int seconds, int concurrency)
     }
 
     await EndToEndLag(seconds);
+}
+
+// The same sustained figure with the load coming from wrk (a C load generator, Debian's wrk
+// package) instead of .NET's HttpClient in this process, which takes a core of its own: closer
+// to what the receiver takes when Zoho is the sender. Events counted are the journal's appends.
+async Task IngestWithWrk(Uri url, DeskSync.Core.Journal.DurableJournal journal, int seconds, string org)
+{
+    var wrk = new[] { "/usr/bin/wrk", "/usr/local/bin/wrk" }.FirstOrDefault(File.Exists);
+    if (wrk is null)
+    {
+        Console.WriteLine("(wrk not installed: apt-get install -y wrk for the external-load figure)");
+        return;
+    }
+
+    var script = Path.Combine(work, "post.lua");
+    await File.WriteAllTextAsync(script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal n = 0\n" +
+        "request = function()\n  n = n + 1\n  local body = '[{\"eventType\":\"Ticket_Update\",\"orgId\":\"" + org +
+        "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"' .. n .. '\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"status\":\"Open\",\"subject\":\"benchmark event ' .. n .. '\"}}]'\n" +
+        "  return wrk.format(nil, nil, nil, body)\nend\n");
+    foreach (var connections in new[] { 64, 256 })
+    {
+        var before = journal.Appended;
+        var flushesBefore = journal.Flushes;
+        var info = new ProcessStartInfo(wrk) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "-s", script, url.ToString() })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var appended = journal.Appended - before;
+        string Line(string prefix) => output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? prefix + " ?";
+        Report($"webhook ingest, sustained, wrk with {connections} connections, fsync before 200", $"{appended / (double)seconds:N0} events/s acknowledged and journaled ({appended:N0} in {journal.Flushes - flushesBefore:N0} flushes); wrk: {Line("Requests/sec:")}, latency {Line("50%")}, {Line("99%")}; {(output.Contains("Non-2xx", StringComparison.Ordinal) ? Line("Non-2xx") : "every response 200")}",
+            $"ingest --seconds {seconds} (wrk installed)");
+    }
 }
 
 async Task EndToEndLag(int seconds)

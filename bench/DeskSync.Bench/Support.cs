@@ -73,10 +73,13 @@ internal sealed class TimingSink(ISink inner) : ISink
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
 
-/// <summary>Writes nothing: isolates the read side (emulator, HTTP, client) from the target.</summary>
-internal sealed class NullSink : ISink
+/// <summary>Writes nothing: isolates the read side (emulator, HTTP, client) from the target. With
+/// <paramref name="capture"/>, keeps the batches so that they can be replayed into a target alone.</summary>
+internal sealed class NullSink(bool capture = false) : ISink
 {
     private readonly Dictionary<string, Checkpoint> _checkpoints = [];
+
+    public List<(TableSchema Schema, IReadOnlyList<ChangeEvent> Events)> Batches { get; } = [];
 
     public SinkMode Mode => SinkMode.Document;
 
@@ -93,6 +96,14 @@ internal sealed class NullSink : ISink
         if (checkpoint is not null)
         {
             _checkpoints[checkpoint.Stream] = checkpoint;
+        }
+
+        if (capture)
+        {
+            lock (Batches)
+            {
+                Batches.Add((schema, [.. events.Select(e => e with { Record = e.Record?.Clone() })]));
+            }
         }
 
         return Task.CompletedTask;
