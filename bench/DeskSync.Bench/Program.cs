@@ -115,6 +115,30 @@ async Task Overhead(int tickets, string? pg)
         var captured = new NullSink(capture: true);
         await LoadTickets(client, captured);
 
+        // Building the row values alone (no database): what the flat layout costs before any SQL.
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var layout = DeskSync.Sinks.Sql.TableLayout.For(captured.Batches[0].Schema, SinkMode.Flat, TimeProvider.System);
+            var watch = Stopwatch.StartNew();
+            var rows = 0;
+            long nonNull = 0;
+            foreach (var (_, events) in captured.Batches)
+            {
+                foreach (var e in events)
+                {
+                    var row = new DeskSync.Sinks.Sql.RowView(e);
+                    foreach (var c in layout.Columns)
+                    {
+                        nonNull += c.Value(row) is null ? 0 : 1;
+                    }
+
+                    rows++;
+                }
+            }
+
+            Report("overhead, flat row values alone (no database)", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({layout.Columns.Count} columns, {nonNull / Math.Max(1, rows)} non-null a row)", $"overhead --tickets {tickets}");
+        }
+
         // The target stage alone: the same batches the load wrote, replayed straight into the sink.
         foreach (var (name, make) in targets.Skip(1))
         {

@@ -70,21 +70,31 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
 
     protected override void Configure(DbParameter parameter, ColumnType type)
     {
-        var p = (NpgsqlParameter)parameter;
-        p.NpgsqlDbType = type switch
-        {
-            ColumnType.Integer => NpgsqlDbType.Bigint,
-            ColumnType.Decimal => NpgsqlDbType.Numeric,
-            ColumnType.Boolean => NpgsqlDbType.Boolean,
-            ColumnType.Timestamp => NpgsqlDbType.TimestampTz,
-            ColumnType.Date => NpgsqlDbType.Date,
-            ColumnType.Json => NpgsqlDbType.Jsonb,
-            _ => NpgsqlDbType.Text,
-        };
+        ((NpgsqlParameter)parameter).NpgsqlDbType = DbType(type);
     }
+
+    private static NpgsqlDbType DbType(ColumnType type) => type switch
+    {
+        ColumnType.Integer => NpgsqlDbType.Bigint,
+        ColumnType.Decimal => NpgsqlDbType.Numeric,
+        ColumnType.Boolean => NpgsqlDbType.Boolean,
+        ColumnType.Timestamp => NpgsqlDbType.TimestampTz,
+        ColumnType.Date => NpgsqlDbType.Date,
+        ColumnType.Json => NpgsqlDbType.Jsonb,
+        _ => NpgsqlDbType.Text,
+    };
+
+    /// <summary>Batches at least this large go through COPY; smaller ones (webhook events) as one NpgsqlBatch.</summary>
+    private const int CopyThreshold = 16;
 
     protected override async Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken)
     {
+        if (rows.Count >= CopyThreshold)
+        {
+            await CopyRowsAsync(layout, rows, (NpgsqlTransaction)tx, cancellationToken);
+            return;
+        }
+
         var connection = (NpgsqlConnection)Connection;
         await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)tx);
         foreach (var e in rows)
@@ -104,6 +114,53 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Binary COPY into a session-private staging table, then one INSERT … SELECT … ON CONFLICT
+    /// with the same last-writer-wins rule as the row path: the server parses and plans one
+    /// statement per batch instead of one per row. The staging table is named after the layout's
+    /// columns, so that a column added later gets a new one.
+    /// </summary>
+    private async Task CopyRowsAsync(TableLayout layout, IReadOnlyList<ChangeEvent> rows, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)Connection;
+        var columns = string.Join(", ", layout.Columns.Select(c => Quote(c.Name)));
+        var hash = System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(SchemaName + "\0" + layout.Schema.Name + "\0" + columns));
+        var staging = Quote("_desksync_stage_" + hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+        await using (var prepare = new NpgsqlCommand(
+            $"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {Table(layout.Schema.Name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; TRUNCATE {staging}", connection, tx))
+        {
+            await prepare.ExecuteNonQueryAsync(ct);
+        }
+
+        var types = layout.Columns.Select(c => DbType(c.Type)).ToArray();
+        await using (var import = await connection.BeginBinaryImportAsync($"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var e in rows)
+            {
+                var row = new RowView(e);
+                await import.StartRowAsync(ct);
+                for (var i = 0; i < types.Length; i++)
+                {
+                    var column = layout.Columns[i];
+                    var value = ToDb(column.Type, column.Value(row));
+                    if (value is DBNull)
+                    {
+                        await import.WriteNullAsync(ct);
+                    }
+                    else
+                    {
+                        await import.WriteAsync(value, types[i], ct);
+                    }
+                }
+            }
+
+            await import.CompleteAsync(ct);
+        }
+
+        await using var upsert = new NpgsqlCommand(UpsertSql(layout, staging), connection, tx);
+        await upsert.ExecuteNonQueryAsync(ct);
     }
 
     protected override async Task<HashSet<string>> ExistingColumnsAsync(string table, DbTransaction tx, CancellationToken cancellationToken)

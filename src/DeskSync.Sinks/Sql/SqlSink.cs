@@ -423,14 +423,17 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     }
 
     /// <summary>INSERT … ON CONFLICT (id) DO UPDATE … WHERE the incoming row is not older than the stored one.</summary>
-    protected string UpsertSql(TableLayout layout)
+    /// <param name="fromTable">Rows come from this (staging) table instead of one row of parameters.</param>
+    protected string UpsertSql(TableLayout layout, string? fromTable = null)
     {
         var table = Table(layout.Schema.Name);
         var names = layout.Columns.Select(c => Quote(c.Name)).ToList();
         var sb = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"INSERT INTO {table} ({string.Join(", ", names)}) VALUES (")
-            .Append(string.Join(", ", layout.Columns.Select((_, i) => RowPlaceholder(i))))
-            .Append(CultureInfo.InvariantCulture, $") ON CONFLICT ({Quote(TableSchema.KeyColumn)}) DO UPDATE SET ")
+            .Append(CultureInfo.InvariantCulture, $"INSERT INTO {table} ({string.Join(", ", names)}) ")
+            .Append(fromTable is null
+                ? "VALUES (" + string.Join(", ", layout.Columns.Select((_, i) => RowPlaceholder(i))) + ")"
+                : $"SELECT {string.Join(", ", names)} FROM {fromTable}")
+            .Append(CultureInfo.InvariantCulture, $" ON CONFLICT ({Quote(TableSchema.KeyColumn)}) DO UPDATE SET ")
             .Append(string.Join(", ", names.Where(n => n != Quote(TableSchema.KeyColumn)).Select(n => $"{n} = excluded.{n}")));
         if (layout.ModifiedColumn is { } modified)
         {

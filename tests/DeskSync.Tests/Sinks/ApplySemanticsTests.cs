@@ -47,6 +47,35 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
 
     [Theory]
     [MemberData(nameof(Targets))]
+    public async Task Large_batches_keep_the_same_rules_newer_wins_and_tombstones_hold(string target, SinkMode mode)
+    {
+        // 40-row batches take PostgreSQL's COPY path; the rules must not change with it.
+        static string Json(int id, string subject, int second) =>
+            "{\"id\":\"" + id + "\",\"subject\":\"" + subject + "\",\"status\":\"Open\",\"modifiedTime\":\"2026-01-01T00:00:" + second.ToString("00", System.Globalization.CultureInfo.InvariantCulture)
+            + ".000Z\",\"cf\":{\"cf_region\":\"R" + id + "\"}}";
+        var (sink, read) = await OpenAsync(target, mode);
+        await using (sink)
+        {
+            await sink.ApplyAsync(Schema, [.. Enumerable.Range(1, 40).Select(i => Event(ChangeOp.Read, $"{i}", 10, Json(i, "first", 10)))], null, default);
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Delete, "40", 30, null)], null, default);
+            // Odd ids: an older version (ignored); even ids: a newer one (taken); 40: older than its delete (stays deleted).
+            await sink.ApplyAsync(Schema, [.. Enumerable.Range(1, 40).Select(i => i % 2 == 1
+                ? Event(ChangeOp.Update, $"{i}", 5, Json(i, "older", 5))
+                : Event(ChangeOp.Update, $"{i}", 20, Json(i, "newer", 20)))], null, default);
+
+            for (var i = 1; i < 40; i++)
+            {
+                var row = (await read($"{i}"))!.Value;
+                Assert.Equal(i % 2 == 1 ? "first" : "newer", row.GetProperty("subject").GetString());
+                Assert.Equal($"R{i}", row.GetProperty("cf").GetProperty("cf_region").GetString());
+            }
+
+            Assert.Null(await read("40"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
     public async Task A_thin_payload_keeps_the_fields_it_does_not_carry(string target, SinkMode mode)
     {
         var (sink, read) = await OpenAsync(target, mode);
