@@ -366,12 +366,7 @@ async Task EndToEndLag(int seconds)
 // `desksync emulator` in a process of its own: the emulator's CPU and memory are not DeskSync's.
 async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, int latencyMs, int cap)
 {
-    var cli = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "DeskSync.Cli", "bin", "Release", "net10.0", "desksync.dll");
-    if (!File.Exists(cli))
-    {
-        throw new InvalidOperationException($"Build the CLI first: dotnet build -c Release src/DeskSync.Cli ({cli} is missing).");
-    }
-
+    var cli = CliPath();
     var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
     foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--tickets", tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture) })
     {
@@ -409,22 +404,65 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode)
     }
 }
 
+// Peak RSS of the real `desksync sync` process (not this harness), read by GNU time, with the
+// emulator in a process of its own.
 async Task Memory(int tickets)
 {
-    var (emulator, client) = await ExternalEmulator(tickets, 0, 25);
+    var cli = CliPath();
+    var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--tickets", tickets.ToString(CultureInfo.InvariantCulture) })
+    {
+        info.ArgumentList.Add(a);
+    }
+
+    using var emulator = Process.Start(info)!;
     try
     {
-        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, "mem.db"), SinkMode.Flat));
-        using var self = Process.GetCurrentProcess();
+        var details = JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!;
+        string D(string key) => details[key]!.GetValue<string>();
+        var config = Path.Combine(work, "mem", "desksync.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+        await RunAsync("dotnet", [cli, "auth", "--config", config, "--accounts-url", D("url"), "--api-url", D("url"), "--org-id", D("orgId"), "--client-id", D("clientId"), "--grant-code", D("grantCode")],
+            new() { ["DESKSYNC_CLIENT_SECRET"] = D("clientSecret") });
+        var watch = Stopwatch.StartNew();
+        var output = await RunAsync("/usr/bin/time", ["-v", "dotnet", cli, "sync", "--config", config, "--tables", "tickets", "--target", "sqlite:" + Path.Combine(work, "mem", "mem.db")], []);
+        var kb = output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("Maximum resident set size", StringComparison.Ordinal)).Split(':')[1].Trim();
         emulator.Refresh();
-        Report($"memory, {tickets:N0}-ticket full load, emulator in another process", $"peak RSS of DeskSync {self.PeakWorkingSet64 / 1048576.0:N0} MB ({r.Rows:N0} rows, {r.Calls:N0} calls in {r.Elapsed.TotalSeconds:N0} s, {r.Rows / r.Elapsed.TotalSeconds:N0} tickets/s; the emulator's peak {emulator.PeakWorkingSet64 / 1048576.0:N0} MB)",
+        Report($"memory, {tickets:N0}-ticket full load by `desksync sync` into SQLite flat, emulator in another process",
+            $"peak RSS {long.Parse(kb, CultureInfo.InvariantCulture) / 1024.0:N0} MB ({watch.Elapsed.TotalSeconds:N0} s; the emulator's peak {emulator.PeakWorkingSet64 / 1048576.0:N0} MB)",
             $"memory --tickets {tickets}");
     }
     finally
     {
         emulator.Kill(entireProcessTree: true);
-        emulator.Dispose();
     }
+}
+
+static string CliPath()
+{
+    var cli = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "DeskSync.Cli", "bin", "Release", "net10.0", "desksync.dll"));
+    return File.Exists(cli) ? cli : throw new InvalidOperationException($"Build the CLI first: dotnet build -c Release src/DeskSync.Cli ({cli} is missing).");
+}
+
+static async Task<string> RunAsync(string file, string[] args, Dictionary<string, string> env)
+{
+    var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    foreach (var a in args)
+    {
+        info.ArgumentList.Add(a);
+    }
+
+    foreach (var (k, v) in env)
+    {
+        info.Environment[k] = v;
+    }
+
+    using var process = Process.Start(info)!;
+    var stdout = process.StandardOutput.ReadToEndAsync();
+    var stderr = process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    var text = await stdout + await stderr;
+    return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{file} {string.Join(' ', args.Take(3))} … failed ({process.ExitCode}): {text[^Math.Min(text.Length, 2000)..]}");
 }
 
 static void Report(string what, string figure, string args)

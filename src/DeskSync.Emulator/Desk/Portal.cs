@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace DeskSync.Emulator.Desk;
@@ -14,7 +15,7 @@ public sealed class Portal
     public static readonly string[] Modules = ["tickets", "departments", "products", "contracts", "contacts", "accounts", "agents", "teams", "tasks"];
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, RecordTable> _tables = Modules.ToDictionary(m => m, _ => new RecordTable(), StringComparer.Ordinal);
+    private readonly Dictionary<string, RecordTable> _tables;
     private readonly Dictionary<string, List<JsonObject>> _fields = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonObject> _recycleBin = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
@@ -24,6 +25,7 @@ public sealed class Portal
     {
         _time = options.Time;
         OrgId = options.OrgId;
+        _tables = Modules.ToDictionary(m => m, _ => new RecordTable(options.CompactStore), StringComparer.Ordinal);
         _generator = new PortalGenerator(options, this);
         Organization = _generator.Organization();
         _generator.Populate();
@@ -41,7 +43,7 @@ public sealed class Portal
     {
         lock (_gate)
         {
-            return [.. _tables[module].Ordered];
+            return _tables[module].Snapshot();
         }
     }
 
@@ -49,7 +51,7 @@ public sealed class Portal
     {
         lock (_gate)
         {
-            return _tables[module].ById.Count;
+            return _tables[module].Count;
         }
     }
 
@@ -57,7 +59,7 @@ public sealed class Portal
     {
         lock (_gate)
         {
-            return _tables[module].ById.GetValueOrDefault(id);
+            return _tables[module].Get(id);
         }
     }
 
@@ -89,10 +91,12 @@ public sealed class Portal
         JsonObject previous, record;
         lock (_gate)
         {
-            if (!_tables[module].ById.TryGetValue(id, out previous!))
+            if (_tables[module].Get(id) is not { } stored)
             {
                 return null;
             }
+
+            previous = stored;
 
             record = previous.DeepClone().AsObject();
             Overlay(record, values);
@@ -203,37 +207,66 @@ public sealed class Portal
         }
     }
 
-    private sealed class RecordTable
+    /// <summary>
+    /// One module's records in createdTime order. Readers get an immutable snapshot, rebuilt only
+    /// after a change. Compact tables hold UTF-8 JSON and parse a record when it is read.
+    /// </summary>
+    private sealed class RecordTable(bool compact)
     {
-        public List<JsonObject> Ordered { get; } = [];
+        private readonly List<object> _ordered = [];
+        private readonly Dictionary<string, object> _byId = new(StringComparer.Ordinal);
+        private RecordList? _snapshot;
 
-        public Dictionary<string, JsonObject> ById { get; } = new(StringComparer.Ordinal);
+        public int Count => _byId.Count;
+
+        public RecordList Snapshot() => _snapshot ??= new RecordList([.. _ordered]);
+
+        public JsonObject? Get(string id) => _byId.TryGetValue(id, out var stored) ? RecordList.Load(stored) : null;
 
         public void Add(JsonObject record)
         {
-            var id = record["id"]!.GetValue<string>();
-            ById[id] = record;
-            Ordered.Add(record);
+            var stored = Store(record);
+            _byId[record["id"]!.GetValue<string>()] = stored;
+            _ordered.Add(stored);
+            _snapshot = null;
         }
 
         public void Replace(JsonObject record)
         {
             var id = record["id"]!.GetValue<string>();
-            var index = Ordered.FindIndex(r => r["id"]!.GetValue<string>() == id);
-            Ordered[index] = record;
-            ById[id] = record;
+            var stored = Store(record);
+            _ordered[_ordered.IndexOf(_byId[id])] = stored; // reference equality: no record is parsed
+            _byId[id] = stored;
+            _snapshot = null;
         }
 
         public JsonObject? Remove(string id)
         {
-            if (!ById.Remove(id, out var record))
+            if (!_byId.Remove(id, out var stored))
             {
                 return null;
             }
 
-            Ordered.Remove(record);
-            return record;
+            _ordered.Remove(stored);
+            _snapshot = null;
+            return RecordList.Load(stored);
         }
+
+        private object Store(JsonObject record) => compact ? JsonSerializer.SerializeToUtf8Bytes(record) : record;
+    }
+
+    /// <summary>A read-only list of records; compact ones are parsed on access (each read a new object).</summary>
+    private sealed class RecordList(object[] items) : IReadOnlyList<JsonObject>
+    {
+        public int Count => items.Length;
+
+        public JsonObject this[int index] => Load(items[index]);
+
+        public static JsonObject Load(object stored) => stored as JsonObject ?? JsonNode.Parse((byte[])stored)!.AsObject();
+
+        public IEnumerator<JsonObject> GetEnumerator() => items.Select(Load).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
 

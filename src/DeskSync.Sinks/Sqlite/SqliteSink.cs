@@ -32,7 +32,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             await using var pragma = connection.CreateCommand();
             // WAL: readers do not block the writer; NORMAL: a commit may be lost on power failure,
             // but never half of one — rows and their checkpoint go together.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-16384;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (SqliteException ex)
