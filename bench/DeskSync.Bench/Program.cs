@@ -410,7 +410,7 @@ async Task Memory(int tickets)
 {
     var cli = CliPath();
     var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--tickets", tickets.ToString(CultureInfo.InvariantCulture) })
+    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--compact", "--tickets", tickets.ToString(CultureInfo.InvariantCulture) })
     {
         info.ArgumentList.Add(a);
     }

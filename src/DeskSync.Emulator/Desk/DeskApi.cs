@@ -401,10 +401,11 @@ public sealed class DeskApi
 
     private static JsonObject Raw(string text) => new() { [RawKey] = text };
 
-    /// <summary>The page and count of a search that only asks for a createdTime range sorted by createdTime, or null.</summary>
+    /// <summary>The page and count of a search that only asks for a createdTime range sorted by createdTime (either way), or null.</summary>
     private (List<JsonObject> Page, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
     {
-        if (query["sortBy"].ToString() != "createdTime" || query.Keys.Any(k => k is not ("createdTimeRange" or "sortBy" or "from" or "limit" or "orgId"))
+        var descending = query["sortBy"].ToString() == "-createdTime";
+        if ((query["sortBy"].ToString() != "createdTime" && !descending) || query.Keys.Any(k => k is not ("createdTimeRange" or "sortBy" or "from" or "limit" or "orgId"))
             || query["createdTimeRange"].ToString().Split(',') is not [var startText, var endText]
             || Portal.ParseTime(startText) is not { } start || Portal.ParseTime(endText) is not { } end)
         {
@@ -415,13 +416,33 @@ public sealed class DeskApi
         var hi = LowerBound(ordered, Portal.Iso(end), inclusive: false);
         var from = int.TryParse(query["from"], CultureInfo.InvariantCulture, out var f) ? Math.Max(0, f - _options.FromBase) : 0;
         var limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 10;
-        var page = new List<JsonObject>(Math.Min(limit, Math.Max(0, hi - lo)));
-        for (var i = lo + from; i < hi && page.Count < limit; i++)
-        {
-            page.Add(ordered[i]);
-        }
+        var indexes = descending ? NewestFirst(ordered, lo, hi) : Enumerable.Range(lo, Math.Max(0, hi - lo));
+        var page = indexes.Skip(from).Take(limit).Select(i => ordered[i]).ToList();
 
         return (page, Math.Max(0, hi - lo));
+    }
+
+    /// <summary>Indexes of [lo, hi) newest first; records of the same millisecond keep their stored order, as a stable sort gives.</summary>
+    private static IEnumerable<int> NewestFirst(IReadOnlyList<JsonObject> ordered, int lo, int hi)
+    {
+        string? Created(int i) => ordered[i]["createdTime"]?.GetValue<string>();
+        var end = hi - 1;
+        while (end >= lo)
+        {
+            var created = Created(end);
+            var start = end;
+            while (start - 1 >= lo && Created(start - 1) == created)
+            {
+                start--;
+            }
+
+            for (var i = start; i <= end; i++)
+            {
+                yield return i;
+            }
+
+            end = start - 1;
+        }
     }
 
     /// <summary>First index whose createdTime is ≥ (inclusive) or &gt; (exclusive) the key.</summary>

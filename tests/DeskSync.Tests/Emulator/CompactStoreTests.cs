@@ -50,6 +50,30 @@ public sealed class CompactStoreTests : IDisposable
             compact.List("tickets").Skip(1).Select(t => t.ToJsonString()));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Newest_first_search_pages_are_those_of_a_stable_sort_ties_included(bool compact)
+    {
+        var time = new FakeTimeProvider(Anchor.AddHours(9));
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 250 }, DataAnchor = Anchor, Time = time, CompactStore = compact });
+        for (var i = 0; i < 7; i++)
+        {
+            portal.Emulator.Portal.Create("tickets", new JsonObject { ["subject"] = $"tie {i}" }); // seven tickets of one millisecond
+        }
+
+        var client = await portal.ConnectAsync();
+        var expected = portal.Emulator.Portal.List("tickets").OrderByDescending(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
+        var got = new List<string>();
+        for (var from = 0; from < 40; from += 10)
+        {
+            using var page = await client.GetAsync("tickets/search", [new("createdTimeRange", "2020-01-01T00:00:00.000Z,2030-01-01T00:00:00.000Z"), new("sortBy", "-createdTime"), new("from", $"{from}"), new("limit", "10")], "test", cancellationToken: CancellationToken.None);
+            got.AddRange(page!.RootElement.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("id").GetString()!));
+        }
+
+        Assert.Equal(expected.Take(40), got);
+    }
+
     [Fact]
     public async Task A_full_load_from_a_compact_emulator_equals_it()
     {
