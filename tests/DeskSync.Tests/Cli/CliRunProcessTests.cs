@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using DeskSync.Tests.Support;
 
@@ -15,7 +13,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
     [Fact]
     public async Task Every_event_acknowledged_before_a_SIGKILL_is_applied_exactly_once_after_restart()
     {
-        var port = FreePort();
+        var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
         string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
         var acked = new ConcurrentBag<string>();
@@ -42,12 +40,9 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
                 while (!stop.IsCancellationRequested)
                 {
                     var ids = Enumerable.Range(0, 1 + (Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
-                    var body = "[" + string.Join(',', ids.Select(id =>
-                        "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + Emulator.Value("orgId") + "\",\"eventTime\":\"" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
-                        + "\",\"payload\":{\"id\":\"" + id + "\",\"subject\":\"posted " + id + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
                     try
                     {
-                        using var response = await http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+                        using var response = await http.PostAsync(url, Webhook.TicketAdds(Emulator.Value("orgId"), ids));
                         if (response.StatusCode == HttpStatusCode.OK)
                         {
                             ids.ForEach(acked.Add);
@@ -96,12 +91,5 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
             await Task.Delay(20);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

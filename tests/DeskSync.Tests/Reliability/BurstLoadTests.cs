@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -43,8 +44,7 @@ public sealed class BurstLoadTests : IDisposable
             while ((d = Interlocked.Increment(ref next)) < Deliveries)
             {
                 var ids = Enumerable.Range(0, PerDelivery).Select(i => 5_000_000_000_000L + (d * PerDelivery) + i).ToList();
-                var body = "[" + string.Join(',', ids.Select(id => "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + portal.Emulator.Portal.OrgId
-                    + "\",\"payload\":{\"id\":\"" + id + "\",\"subject\":\"burst\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
+                var body = await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ids.Select(id => id.ToString(CultureInfo.InvariantCulture)), _ => "burst").ReadAsStringAsync();
                 for (var attempt = 0; attempt < 20; attempt++)
                 {
                     using var response = await http.PostAsync($"/hooks/{token}", new StringContent(body, Encoding.UTF8, "application/json"));

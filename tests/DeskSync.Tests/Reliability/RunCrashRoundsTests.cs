@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using DeskSync.Tests.Support;
 
@@ -22,7 +20,7 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
     [Fact]
     public async Task Twenty_SIGKILLs_at_random_points_lose_nothing_and_write_nothing_twice()
     {
-        var port = FreePort();
+        var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
         string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
         var random = new Random(8);
@@ -46,12 +44,9 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
 
                 var token = JsonDocument.Parse(await File.ReadAllTextAsync(tokenFile)).RootElement.GetProperty("Token").GetString();
                 var ids = Enumerable.Range(0, 1 + (int)(Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
-                var body = "[" + string.Join(',', ids.Select(id =>
-                    "{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + Emulator.Value("orgId") + "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"" + id
-                    + "\",\"subject\":\"posted " + id + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}")) + "]";
                 try
                 {
-                    using var response = await http.PostAsync($"http://127.0.0.1:{port}/hooks/{token}", new StringContent(body, Encoding.UTF8, "application/json"));
+                    using var response = await http.PostAsync($"http://127.0.0.1:{port}/hooks/{token}", Webhook.TicketAdds(Emulator.Value("orgId"), ids));
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         ids.ForEach(acked.Add);
@@ -118,12 +113,5 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
         var twice = applied.Where(kv => kv.Value > 1).ToList();
         Assert.True(twice.Count == 0, $"{twice.Count} events were applied more than once");
         Assert.True(applied.Keys.All(id => long.Parse(id, CultureInfo.InvariantCulture) - 9_000_000_000L <= Interlocked.Read(ref sent)), "nothing is applied that was not sent");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.Emulator;
@@ -108,9 +107,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         async Task<HttpResponseMessage> PostAsync(List<string> into)
         {
             var id = (next++).ToString(CultureInfo.InvariantCulture);
-            var body = "[{\"eventType\":\"Ticket_Add\",\"orgId\":\"" + portal.Emulator.Portal.OrgId + "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"" + id
-                + "\",\"subject\":\"" + new string('s', 2_000) + "\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"cf\":{}}}]";
-            var response = await http.PostAsync($"/hooks/{token}", new StringContent(body, Encoding.UTF8, "application/json"));
+            var response = await http.PostAsync($"/hooks/{token}", Webhook.TicketAdds(portal.Emulator.Portal.OrgId, [id], _ => new string('s', 2_000)));
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 into.Add(id);
