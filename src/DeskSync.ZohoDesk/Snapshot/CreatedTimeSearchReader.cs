@@ -50,7 +50,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             _firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
-            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count), total);
+            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count), total, latest);
             yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total };
         }
 
@@ -60,23 +60,63 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             yield break;
         }
 
-        var partitions = state.Partitions!.ToArray();
+        var partitions = state.Partitions!.ToList();
+        var horizon = Parse(state.Latest ?? state.End) + Tick;
+        var bounds = partitions.Select(p => new Bound(Parse(p.End), Parse(p.Cursor ?? p.Start), p.Done, horizon)).ToList();
+        var splitsLeft = 2 * Math.Max(1, options.Partitions); // each split may cost one call that finds nothing
         var firstPageIds = _firstPageBoundary;
-        var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(partitions.Length * 2) { SingleReader = true });
+        var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(Math.Max(2, partitions.Count * 2)) { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = partitions.Select((p, i) => (p, i)).Where(x => !x.p.Done)
-            .Select(x => Task.Run(() => ReadPartitionAsync(x.i, x.p, x.i == 0 ? firstPageIds : [], channel.Writer, stop.Token), stop.Token))
-            .ToArray();
-        // The first partition's own error, not an AggregateException: callers act on ZohoApiException's kind.
-        var completion = Task.WhenAll(workers).ContinueWith(
-            t => channel.Writer.TryComplete(t.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? t.Exception?.InnerExceptions.FirstOrDefault()),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var workers = new List<Task>();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var active = partitions.Count(p => !p.Done);
+
+        void Start(int index, HashSet<string> alreadyRead)
+        {
+            var partition = partitions[index];
+            var bound = bounds[index];
+            workers.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await ReadPartitionAsync(index, partition, bound, alreadyRead, channel.Writer, stop.Token);
+                }
+                catch (Exception ex)
+                {
+                    errors.Enqueue(ex);
+                    await stop.CancelAsync();
+                }
+                finally
+                {
+                    if (Interlocked.Decrement(ref active) == 0)
+                    {
+                        // The first partition's own error, not an AggregateException: callers act on ZohoApiException's kind.
+                        channel.Writer.TryComplete(errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault());
+                    }
+                }
+            }, CancellationToken.None));
+        }
+
+        for (var i = 0; i < partitions.Count; i++)
+        {
+            if (!partitions[i].Done)
+            {
+                Start(i, i == 0 ? firstPageIds : []);
+            }
+        }
 
         try
         {
             await foreach (var (index, records, partitionState) in channel.Reader.ReadAllAsync(cancellationToken))
             {
-                partitions[index] = partitionState;
+                // A split may have moved this partition's end since the worker sent its state.
+                partitions[index] = partitionState with { End = ValueConverter.Iso(bounds[index].CurrentEnd) };
+                if (partitionState.Done && splitsLeft > 0 && SplitBusiest(partitions, bounds, ref active) is { } added)
+                {
+                    splitsLeft--;
+                    Start(added, []);
+                }
+
                 var current = state with { Partitions = [.. partitions] };
                 yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done)) { Total = state.Total };
             }
@@ -84,58 +124,154 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         finally
         {
             await stop.CancelAsync();
-            await completion;
+            await Task.WhenAll(workers).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ReadPartitionAsync(int index, PartitionState partition, HashSet<string> alreadyRead, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
+    /// <summary>
+    /// Work stealing: when a partition finishes, the one with the most pages still ahead gives
+    /// away the second half of what it has not read yet, so that the calls in flight stay at the
+    /// partition count until the end (records are rarely spread evenly over time: most portals
+    /// grow). Returns the new partition's index, or null when nothing is worth splitting.
+    /// </summary>
+    private static int? SplitBusiest(List<PartitionState> partitions, List<Bound> bounds, ref int active)
+    {
+        var best = -1;
+        double bestPages = 0;
+        for (var i = 0; i < bounds.Count; i++)
+        {
+            var pages = bounds[i].PagesLeft();
+            if (pages > bestPages)
+            {
+                (best, bestPages) = (i, pages);
+            }
+        }
+
+        if (best < 0 || bestPages < 4)
+        {
+            return null;
+        }
+
+        var victim = bounds[best];
+        lock (victim)
+        {
+            if (victim.Done || victim.PagesLeft() < 4)
+            {
+                return null;
+            }
+
+            var mid = victim.Cursor + TimeSpan.FromTicks((victim.Reach - victim.Cursor).Ticks / 2);
+            mid = new DateTimeOffset(mid.Ticks - (mid.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            if (mid <= victim.Cursor + Tick)
+            {
+                return null;
+            }
+
+            var oldEnd = victim.End;
+            victim.End = mid;
+            partitions[best] = partitions[best] with { End = ValueConverter.Iso(mid) };
+            partitions.Add(new PartitionState(ValueConverter.Iso(mid + Tick), ValueConverter.Iso(oldEnd), null, 0, false));
+            bounds.Add(new Bound(oldEnd, mid + Tick, false, victim.Horizon));
+            Interlocked.Increment(ref active); // before the victim can finish and close the channel
+            return partitions.Count - 1;
+        }
+    }
+
+    /// <summary>A running partition's end (which a split may move earlier), its cursor, and how much time a page covers.</summary>
+    private sealed class Bound(DateTimeOffset end, DateTimeOffset cursor, bool done, DateTimeOffset horizon)
+    {
+        /// <summary>No record older than this existed when the load was planned.</summary>
+        public DateTimeOffset Horizon { get; } = horizon;
+
+        /// <summary>How far this partition's known records reach: its end, or the horizon if sooner.</summary>
+        public DateTimeOffset Reach => End < Horizon ? End : Horizon;
+
+        public DateTimeOffset End { get; set; } = end;
+
+        public DateTimeOffset Cursor { get; set; } = cursor;
+
+        public bool Done { get; set; } = done;
+
+        /// <summary>The createdTime span the last full page covered; unknown (zero) before one.</summary>
+        public TimeSpan PageSpan { get; set; }
+
+        public DateTimeOffset CurrentEnd
+        {
+            get
+            {
+                lock (this)
+                {
+                    return End;
+                }
+            }
+        }
+
+        public double PagesLeft()
+        {
+            lock (this)
+            {
+                return Done || PageSpan <= TimeSpan.Zero || Reach <= Cursor ? 0 : (Reach - Cursor) / PageSpan;
+            }
+        }
+    }
+
+    private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, HashSet<string> alreadyRead, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
     {
         var start = Parse(partition.Start);
-        var end = Parse(partition.End);
         var cursor = partition.Cursor ?? partition.Start;
         var from = partition.From;
         var boundary = new HashSet<string>(alreadyRead.Concat(partition.Seen ?? []), StringComparer.Ordinal);
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
-            using var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(end + Tick), "createdTime", from, table.PageSize, ct);
+            using var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", from, table.PageSize, ct);
             var records = Records(page);
             var accepted = new List<JsonElement>(records.Count);
-            foreach (var record in records)
-            {
-                var created = Parse(CreatedTime(record)!);
-                if (created >= start && created <= end && boundary.Add(Id(record)))
-                {
-                    accepted.Add(record);
-                }
-            }
-
-            var newCursor = records.Count > 0 ? records.Max(CreatedTime)! : cursor;
+            DateTimeOffset end;
             bool done;
-            if (records.Count < table.PageSize)
+            lock (bound)
             {
-                done = true;
-            }
-            else if (string.CompareOrdinal(newCursor, cursor) <= 0)
-            {
-                // A full page of records sharing the cursor's millisecond: step through them by offset.
-                from += table.PageSize;
-                if (from > DeskClient.SearchOffsetMax)
+                // Under the bound's lock: a split cannot move the end between this filter and the cursor.
+                end = bound.End;
+                foreach (var record in records)
                 {
-                    throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
-                        $"{table.DisplayName}: more than {DeskClient.SearchOffsetMax + 1} records were created in the same millisecond ({cursor}); Zoho's search cannot page past them.");
+                    var created = Parse(CreatedTime(record)!);
+                    if (created >= start && created <= end && boundary.Add(Id(record)))
+                    {
+                        accepted.Add(record);
+                    }
                 }
 
-                done = false;
-            }
-            else
-            {
-                cursor = newCursor;
-                from = 0;
-                // Only records at the new cursor's millisecond (or the one before) can come again.
-                var keep = Parse(cursor) - Tick;
-                boundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
-                done = false;
+                var newCursor = records.Count > 0 ? records.Max(CreatedTime)! : cursor;
+                if (records.Count < table.PageSize || Parse(newCursor) > end)
+                {
+                    done = true; // the last page, or one that ran past the end a split moved
+                }
+                else if (string.CompareOrdinal(newCursor, cursor) <= 0)
+                {
+                    // A full page of records sharing the cursor's millisecond: step through them by offset.
+                    from += table.PageSize;
+                    if (from > DeskClient.SearchOffsetMax)
+                    {
+                        throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
+                            $"{table.DisplayName}: more than {DeskClient.SearchOffsetMax + 1} records were created in the same millisecond ({cursor}); Zoho's search cannot page past them.");
+                    }
+
+                    done = false;
+                }
+                else
+                {
+                    bound.PageSpan = Parse(newCursor) - Max(Parse(cursor), start);
+                    cursor = newCursor;
+                    from = 0;
+                    // Only records at the new cursor's millisecond (or the one before) can come again.
+                    var keep = Parse(cursor) - Tick;
+                    boundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
+                    done = false;
+                }
+
+                bound.Cursor = Parse(cursor);
+                bound.Done = done;
             }
 
             if (options.DetailMode && accepted.Count > 0)
@@ -143,7 +279,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 accepted = await DetailsAsync(accepted, ct);
             }
 
-            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, partition.End, cursor, from, done, done ? null : [.. boundary])), ct);
+            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary])), ct);
             if (done)
             {
                 return;
@@ -215,7 +351,8 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
     private static string Serialize(SearchState state) => JsonSerializer.Serialize(state, Json);
 
-    internal sealed record SearchState(string End, List<PartitionState>? Partitions, long? Total = null);
+    /// <param name="Latest">The newest createdTime when the load was planned: splits look no further (what comes later was created during the load).</param>
+    internal sealed record SearchState(string End, List<PartitionState>? Partitions, long? Total = null, string? Latest = null);
 
     /// <param name="Seen">Ids already emitted at the cursor's millisecond (and the one before), which the next page returns again: kept in the checkpoint so that a resumed load does not write them twice.</param>
     internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done, List<string>? Seen = null);

@@ -178,6 +178,40 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task Tickets_crowded_into_the_last_moments_are_shared_out_by_splitting_partitions_and_load_exactly()
+    {
+        // 2,000 tickets over two years, then 3,000 in the last fraction of a second: equal time
+        // partitions would leave one partition with 30 pages to read alone.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000 } });
+        for (var i = 0; i < 3_000; i++)
+        {
+            portal.Emulator.Portal.Create("tickets", new System.Text.Json.Nodes.JsonObject { ["subject"] = $"burst {i}" });
+            if (i % 20 == 0)
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(20);
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "crowded.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            var result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+            Assert.Equal(TableLoadStatus.Loaded, result.Status);
+            Assert.True(result.Calls <= (1.2 * 50) + 20, $"{result.Calls} calls for 5,000 tickets");
+            var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+            var partitions = JsonDocument.Parse(state.GetProperty("reader").GetString()!).RootElement.GetProperty("partitions").GetArrayLength();
+            Assert.True(partitions > client.Options.MaxConcurrency, $"{partitions} partitions: none was split");
+        }
+
+        Assert.True(portal.Emulator.Limits.PeakInFlight <= client.Options.MaxConcurrency, $"peak {portal.Emulator.Limits.PeakInFlight} calls in flight");
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Tickets]);
+    }
+
+    [Fact]
     public async Task A_load_killed_twice_into_a_JSONL_change_log_writes_every_ticket_exactly_once()
     {
         // The cursor resumes at the last page's millisecond, where Zoho returns records already
