@@ -364,17 +364,21 @@ async Task EndToEndLag(int seconds)
 }
 
 // `desksync emulator` in a process of its own: the emulator's CPU and memory are not DeskSync's.
-async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, int latencyMs, int cap)
+async Task<(Process Process, JsonNode Details)> EmulatorProcess(params string[] args)
 {
-    var cli = CliPath();
     var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--tickets", tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture) })
+    foreach (var a in new[] { CliPath(), "emulator", "--port", "0", "--json" }.Concat(args))
     {
         info.ArgumentList.Add(a);
     }
 
     var emulator = Process.Start(info)!;
-    var details = JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!;
+    return (emulator, JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!);
+}
+
+async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, int latencyMs, int cap)
+{
+    var (emulator, details) = await EmulatorProcess("--tickets", tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture));
     var client = await Connect(new Uri(details["url"]!.GetValue<string>()), details["clientId"]!.GetValue<string>(), details["clientSecret"]!.GetValue<string>(),
         details["grantCode"]!.GetValue<string>(), details["orgId"]!.GetValue<string>(), cap);
     return (emulator, client);
@@ -409,16 +413,9 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode)
 async Task Memory(int tickets)
 {
     var cli = CliPath();
-    var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-    foreach (var a in new[] { cli, "emulator", "--port", "0", "--json", "--compact", "--tickets", tickets.ToString(CultureInfo.InvariantCulture) })
-    {
-        info.ArgumentList.Add(a);
-    }
-
-    using var emulator = Process.Start(info)!;
+    var (emulator, details) = await EmulatorProcess("--compact", "--tickets", tickets.ToString(CultureInfo.InvariantCulture));
     try
     {
-        var details = JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!;
         string D(string key) => details[key]!.GetValue<string>();
         var config = Path.Combine(work, "mem", "desksync.json");
         Directory.CreateDirectory(Path.GetDirectoryName(config)!);
@@ -435,6 +432,7 @@ async Task Memory(int tickets)
     finally
     {
         emulator.Kill(entireProcessTree: true);
+        emulator.Dispose();
     }
 }
 
