@@ -97,17 +97,14 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
 
         var connection = (NpgsqlConnection)Connection;
         await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)tx);
+        var types = layout.Columns.Select(c => DbType(c.Type)).ToArray();
         foreach (var e in rows)
         {
-            var row = new RowView(e);
             var command = new NpgsqlBatchCommand(sql);
-            for (var i = 0; i < layout.Columns.Count; i++)
+            var values = RowValues(layout, e);
+            for (var i = 0; i < values.Length; i++)
             {
-                var column = layout.Columns[i];
-                var p = new NpgsqlParameter();
-                Configure(p, column.Type);
-                p.Value = ToDb(column.Type, column.Value(row));
-                command.Parameters.Add(p);
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = values[i] });
             }
 
             batch.BatchCommands.Add(command);
@@ -139,19 +136,17 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
         {
             foreach (var e in rows)
             {
-                var row = new RowView(e);
                 await import.StartRowAsync(ct);
-                for (var i = 0; i < types.Length; i++)
+                var values = RowValues(layout, e);
+                for (var i = 0; i < values.Length; i++)
                 {
-                    var column = layout.Columns[i];
-                    var value = ToDb(column.Type, column.Value(row));
-                    if (value is DBNull)
+                    if (values[i] is DBNull)
                     {
                         await import.WriteNullAsync(ct);
                     }
                     else
                     {
-                        await import.WriteAsync(value, types[i], ct);
+                        await import.WriteAsync(values[i], types[i], ct);
                     }
                 }
             }

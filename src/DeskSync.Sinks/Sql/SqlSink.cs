@@ -50,7 +50,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     }
 
     public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) =>
-        GuardAsync(() => EnsureTableCoreAsync(schema, cancellationToken), "prepare " + schema.Name, cancellationToken);
+        GuardAsync(() => EnsureTableCoreAsync(schema, cancellationToken), "could not prepare " + schema.Name, cancellationToken);
 
     private async Task<SchemaChanges> EnsureTableCoreAsync(TableSchema schema, CancellationToken cancellationToken)
     {
@@ -102,7 +102,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     }
 
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
-        GuardAsync(() => KeysWrittenBeforeCoreAsync(table, writtenBefore, cancellationToken), "list the keys of " + table, cancellationToken);
+        GuardAsync(() => KeysWrittenBeforeCoreAsync(table, writtenBefore, cancellationToken), "could not list the keys of " + table, cancellationToken);
 
     private async Task<IReadOnlyList<string>> KeysWrittenBeforeCoreAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
     {
@@ -165,9 +165,8 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             layout = _layouts[schema.Name];
         }
 
-        try
+        await GuardAsync(async () =>
         {
-            await ReconnectIfBrokenAsync(cancellationToken);
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
             if (events.All(e => e.Op != ChangeOp.Delete && !e.IsPartial))
             {
@@ -207,11 +206,8 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             }
 
             await tx.CommitAsync(cancellationToken);
-        }
-        catch (DbException ex)
-        {
-            throw new SinkException($"{Describe()} refused a write to {schema.Name}: {ex.Message}. Nothing of this batch was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
-        }
+            return true;
+        }, $"refused a write to {schema.Name}", cancellationToken);
     }
 
     /// <summary>Full records, newest per key, not older than a remembered delete of the same row.</summary>
@@ -321,7 +317,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) =>
         GuardAsync(async () => await ScalarAsync($"SELECT state FROM {Table("_desksync_state")} WHERE stream = @p0", null, cancellationToken, stream) is string s
             ? new Checkpoint(stream, s)
-            : null, "read the checkpoint of " + stream, cancellationToken);
+            : null, "could not read the checkpoint of " + stream, cancellationToken);
 
     public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
@@ -330,13 +326,13 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             await SaveCheckpointAsync(checkpoint, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return true;
-        }, "save the checkpoint of " + checkpoint.Stream, cancellationToken);
+        }, "could not save the checkpoint of " + checkpoint.Stream, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> on an open connection: one that broke (the server restarted)
     /// is replaced first, and a database error becomes a retryable <see cref="SinkException"/>.
     /// </summary>
-    private async Task<T> GuardAsync<T>(Func<Task<T>> work, string what, CancellationToken cancellationToken)
+    private async Task<T> GuardAsync<T>(Func<Task<T>> work, string failed, CancellationToken cancellationToken)
     {
         try
         {
@@ -345,7 +341,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
         catch (DbException ex)
         {
-            throw new SinkException($"{Describe()} could not {what}: {ex.Message}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
+            throw new SinkException($"{Describe()} {failed}: {ex.Message}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
         }
     }
 
@@ -395,31 +391,20 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     /// <summary>The (schema-qualified) quoted table name.</summary>
     protected virtual string Table(string name) => Quote(name);
 
-    /// <summary>Writes the rows with the upsert statement; providers batch as they can.</summary>
-    protected virtual async Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken)
-    {
-        await using var command = Connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        var parameters = layout.Columns.Select((c, i) =>
-        {
-            var p = command.CreateParameter();
-            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-            Configure(p, c.Type);
-            command.Parameters.Add(p);
-            return p;
-        }).ToArray();
-        await command.PrepareAsync(cancellationToken);
-        foreach (var e in rows)
-        {
-            var row = new RowView(e);
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                parameters[i].Value = ToDb(layout.Columns[i].Type, layout.Columns[i].Value(row));
-            }
+    /// <summary>Writes the rows with the upsert statement (or an equivalent); providers batch as they can.</summary>
+    protected abstract Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken);
 
-            await command.ExecuteNonQueryAsync(cancellationToken);
+    /// <summary>A row's values in the layout's column order, as the provider wants them (DBNull for null).</summary>
+    protected object[] RowValues(TableLayout layout, ChangeEvent e)
+    {
+        var row = new RowView(e);
+        var values = new object[layout.Columns.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = ToDb(layout.Columns[i].Type, layout.Columns[i].Value(row));
         }
+
+        return values;
     }
 
     /// <summary>INSERT … ON CONFLICT (id) DO UPDATE … WHERE the incoming row is not older than the stored one.</summary>

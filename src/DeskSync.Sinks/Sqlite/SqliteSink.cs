@@ -57,15 +57,14 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
         using (statement)
         {
-            var columns = layout.Columns;
             foreach (var e in rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var row = new RowView(e);
-                for (var i = 0; i < columns.Count; i++)
+                var values = RowValues(layout, e);
+                for (var i = 0; i < values.Length; i++)
                 {
                     var index = i + 1;
-                    var rc = ToDb(columns[i].Type, columns[i].Value(row)) switch
+                    var rc = values[i] switch
                     {
                         DBNull => raw.sqlite3_bind_null(statement, index),
                         string text => raw.sqlite3_bind_text(statement, index, text),

@@ -25,9 +25,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Ids of the first page that partition 0 reads again (its cursor starts at their millisecond).</summary>
-    private HashSet<string> _firstPageBoundary = new(StringComparer.Ordinal);
-
     public async IAsyncEnumerable<SnapshotBatch> ReadAsync(string? stateJson, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = stateJson is null ? null : JsonSerializer.Deserialize<SearchState>(stateJson, Json);
@@ -47,10 +44,11 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var total = first!.RootElement.TryGetProperty("count", out var c) ? Count(c) : records.Count * 2;
             var firstCursor = records.Max(CreatedTime)!;
             var keep = Parse(firstCursor) - Tick;
-            _firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
+            // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
+            List<string> firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
-            state = new SearchState(end, Plan(firstCursor, latest, end, total - records.Count), total, latest);
+            state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
             yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total };
         }
 
@@ -64,14 +62,13 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var horizon = Parse(state.Latest ?? state.End) + Tick;
         var bounds = partitions.Select(p => new Bound(Parse(p.End), Parse(p.Cursor ?? p.Start), p.Done, horizon)).ToList();
         var splitsLeft = 2 * Math.Max(1, options.Partitions); // each split may cost one call that finds nothing
-        var firstPageIds = _firstPageBoundary;
         var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(Math.Max(2, partitions.Count * 2)) { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = new List<Task>();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var active = partitions.Count(p => !p.Done);
 
-        void Start(int index, HashSet<string> alreadyRead)
+        void Start(int index)
         {
             var partition = partitions[index];
             var bound = bounds[index];
@@ -79,7 +76,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 try
                 {
-                    await ReadPartitionAsync(index, partition, bound, alreadyRead, channel.Writer, stop.Token);
+                    await ReadPartitionAsync(index, partition, bound, channel.Writer, stop.Token);
                 }
                 catch (Exception ex)
                 {
@@ -101,7 +98,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         {
             if (!partitions[i].Done)
             {
-                Start(i, i == 0 ? firstPageIds : []);
+                Start(i);
             }
         }
 
@@ -114,7 +111,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 if (partitionState.Done && splitsLeft > 0 && SplitBusiest(partitions, bounds, ref active) is { } added)
                 {
                     splitsLeft--;
-                    Start(added, []);
+                    Start(added);
                 }
 
                 var current = state with { Partitions = [.. partitions] };
@@ -215,12 +212,12 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         }
     }
 
-    private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, HashSet<string> alreadyRead, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
+    private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
     {
         var start = Parse(partition.Start);
         var cursor = partition.Cursor ?? partition.Start;
         var from = partition.From;
-        var boundary = new HashSet<string>(alreadyRead.Concat(partition.Seen ?? []), StringComparer.Ordinal);
+        var boundary = new HashSet<string>(partition.Seen ?? [], StringComparer.Ordinal);
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
@@ -299,7 +296,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
     /// <summary>Cuts [first, latest] into equal time spans; the last one runs to the load's end so
     /// that records created during the load are read too.</summary>
-    private List<PartitionState> Plan(string firstCursor, string latest, string end, long remaining)
+    private List<PartitionState> Plan(string firstCursor, List<string> firstPageBoundary, string latest, string end, long remaining)
     {
         var count = (int)Math.Clamp((remaining + 499) / 500, 1, Math.Max(1, options.Partitions));
         var from = Parse(firstCursor);
@@ -317,7 +314,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             s = new DateTimeOffset(s.Ticks - (s.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
             var e = i == count - 1 ? Parse(end) : from + TimeSpan.FromTicks(span * (i + 1));
             e = new DateTimeOffset(e.Ticks - (e.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false, i == 0 ? [.. _firstPageBoundary] : null));
+            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false, i == 0 ? firstPageBoundary : null));
         }
 
         return partitions;

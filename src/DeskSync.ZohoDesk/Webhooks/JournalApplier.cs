@@ -28,6 +28,8 @@ public sealed class JournalApplier(
     private long _ignored;
     private long _rereads;
     private long _targetFailures;
+    private int _attempt; // failed tries in the current outage
+    private DateTime? _failingSince;
 
     public long EventsApplied => Interlocked.Read(ref _applied);
 
@@ -64,41 +66,47 @@ public sealed class JournalApplier(
     /// </summary>
     public async Task RunAsync(bool follow, CancellationToken cancellationToken)
     {
-        var failingSince = (DateTime?)null;
-        var attempt = 0;
         while (true)
         {
             try
             {
-                await ApplyFromCheckpointAsync(follow, () =>
-                {
-                    Report?.Invoke($"target: writing again after {attempt} failed tries.");
-                    TargetError = null;
-                    failingSince = null;
-                    attempt = 0;
-                }, cancellationToken);
+                await ApplyFromCheckpointAsync(follow, cancellationToken);
                 return;
             }
             catch (SinkException ex) when (follow && ex.Retryable && !cancellationToken.IsCancellationRequested)
             {
-                failingSince ??= DateTime.UtcNow;
-                if (TargetRetryLimit is { } limit && DateTime.UtcNow - failingSince > limit)
+                _failingSince ??= DateTime.UtcNow;
+                if (TargetRetryLimit is { } limit && DateTime.UtcNow - _failingSince > limit)
                 {
                     throw new SinkException($"{ex.Message} (gave up after retrying for {limit}; the journal keeps every event, so the next run applies them)", ex);
                 }
 
-                attempt++;
+                _attempt++;
                 Interlocked.Increment(ref _targetFailures);
                 TargetError = ex.Message;
-                var delay = TimeSpan.FromSeconds(Math.Min(TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(attempt - 1, 16))));
-                Report?.Invoke($"warning: the target refused a write (try {attempt}): {ex.Message} Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
+                var delay = TimeSpan.FromSeconds(Math.Min(TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(_attempt - 1, 16))));
+                Report?.Invoke($"warning: the target refused a write (try {_attempt}): {ex.Message} Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
                 _logger.LogWarning(ex, "Target write failed; retrying in {Delay}", delay);
                 await Task.Delay(delay, cancellationToken);
             }
         }
     }
 
-    private async Task ApplyFromCheckpointAsync(bool follow, Action written, CancellationToken cancellationToken)
+    /// <summary>Called after the target took a write (or answered with nothing waiting): ends an outage.</summary>
+    private void TargetBack()
+    {
+        if (TargetError is null)
+        {
+            return;
+        }
+
+        Report?.Invoke($"target: writing again after {_attempt} failed tries.");
+        _attempt = 0;
+        _failingSince = null;
+        TargetError = null;
+    }
+
+    private async Task ApplyFromCheckpointAsync(bool follow, CancellationToken cancellationToken)
     {
         foreach (var schema in schemas.Values)
         {
@@ -120,15 +128,12 @@ public sealed class JournalApplier(
                 position = record.Next;
                 index = 0;
                 Position = position;
-                if (TargetError is not null)
-                {
-                    written();
-                }
+                TargetBack();
             }
 
-            if (!progressed && TargetError is not null)
+            if (!progressed)
             {
-                written(); // nothing was waiting: the target answered the checkpoint read, so it is back
+                TargetBack(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
             journal.DeleteBefore(position);
