@@ -5,7 +5,7 @@ public sealed record EmulatorOptions
 {
     public int Seed { get; init; } = 42;
 
-    /// <summary>Keep records as UTF-8 JSON and parse them when asked for (about 4 KB a ticket
+    /// <summary>Keep records as UTF-8 JSON and parse them when asked for (about 5 KB a ticket
     /// instead of about 35 KB as JsonObjects): slower answers, room for a million tickets.</summary>
     public bool CompactStore { get; init; }
 

@@ -16,7 +16,7 @@ internal static class EmulatorCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the sample data.", DefaultValueFactory = _ => 42 };
         var tickets = new Option<int>("--tickets") { Description = "Number of tickets in the sample portal.", DefaultValueFactory = _ => 250 };
         var edition = new Option<string>("--edition") { Description = "FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE.", DefaultValueFactory = _ => "ENTERPRISE" };
-        var compact = new Option<bool>("--compact") { Description = "Keep records as compact JSON (about 4 KB a ticket instead of 35 KB): for portals of a million tickets." };
+        var compact = new Option<bool>("--compact") { Description = "Keep records as compact JSON (about 5 KB a ticket instead of 35 KB): for portals of a million tickets." };
         var latency = new Option<int>("--latency-ms") { Description = "Latency added to every Desk API call." };
         var command = new Command("emulator", "Run a Zoho Desk emulator (accounts + Desk API) on this machine.")
         {
