@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -322,7 +324,7 @@ public sealed class DeskApi
         ["errors"] = Field(field, "invalid", message),
     };
 
-    private (int Status, JsonNode? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
+    private (int Status, object? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
     {
         switch (op.OperationId)
         {
@@ -344,27 +346,22 @@ public sealed class DeskApi
             {
                 // Search has no include=: its schema requires the nested contact, assignee, … objects.
                 var records = _portal.List(SearchModules[op.OperationId]);
-                List<JsonObject> page;
+                List<byte[]> items;
                 int count;
                 if (CreatedTimeWindow(records, query) is { } window)
                 {
                     // Records are stored in createdTime order: a createdTime window sorted by createdTime is a slice.
-                    (page, count) = window;
+                    items = [.. window.Indexes.Select(i => ShapedItem(op, Portal.StoredVersion(records, i), () => records[i]))];
+                    count = window.Count;
                 }
                 else
                 {
                     var matches = Sort(Filter(records, query), query["sortBy"].ToString()).ToList();
-                    (page, count) = (Page(matches, query), matches.Count);
+                    items = [.. Page(matches, query).Select(r => ShapedItem(op, r, () => r))];
+                    count = matches.Count;
                 }
 
-                if (page.Count == 0)
-                {
-                    return (204, null);
-                }
-
-                // Records are immutable once stored (updates replace them), so each one's answer shape is built once.
-                var items = page.Select(r => ShapedItem(op, r));
-                return (200, Raw($"{{\"data\":[{string.Join(',', items)}],\"count\":{count.ToString(CultureInfo.InvariantCulture)}}}"));
+                return items.Count == 0 ? (204, null) : (200, new RenderedPage(items, count));
             }
 
             case "getTeams":
@@ -387,22 +384,24 @@ public sealed class DeskApi
         return record is null ? (404, null) : (200, WithoutIncludes(record, Includes(query)));
     }
 
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, string> _shapedSearchItems = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, byte[]> _shapedSearchItems = [];
 
-    private string ShapedItem(OpenApiOperation op, JsonObject record) =>
-        _shapedSearchItems.GetValue(record, r =>
+    /// <summary>
+    /// A search item in its answer shape, as UTF-8 JSON. Stored versions are immutable (an update
+    /// stores a new one), so each is shaped once, keyed by <paramref name="version"/>.
+    /// </summary>
+    private byte[] ShapedItem(OpenApiOperation op, object version, Func<JsonObject> record) =>
+        _shapedSearchItems.GetValue(version, _ =>
         {
             var schema = op.ResponseSchema(_catalog, "200", out var file)!;
-            return _shaper.Shape(new JsonObject { ["data"] = new JsonArray(r.DeepClone()) }, schema, file)!["data"]![0]!.ToJsonString(Json);
+            return JsonSerializer.SerializeToUtf8Bytes(_shaper.Shape(new JsonObject { ["data"] = new JsonArray(record().DeepClone()) }, schema, file)!["data"]![0], Json);
         });
 
-    /// <summary>Marks an answer already in its final JSON form (a key no Zoho answer has).</summary>
-    private const string RawKey = "\u0001raw";
+    /// <summary>A search answer of already shaped items: <c>{"data":[…],"count":n}</c>, written without building one big string.</summary>
+    private sealed record RenderedPage(List<byte[]> Items, int Count);
 
-    private static JsonObject Raw(string text) => new() { [RawKey] = text };
-
-    /// <summary>The page and count of a search that only asks for a createdTime range sorted by createdTime (either way), or null.</summary>
-    private (List<JsonObject> Page, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
+    /// <summary>The indexes and count of a search that only asks for a createdTime range sorted by createdTime (either way), or null.</summary>
+    private (List<int> Indexes, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
     {
         var descending = query["sortBy"].ToString() == "-createdTime";
         if ((query["sortBy"].ToString() != "createdTime" && !descending) || query.Keys.Any(k => k is not ("createdTimeRange" or "sortBy" or "from" or "limit" or "orgId"))
@@ -417,9 +416,7 @@ public sealed class DeskApi
         var from = int.TryParse(query["from"], CultureInfo.InvariantCulture, out var f) ? Math.Max(0, f - _options.FromBase) : 0;
         var limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 10;
         var indexes = descending ? NewestFirst(ordered, lo, hi) : Enumerable.Range(lo, Math.Max(0, hi - lo));
-        var page = indexes.Skip(from).Take(limit).Select(i => ordered[i]).ToList();
-
-        return (page, Math.Max(0, hi - lo));
+        return ([.. indexes.Skip(from).Take(limit)], Math.Max(0, hi - lo));
     }
 
     /// <summary>Indexes of [lo, hi) newest first; records of the same millisecond keep their stored order, as a stable sort gives.</summary>
@@ -638,7 +635,7 @@ public sealed class DeskApi
         return null;
     }
 
-    private async Task Write(HttpContext ctx, OpenApiOperation op, int status, JsonNode? body)
+    private async Task Write(HttpContext ctx, OpenApiOperation op, int status, object? body)
     {
         if (status == 404)
         {
@@ -662,14 +659,28 @@ public sealed class DeskApi
         }
 
         ctx.Response.ContentType = "application/json;charset=UTF-8";
-        if (body is JsonObject { Count: 1 } o && o[RawKey] is JsonValue raw)
+        if (body is RenderedPage page)
         {
-            await ctx.Response.WriteAsync(raw.GetValue<string>());
+            var writer = ctx.Response.BodyWriter;
+            writer.Write("{\"data\":["u8);
+            for (var i = 0; i < page.Items.Count; i++)
+            {
+                if (i > 0)
+                {
+                    writer.Write(","u8);
+                }
+
+                writer.Write(page.Items[i]);
+            }
+
+            writer.Write(Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}"));
+            await writer.FlushAsync();
             return;
         }
 
+        var node = (JsonNode)body;
         var schema = op.ResponseSchema(_catalog, "200", out var file);
-        var shaped = schema is null ? body : _shaper.Shape(body, schema, file);
+        var shaped = schema is null ? node : _shaper.Shape(node, schema, file);
         await ctx.Response.WriteAsync(shaped!.ToJsonString(Json));
     }
 

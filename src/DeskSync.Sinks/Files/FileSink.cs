@@ -62,7 +62,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {
-        var layout = TableLayout.For(schema, Mode, _time);
+        var layout = TableLayout.For(schema, Mode);
         if (format == FileFormat.Csv && File.Exists(FileOf(schema.Name)) && _state.Headers.TryGetValue(schema.Name, out var header)
             && header != CsvHeader(layout))
         {
@@ -101,9 +101,10 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
                     _state.Headers[schema.Name] = CsvHeader(layout);
                 }
 
+                var syncedAt = _time.GetUtcNow();
                 foreach (var e in events)
                 {
-                    await writer.WriteLineAsync(format == FileFormat.Jsonl ? JsonLine(layout, e) : CsvLine(layout, e));
+                    await writer.WriteLineAsync(format == FileFormat.Jsonl ? JsonLine(layout, e) : CsvLine(layout, e, syncedAt));
                 }
 
                 await writer.FlushAsync(cancellationToken);
@@ -170,10 +171,10 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         else
         {
             var fields = new JsonObject();
-            var row = new RowView(e);
-            foreach (var c in layout.Columns.Where(c => c.Name is not "_raw" and not TableLayout.SyncedAt))
+            var values = layout.Values(e, default);
+            foreach (var (c, value) in layout.Columns.Zip(values).Where(p => p.First.Source is not (ColumnSource.Record or ColumnSource.SyncedAt)))
             {
-                fields[c.Name] = c.Value(row) switch
+                fields[c.Name] = value switch
                 {
                     null => null,
                     DateTimeOffset t => ValueConverter.Iso(t),
@@ -195,10 +196,9 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     private static string CsvHeader(TableLayout layout) => string.Join(',', new[] { "_op" }.Concat(layout.Columns.Select(c => c.Name)).Select(Csv));
 
-    private static string CsvLine(TableLayout layout, ChangeEvent e)
+    private static string CsvLine(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt)
     {
-        var row = new RowView(e);
-        return string.Join(',', new[] { Op(e.Op) }.Concat(layout.Columns.Select(c => c.Value(row) switch
+        return string.Join(',', new[] { Op(e.Op) }.Concat(layout.Values(e, syncedAt).Select(value => value switch
         {
             null => "",
             DateTimeOffset t => ValueConverter.Iso(t),

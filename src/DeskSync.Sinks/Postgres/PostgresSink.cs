@@ -87,11 +87,11 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
     /// <summary>Batches at least this large go through COPY; smaller ones (webhook events) as one NpgsqlBatch.</summary>
     private const int CopyThreshold = 16;
 
-    protected override async Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken)
+    protected override async Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DateTimeOffset syncedAt, DbTransaction tx, CancellationToken cancellationToken)
     {
         if (rows.Count >= CopyThreshold)
         {
-            await CopyRowsAsync(layout, rows, (NpgsqlTransaction)tx, cancellationToken);
+            await CopyRowsAsync(layout, rows, syncedAt, (NpgsqlTransaction)tx, cancellationToken);
             return;
         }
 
@@ -101,7 +101,7 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
         foreach (var e in rows)
         {
             var command = new NpgsqlBatchCommand(sql);
-            var values = RowValues(layout, e);
+            var values = RowValues(layout, e, syncedAt);
             for (var i = 0; i < values.Length; i++)
             {
                 command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = values[i] });
@@ -119,7 +119,7 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
     /// statement per batch instead of one per row. The staging table is named after the layout's
     /// columns, so that a column added later gets a new one.
     /// </summary>
-    private async Task CopyRowsAsync(TableLayout layout, IReadOnlyList<ChangeEvent> rows, NpgsqlTransaction tx, CancellationToken ct)
+    private async Task CopyRowsAsync(TableLayout layout, IReadOnlyList<ChangeEvent> rows, DateTimeOffset syncedAt, NpgsqlTransaction tx, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)Connection;
         var columns = string.Join(", ", layout.Columns.Select(c => Quote(c.Name)));
@@ -137,7 +137,7 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
             foreach (var e in rows)
             {
                 await import.StartRowAsync(ct);
-                var values = RowValues(layout, e);
+                var values = RowValues(layout, e, syncedAt);
                 for (var i = 0; i < values.Length; i++)
                 {
                     if (values[i] is DBNull)

@@ -57,7 +57,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
         var (schemaToWrite, typeChanges) = await KeepStoredTypesAsync(schema, tx, cancellationToken);
         schema = schemaToWrite;
-        var layout = TableLayout.For(schema, Mode, Time);
+        var layout = TableLayout.For(schema, Mode);
         var added = new List<string>();
         var existingMode = await ScalarAsync($"SELECT mode FROM {Table("_desksync_tables")} WHERE table_name = @p0", tx, cancellationToken, schema.Name);
         if (existingMode is string m && !string.Equals(m, Mode.ToString(), StringComparison.OrdinalIgnoreCase))
@@ -222,7 +222,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
         if (rows.Count > 0)
         {
-            await WriteRowsAsync(layout, UpsertSql(layout), rows, tx, ct);
+            await WriteRowsAsync(layout, UpsertSql(layout), rows, Time.GetUtcNow(), tx, ct);
         }
     }
 
@@ -392,19 +392,20 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     protected virtual string Table(string name) => Quote(name);
 
     /// <summary>Writes the rows with the upsert statement (or an equivalent); providers batch as they can.</summary>
-    protected abstract Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken);
+    /// <param name="syncedAt">The batch's write time, for _synced_at.</param>
+    protected abstract Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DateTimeOffset syncedAt, DbTransaction tx, CancellationToken cancellationToken);
 
     /// <summary>A row's values in the layout's column order, as the provider wants them (DBNull for null).</summary>
-    protected object[] RowValues(TableLayout layout, ChangeEvent e)
+    protected object[] RowValues(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt)
     {
-        var row = new RowView(e);
-        var values = new object[layout.Columns.Count];
+        var values = layout.Values(e, syncedAt);
+        var result = new object[values.Length];
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = ToDb(layout.Columns[i].Type, layout.Columns[i].Value(row));
+            result[i] = ToDb(layout.Columns[i].Type, values[i]);
         }
 
-        return values;
+        return result;
     }
 
     /// <summary>INSERT … ON CONFLICT (id) DO UPDATE … WHERE the incoming row is not older than the stored one.</summary>

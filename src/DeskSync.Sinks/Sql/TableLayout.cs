@@ -1,70 +1,32 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using DeskSync.Core;
 
 namespace DeskSync.Sinks.Sql;
 
-/// <summary>A physical column: its safe name, type, and how its value comes out of an event.</summary>
-public sealed record PhysicalColumn(string Name, ColumnType Type, Func<RowView, object?> Value);
-
-/// <summary>
-/// An event being written, with its record's properties indexed once: JsonElement.TryGetProperty
-/// scans an object's properties, so looking up 70 columns one by one costs 70 scans.
-/// </summary>
-public sealed class RowView(ChangeEvent e)
+/// <summary>Where a physical column's value comes from.</summary>
+public enum ColumnSource
 {
-    private Dictionary<string, JsonElement>? _top;
-    private Dictionary<string, Dictionary<string, JsonElement>>? _nested;
+    /// <summary>The record's key (id).</summary>
+    Key,
 
-    public ChangeEvent Event { get; } = e;
+    /// <summary>A field of the record, found by <see cref="PhysicalColumn.Path"/>.</summary>
+    Field,
 
-    public static implicit operator RowView(ChangeEvent e) => new(e);
+    /// <summary>The whole record as JSON (document mode's record, flat mode's _raw).</summary>
+    Record,
 
-    public bool TryGet(IReadOnlyList<string> path, out JsonElement value)
-    {
-        value = default;
-        if (Event.Record is not { ValueKind: JsonValueKind.Object } record)
-        {
-            return false;
-        }
+    /// <summary>When the row was written: one time per batch.</summary>
+    SyncedAt,
 
-        _top ??= Index(record);
-        if (!_top.TryGetValue(path[0], out value))
-        {
-            return false;
-        }
-
-        if (path.Count == 2)
-        {
-            _nested ??= new Dictionary<string, Dictionary<string, JsonElement>>(StringComparer.Ordinal);
-            if (!_nested.TryGetValue(path[0], out var inner))
-            {
-                _nested[path[0]] = inner = value.ValueKind == JsonValueKind.Object ? Index(value) : [];
-            }
-
-            if (!inner.TryGetValue(path[1], out value))
-            {
-                return false;
-            }
-        }
-        else if (path.Count > 2)
-        {
-            return ValueConverter.TryGet(record, path, out value);
-        }
-
-        return value.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined;
-    }
-
-    private static Dictionary<string, JsonElement> Index(JsonElement obj)
-    {
-        var d = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var p in obj.EnumerateObject())
-        {
-            d.TryAdd(p.Name, p.Value);
-        }
-
-        return d;
-    }
+    /// <summary>_deleted_at: NULL for a row being written (a soft delete sets it).</summary>
+    DeletedAt,
 }
+
+/// <summary>A physical column: its safe name, type, and where its value comes from in an event.</summary>
+public sealed record PhysicalColumn(string Name, ColumnType Type, ColumnSource Source, IReadOnlyList<string>? Path = null);
 
 /// <summary>
 /// The columns a table has in the target for a mode. Document: id, created_time, modified_time,
@@ -86,6 +48,7 @@ public sealed class TableLayout
         Columns = columns;
         ModifiedColumn = modifiedColumn;
         RecordColumn = recordColumn;
+        IndexFields();
     }
 
     /// <summary>The column holding the whole record as JSON (record, or _raw in flat mode).</summary>
@@ -100,20 +63,19 @@ public sealed class TableLayout
     /// <summary>The column compared for last-writer-wins, or null when the table has no modifiedTime.</summary>
     public string? ModifiedColumn { get; }
 
-    public static TableLayout For(TableSchema schema, SinkMode mode, TimeProvider time)
+    public static TableLayout For(TableSchema schema, SinkMode mode)
     {
-        object SyncedAt(RowView _) => time.GetUtcNow();
         if (mode == SinkMode.Document)
         {
             var hasModified = schema.ModifiedTimeColumn is not null;
             return new TableLayout(schema, mode,
             [
-                new PhysicalColumn(TableSchema.KeyColumn, ColumnType.Text, r => r.Event.Key),
-                new PhysicalColumn("created_time", ColumnType.Timestamp, r => Field(r, ["createdTime"], ColumnType.Timestamp)),
-                new PhysicalColumn("modified_time", ColumnType.Timestamp, r => Field(r, ["modifiedTime"], ColumnType.Timestamp)),
-                new PhysicalColumn("record", ColumnType.Json, r => r.Event.Record?.GetRawText()),
-                new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, SyncedAt),
-                new PhysicalColumn(DeletedAt, ColumnType.Timestamp, _ => null),
+                new PhysicalColumn(TableSchema.KeyColumn, ColumnType.Text, ColumnSource.Key),
+                new PhysicalColumn("created_time", ColumnType.Timestamp, ColumnSource.Field, ["createdTime"]),
+                new PhysicalColumn("modified_time", ColumnType.Timestamp, ColumnSource.Field, ["modifiedTime"]),
+                new PhysicalColumn("record", ColumnType.Json, ColumnSource.Record),
+                new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, ColumnSource.SyncedAt),
+                new PhysicalColumn(DeletedAt, ColumnType.Timestamp, ColumnSource.DeletedAt),
             ], hasModified ? "modified_time" : null, "record");
         }
 
@@ -121,18 +83,190 @@ public sealed class TableLayout
         foreach (var column in schema.Columns)
         {
             columns.Add(column.Name == TableSchema.KeyColumn
-                ? new PhysicalColumn(TableSchema.KeyColumn, ColumnType.Text, r => r.Event.Key)
-                : new PhysicalColumn(column.Name, column.Type, r => Field(r, column.Source, column.Type)));
+                ? new PhysicalColumn(TableSchema.KeyColumn, ColumnType.Text, ColumnSource.Key)
+                : new PhysicalColumn(column.Name, column.Type, ColumnSource.Field, column.Source));
         }
 
-        columns.Add(new PhysicalColumn("_raw", ColumnType.Json, r => r.Event.Record?.GetRawText()));
-        columns.Add(new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, SyncedAt));
-        columns.Add(new PhysicalColumn(DeletedAt, ColumnType.Timestamp, _ => null));
+        columns.Add(new PhysicalColumn("_raw", ColumnType.Json, ColumnSource.Record));
+        columns.Add(new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, ColumnSource.SyncedAt));
+        columns.Add(new PhysicalColumn(DeletedAt, ColumnType.Timestamp, ColumnSource.DeletedAt));
         return new TableLayout(schema, mode, columns, schema.ModifiedTimeColumn?.Name, "_raw");
     }
 
-    private static object? Field(RowView row, IReadOnlyList<string> source, ColumnType type) =>
-        row.TryGet(source, out var value) ? ValueConverter.Convert(value, type) : null;
+    /// <summary>
+    /// Finds the JSON value of every <see cref="ColumnSource.Field"/> column in one pass over the
+    /// record (and one over each nested object a column reads, such as cf): values[i] is column i's
+    /// value, default (Undefined) when the record lacks it; a JSON null stays Null. When a name
+    /// occurs twice in an object the first occurrence counts. Property names are matched without
+    /// allocating a string for each.
+    /// </summary>
+    public void Locate(JsonElement record, Span<JsonElement> values)
+    {
+        values.Clear();
+        if (record.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        Span<bool> seen = _fields.Count + _leafCount <= 1024 ? stackalloc bool[_fields.Count + _leafCount] : new bool[_fields.Count + _leafCount];
+        foreach (var property in record.EnumerateObject())
+        {
+            if (Find(_fields, _fieldsByName, property) is not { } entry || seen[entry.Ordinal])
+            {
+                continue;
+            }
+
+            seen[entry.Ordinal] = true;
+            if (entry.Column >= 0)
+            {
+                values[entry.Column] = property.Value;
+            }
+
+            if (entry.Nested is { } nested && property.Value.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var inner in property.Value.EnumerateObject())
+                {
+                    if (Find(nested, entry.NestedByName!.Value, inner) is { } leaf && !seen[leaf.Ordinal])
+                    {
+                        seen[leaf.Ordinal] = true;
+                        values[leaf.Column] = inner.Value;
+                    }
+                }
+            }
+        }
+
+        foreach (var (column, path) in _deepFields)
+        {
+            if (ValueConverter.TryGet(record, path, out var value))
+            {
+                values[column] = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The row's values as .NET values, in column order: text, long, decimal, bool,
+    /// DateTimeOffset, DateOnly, JSON as text; null for NULL (and for a value that does not fit the
+    /// column's type — the record column keeps it).
+    /// </summary>
+    public object?[] Values(ChangeEvent e, DateTimeOffset syncedAt)
+    {
+        var located = new JsonElement[Columns.Count];
+        if (e.Record is { } record)
+        {
+            Locate(record, located);
+        }
+
+        var values = new object?[Columns.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var c = Columns[i];
+            values[i] = c.Source switch
+            {
+                ColumnSource.Key => e.Key,
+                ColumnSource.Record => e.Record?.GetRawText(),
+                ColumnSource.SyncedAt => syncedAt,
+                ColumnSource.Field when located[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) => ValueConverter.Convert(located[i], c.Type),
+                _ => null,
+            };
+        }
+
+        return values;
+    }
+
+    private sealed class FieldEntry(int ordinal)
+    {
+        /// <summary>This name's place in <see cref="Locate"/>'s "seen" span.</summary>
+        public int Ordinal { get; set; } = ordinal;
+
+        /// <summary>The column this name holds (a path of one), or -1.</summary>
+        public int Column { get; set; } = -1;
+
+        /// <summary>Columns read from inside this object (paths of two).</summary>
+        public List<FieldEntry>? Nested { get; set; }
+
+        public Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>>? NestedByName { get; set; }
+    }
+
+    private readonly List<FieldEntry> _fields = [];
+    private Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>> _fieldsByName;
+    private readonly List<(int Column, IReadOnlyList<string> Path)> _deepFields = [];
+    private int _leafCount;
+
+    private void IndexFields()
+    {
+        var top = new Dictionary<string, FieldEntry>(StringComparer.Ordinal);
+        var nestedMaps = new Dictionary<FieldEntry, Dictionary<string, FieldEntry>>();
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            if (Columns[i] is not { Source: ColumnSource.Field, Path: { Count: > 0 } path })
+            {
+                continue;
+            }
+
+            if (path.Count > 2)
+            {
+                _deepFields.Add((i, path));
+                continue;
+            }
+
+            if (!top.TryGetValue(path[0], out var entry))
+            {
+                top[path[0]] = entry = new FieldEntry(_fields.Count);
+                _fields.Add(entry);
+            }
+
+            if (path.Count == 1)
+            {
+                entry.Column = entry.Column < 0 ? i : entry.Column;
+                continue;
+            }
+
+            if (!nestedMaps.TryGetValue(entry, out var inner))
+            {
+                nestedMaps[entry] = inner = new Dictionary<string, FieldEntry>(StringComparer.Ordinal);
+                entry.Nested = [];
+            }
+
+            if (!inner.ContainsKey(path[1]))
+            {
+                var leaf = new FieldEntry(_leafCount++) { Column = i };
+                inner[path[1]] = leaf;
+                entry.Nested!.Add(leaf);
+            }
+        }
+
+        foreach (var leaf in _fields.SelectMany(f => f.Nested ?? []))
+        {
+            leaf.Ordinal += _fields.Count; // after the top-level names, in one "seen" span
+        }
+
+        foreach (var (entry, inner) in nestedMaps)
+        {
+            entry.NestedByName = inner.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        _fieldsByName = top.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private static FieldEntry? Find(List<FieldEntry> entries, Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>> byName, JsonProperty property)
+    {
+        if (entries.Count == 0)
+        {
+            return null;
+        }
+
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.Length > 256 || raw.Contains((byte)'\\') || !Utf8.IsValid(raw))
+        {
+            // Escaped (or odd) names: let the JSON reader unescape them.
+            return byName.TryGetValue(property.Name, out var slow) ? slow : null;
+        }
+
+        Span<char> name = stackalloc char[raw.Length];
+        var length = Encoding.UTF8.GetChars(raw, name);
+        return byName.TryGetValue(name[..length], out var entry) ? entry : null;
+    }
 }
 
 internal static class EventsExtensions

@@ -1,5 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;
 using Microsoft.Data.Sqlite;
@@ -48,33 +52,44 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// <summary>
     /// Rows bound by position straight on the connection's SQLite handle (inside the same
     /// transaction): ADO.NET parameters cost a name lookup and an object per value per row, which
-    /// was most of a flat row's time with ~70 columns. Values are bound as Microsoft.Data.Sqlite
-    /// binds them (decimals as invariant text, which NUMERIC affinity stores as a number).
+    /// was most of a flat row's time with ~70 columns. Text that SQLite would store exactly as it
+    /// stands in Zoho's JSON — the record itself, unescaped strings, JSON values, timestamps already
+    /// in the stored form — is bound as those UTF-8 bytes, with no string made and converted back;
+    /// everything else goes through the same conversion as every target (decimals as invariant
+    /// text, which NUMERIC affinity stores as a number).
     /// </summary>
-    protected override Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DbTransaction tx, CancellationToken cancellationToken)
+    protected override Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DateTimeOffset syncedAt, DbTransaction tx, CancellationToken cancellationToken)
     {
         var db = ((SqliteConnection)Connection).Handle!;
+        var synced = Encoding.UTF8.GetBytes(ValueConverter.Iso(syncedAt));
+        var located = new JsonElement[layout.Columns.Count];
         Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
         using (statement)
         {
             foreach (var e in rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var values = RowValues(layout, e);
-                for (var i = 0; i < values.Length; i++)
+                if (e.Record is { } record)
                 {
+                    layout.Locate(record, located);
+                }
+                else
+                {
+                    Array.Clear(located);
+                }
+
+                for (var i = 0; i < located.Length; i++)
+                {
+                    var column = layout.Columns[i];
                     var index = i + 1;
-                    var rc = values[i] switch
+                    Check(db, column.Source switch
                     {
-                        DBNull => raw.sqlite3_bind_null(statement, index),
-                        string text => raw.sqlite3_bind_text(statement, index, text),
-                        long number => raw.sqlite3_bind_int64(statement, index, number),
-                        int number => raw.sqlite3_bind_int64(statement, index, number),
-                        double number => raw.sqlite3_bind_double(statement, index, number),
-                        decimal number => raw.sqlite3_bind_text(statement, index, number.ToString("0.0###########################", CultureInfo.InvariantCulture)),
-                        var other => raw.sqlite3_bind_text(statement, index, Convert.ToString(other, CultureInfo.InvariantCulture)),
-                    };
-                    Check(db, rc);
+                        ColumnSource.Key => raw.sqlite3_bind_text(statement, index, e.Key),
+                        ColumnSource.Record when e.Record is { } r => BindJson(statement, index, r),
+                        ColumnSource.SyncedAt => raw.sqlite3_bind_text(statement, index, synced),
+                        ColumnSource.Field when located[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) => BindField(statement, index, column.Type, located[i]),
+                        _ => raw.sqlite3_bind_null(statement, index),
+                    });
                 }
 
                 var step = raw.sqlite3_step(statement);
@@ -88,6 +103,68 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         }
 
         return Task.CompletedTask;
+    }
+
+    private int BindField(sqlite3_stmt statement, int index, ColumnType type, JsonElement value)
+    {
+        var text = JsonMarshal.GetRawUtf8Value(value);
+        switch (type)
+        {
+            case ColumnType.Json:
+                return BindJson(statement, index, value);
+            case ColumnType.Text when value.ValueKind == JsonValueKind.String && text[1..^1] is var inner && !inner.Contains((byte)'\\') && Utf8.IsValid(inner):
+                return raw.sqlite3_bind_text(statement, index, inner);
+            case ColumnType.Text when value.ValueKind != JsonValueKind.String:
+                return BindJson(statement, index, value); // a number or an object in a text column: its JSON text
+            case ColumnType.Timestamp when value.ValueKind == JsonValueKind.String && text[1..^1] is var inner && IsStoredTimestamp(inner):
+                return raw.sqlite3_bind_text(statement, index, inner);
+            default:
+                return Bind(statement, index, ToDb(type, ValueConverter.Convert(value, type)));
+        }
+    }
+
+    /// <summary>A JSON value's own text (what GetRawText gives), as UTF-8; through a string only if the bytes are not valid UTF-8.</summary>
+    private static int BindJson(sqlite3_stmt statement, int index, JsonElement value)
+    {
+        var text = JsonMarshal.GetRawUtf8Value(value);
+        return Utf8.IsValid(text) ? raw.sqlite3_bind_text(statement, index, text) : raw.sqlite3_bind_text(statement, index, value.GetRawText());
+    }
+
+    private static int Bind(sqlite3_stmt statement, int index, object value) => value switch
+    {
+        DBNull => raw.sqlite3_bind_null(statement, index),
+        string text => raw.sqlite3_bind_text(statement, index, text),
+        long number => raw.sqlite3_bind_int64(statement, index, number),
+        int number => raw.sqlite3_bind_int64(statement, index, number),
+        double number => raw.sqlite3_bind_double(statement, index, number),
+        decimal number => raw.sqlite3_bind_text(statement, index, number.ToString("0.0###########################", CultureInfo.InvariantCulture)),
+        var other => raw.sqlite3_bind_text(statement, index, Convert.ToString(other, CultureInfo.InvariantCulture)),
+    };
+
+    /// <summary>
+    /// True when the text is a valid time already in the form every target stores
+    /// (yyyy-MM-ddTHH:mm:ss.fffZ, Zoho's usual form): binding it as it stands gives the same text
+    /// as parsing it and formatting it again.
+    /// </summary>
+    internal static bool IsStoredTimestamp(ReadOnlySpan<byte> t)
+    {
+        if (t.Length != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' || t[23] != 'Z')
+        {
+            return false;
+        }
+
+        foreach (var at in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
+        {
+            if (!char.IsAsciiDigit((char)t[at]))
+            {
+                return false;
+            }
+        }
+
+        static int Number(ReadOnlySpan<byte> d) => d.Length == 2 ? ((d[0] - '0') * 10) + d[1] - '0' : ((d[0] - '0') * 1000) + ((d[1] - '0') * 100) + ((d[2] - '0') * 10) + d[3] - '0';
+        var (year, month, day) = (Number(t[..4]), Number(t[5..7]), Number(t[8..10]));
+        return year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month)
+            && Number(t[11..13]) < 24 && Number(t[14..16]) < 60 && Number(t[17..19]) < 60;
     }
 
     private static void Check(sqlite3 db, int rc)
