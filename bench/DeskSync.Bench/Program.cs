@@ -35,7 +35,7 @@ try
 
             break;
         case "overhead":
-            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"));
+            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1));
             break;
         case "economy":
             await Economy(opts.Int("tickets", 1_000));
@@ -103,7 +103,8 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
     }
 }
 
-async Task Overhead(int tickets, string? pg)
+// To profile one part: --only values|stage|end-to-end, --mode flat|document, --repeat n (the stage n times).
+async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat)
 {
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
     {
@@ -124,7 +125,7 @@ async Task Overhead(int tickets, string? pg)
         await LoadTickets(client, captured);
 
         // Building the row values alone (no database): what the flat layout costs before any SQL.
-        for (var pass = 0; pass < 3; pass++)
+        for (var pass = 0; pass < (only is null or "values" ? 3 : 0); pass++)
         {
             var layout = DeskSync.Sinks.Sql.TableLayout.For(captured.Batches[0].Schema, SinkMode.Flat);
             var watch = Stopwatch.StartNew();
@@ -147,9 +148,9 @@ async Task Overhead(int tickets, string? pg)
         }
 
         // The target stage alone: the same batches the load wrote, replayed straight into the sink.
-        foreach (var (name, make) in targets.Skip(1))
+        foreach (var (name, make) in targets.Skip(1).Where(_ => only is null or "stage"))
         {
-            foreach (var mode in new[] { SinkMode.Flat, SinkMode.Document })
+            foreach (var mode in Enumerable.Repeat(new[] { SinkMode.Flat, SinkMode.Document }, repeat).SelectMany(m => m).Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
             {
                 await using var sink = make(mode);
                 await sink.InitializeAsync(CancellationToken.None);
@@ -167,7 +168,7 @@ async Task Overhead(int tickets, string? pg)
             }
         }
 
-        foreach (var (name, make) in targets)
+        foreach (var (name, make) in targets.Where(_ => only is null or "end-to-end"))
         {
             foreach (var mode in name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
             {
