@@ -66,7 +66,9 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
     public static async Task<ZohoDeskEmulator> StartAsync(EmulatorOptions? options = null, int port = 0, IPAddress? address = null, CancellationToken cancellationToken = default)
     {
         options ??= new EmulatorOptions();
-        var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json from the working directory and no file watching: that directory often
+        // holds the SQLite target and the journal, and a watcher there woke up on every write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -1,7 +1,8 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 using DeskSync.Core;
 
 namespace DeskSync.Sinks.Sql;
@@ -108,28 +109,33 @@ public sealed class TableLayout
             return;
         }
 
-        Span<bool> seen = _fields.Count + _leafCount <= 1024 ? stackalloc bool[_fields.Count + _leafCount] : new bool[_fields.Count + _leafCount];
-        foreach (var property in record.EnumerateObject())
+        Span<bool> seen = _fieldCount <= 1024 ? stackalloc bool[_fieldCount] : new bool[_fieldCount];
+        lock (_top)
         {
-            if (Find(_fields, _fieldsByName, property) is not { } entry || seen[entry.Ordinal])
+            var position = 0;
+            foreach (var property in record.EnumerateObject())
             {
-                continue;
-            }
-
-            seen[entry.Ordinal] = true;
-            if (entry.Column >= 0)
-            {
-                values[entry.Column] = property.Value;
-            }
-
-            if (entry.Nested is { } nested && property.Value.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var inner in property.Value.EnumerateObject())
+                if (_top.Find(property, position++) is not { } entry || seen[entry.Ordinal])
                 {
-                    if (Find(nested, entry.NestedByName!.Value, inner) is { } leaf && !seen[leaf.Ordinal])
+                    continue;
+                }
+
+                seen[entry.Ordinal] = true;
+                if (entry.Column >= 0)
+                {
+                    values[entry.Column] = property.Value;
+                }
+
+                if (entry.Nested is { } nested && property.Value.ValueKind == JsonValueKind.Object)
+                {
+                    var innerPosition = 0;
+                    foreach (var inner in property.Value.EnumerateObject())
                     {
-                        seen[leaf.Ordinal] = true;
-                        values[leaf.Column] = inner.Value;
+                        if (nested.Find(inner, innerPosition++) is { } leaf && !seen[leaf.Ordinal])
+                        {
+                            seen[leaf.Ordinal] = true;
+                            values[leaf.Column] = inner.Value;
+                        }
                     }
                 }
             }
@@ -174,29 +180,79 @@ public sealed class TableLayout
         return values;
     }
 
-    private sealed class FieldEntry(int ordinal)
+    /// <summary>A name of an object that columns read: the column it is (or -1), and the names inside it that columns read.</summary>
+    private sealed class FieldEntry(int ordinal, int column)
     {
         /// <summary>This name's place in <see cref="Locate"/>'s "seen" span.</summary>
-        public int Ordinal { get; set; } = ordinal;
+        public int Ordinal { get; } = ordinal;
 
-        /// <summary>The column this name holds (a path of one), or -1.</summary>
-        public int Column { get; set; } = -1;
+        public int Column { get; set; } = column;
 
-        /// <summary>Columns read from inside this object (paths of two).</summary>
-        public List<FieldEntry>? Nested { get; set; }
-
-        public Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>>? NestedByName { get; set; }
+        public NameMatcher? Nested { get; set; }
     }
 
-    private readonly List<FieldEntry> _fields = [];
-    private Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>> _fieldsByName;
+    /// <summary>
+    /// Finds the entry of a property name without making a string of it. Zoho's records of one
+    /// table list their properties in the same order, so the name at each position is remembered
+    /// (as raw UTF-8) and compared first; only a different name goes to the dictionary.
+    /// </summary>
+    private sealed class NameMatcher
+    {
+        private const int Remembered = 512;
+        private readonly Dictionary<string, FieldEntry> _byName = new(StringComparer.Ordinal);
+        private Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private byte[]?[] _names = new byte[16][];
+        private FieldEntry?[] _entries = new FieldEntry[16];
+
+        public NameMatcher() => _lookup = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public bool TryGet(string name, [NotNullWhen(true)] out FieldEntry? entry) => _byName.TryGetValue(name, out entry);
+
+        public void Add(string name, FieldEntry entry) => _byName[name] = entry;
+
+        public FieldEntry? Find(JsonProperty property, int position)
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (position < _names.Length && _names[position] is { } known && raw.SequenceEqual(known))
+            {
+                return _entries[position];
+            }
+
+            var entry = Lookup(property, raw);
+            if (position < Remembered)
+            {
+                if (position >= _names.Length)
+                {
+                    Array.Resize(ref _names, Math.Min(Remembered, _names.Length * 4));
+                    Array.Resize(ref _entries, _names.Length);
+                }
+
+                _names[position] = raw.ToArray();
+                _entries[position] = entry;
+            }
+
+            return entry;
+        }
+
+        private FieldEntry? Lookup(JsonProperty property, ReadOnlySpan<byte> raw)
+        {
+            Span<char> name = stackalloc char[Math.Min(raw.Length, 256)];
+            if (raw.Length <= 256 && !raw.Contains((byte)'\\') && Ascii.ToUtf16(raw, name, out var length) == OperationStatus.Done)
+            {
+                return _lookup.TryGetValue(name[..length], out var entry) ? entry : null;
+            }
+
+            // Escaped or non-ASCII names: the JSON reader unescapes and decodes them.
+            return _byName.TryGetValue(property.Name, out var slow) ? slow : null;
+        }
+    }
+
+    private readonly NameMatcher _top = new();
     private readonly List<(int Column, IReadOnlyList<string> Path)> _deepFields = [];
-    private int _leafCount;
+    private int _fieldCount;
 
     private void IndexFields()
     {
-        var top = new Dictionary<string, FieldEntry>(StringComparer.Ordinal);
-        var nestedMaps = new Dictionary<FieldEntry, Dictionary<string, FieldEntry>>();
         for (var i = 0; i < Columns.Count; i++)
         {
             if (Columns[i] is not { Source: ColumnSource.Field, Path: { Count: > 0 } path })
@@ -210,10 +266,9 @@ public sealed class TableLayout
                 continue;
             }
 
-            if (!top.TryGetValue(path[0], out var entry))
+            if (!_top.TryGet(path[0], out var entry))
             {
-                top[path[0]] = entry = new FieldEntry(_fields.Count);
-                _fields.Add(entry);
+                _top.Add(path[0], entry = new FieldEntry(_fieldCount++, -1));
             }
 
             if (path.Count == 1)
@@ -222,50 +277,12 @@ public sealed class TableLayout
                 continue;
             }
 
-            if (!nestedMaps.TryGetValue(entry, out var inner))
+            entry.Nested ??= new NameMatcher();
+            if (!entry.Nested.TryGet(path[1], out _))
             {
-                nestedMaps[entry] = inner = new Dictionary<string, FieldEntry>(StringComparer.Ordinal);
-                entry.Nested = [];
-            }
-
-            if (!inner.ContainsKey(path[1]))
-            {
-                var leaf = new FieldEntry(_leafCount++) { Column = i };
-                inner[path[1]] = leaf;
-                entry.Nested!.Add(leaf);
+                entry.Nested.Add(path[1], new FieldEntry(_fieldCount++, i));
             }
         }
-
-        foreach (var leaf in _fields.SelectMany(f => f.Nested ?? []))
-        {
-            leaf.Ordinal += _fields.Count; // after the top-level names, in one "seen" span
-        }
-
-        foreach (var (entry, inner) in nestedMaps)
-        {
-            entry.NestedByName = inner.GetAlternateLookup<ReadOnlySpan<char>>();
-        }
-
-        _fieldsByName = top.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
-
-    private static FieldEntry? Find(List<FieldEntry> entries, Dictionary<string, FieldEntry>.AlternateLookup<ReadOnlySpan<char>> byName, JsonProperty property)
-    {
-        if (entries.Count == 0)
-        {
-            return null;
-        }
-
-        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        if (raw.Length > 256 || raw.Contains((byte)'\\') || !Utf8.IsValid(raw))
-        {
-            // Escaped (or odd) names: let the JSON reader unescape them.
-            return byName.TryGetValue(property.Name, out var slow) ? slow : null;
-        }
-
-        Span<char> name = stackalloc char[raw.Length];
-        var length = Encoding.UTF8.GetChars(raw, name);
-        return byName.TryGetValue(name[..length], out var entry) ? entry : null;
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -118,6 +119,12 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                 return BindJson(statement, index, value); // a number or an object in a text column: its JSON text
             case ColumnType.Timestamp when value.ValueKind == JsonValueKind.String && text[1..^1] is var inner && IsStoredTimestamp(inner):
                 return raw.sqlite3_bind_text(statement, index, inner);
+            case ColumnType.Integer when Unquoted(value, text) is var digits && IsPlainNumber(digits, fraction: false) && Utf8Parser.TryParse(digits, out long number, out _):
+                return raw.sqlite3_bind_int64(statement, index, number);
+            case ColumnType.Decimal when Unquoted(value, text) is var digits && IsPlainNumber(digits, fraction: true):
+                return raw.sqlite3_bind_text(statement, index, digits); // NUMERIC affinity makes it the same number as the decimal's text would
+            case ColumnType.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                return raw.sqlite3_bind_int64(statement, index, value.ValueKind == JsonValueKind.True ? 1 : 0);
             default:
                 return Bind(statement, index, ToDb(type, ValueConverter.Convert(value, type)));
         }
@@ -140,6 +147,44 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         decimal number => raw.sqlite3_bind_text(statement, index, number.ToString("0.0###########################", CultureInfo.InvariantCulture)),
         var other => raw.sqlite3_bind_text(statement, index, Convert.ToString(other, CultureInfo.InvariantCulture)),
     };
+
+    private static ReadOnlySpan<byte> Unquoted(JsonElement value, ReadOnlySpan<byte> text) => value.ValueKind switch
+    {
+        JsonValueKind.Number => text,
+        JsonValueKind.String => text[1..^1],
+        _ => [],
+    };
+
+    /// <summary>
+    /// -?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})? : a number whose value a double holds as the decimal
+    /// conversion would (no exponent, no leading zeros, no negative zero, at most 15 digits a side).
+    /// </summary>
+    internal static bool IsPlainNumber(ReadOnlySpan<byte> t, bool fraction)
+    {
+        if (t.Length > 0 && t[0] == '-')
+        {
+            t = t[1..];
+            if (t.Length > 0 && t[0] == '0')
+            {
+                return false;
+            }
+        }
+
+        var point = t.IndexOf((byte)'.');
+        var whole = point < 0 ? t : t[..point];
+        if (whole.Length is 0 or > 15 || (whole[0] == '0' && whole.Length > 1) || whole.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
+        {
+            return false;
+        }
+
+        if (point < 0)
+        {
+            return true;
+        }
+
+        var part = t[(point + 1)..];
+        return fraction && part.Length is > 0 and <= 15 && part.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
+    }
 
     /// <summary>
     /// True when the text is a valid time already in the form every target stores

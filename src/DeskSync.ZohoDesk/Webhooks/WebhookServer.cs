@@ -39,7 +39,9 @@ public sealed class WebhookServer : IAsyncDisposable
     public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<object>? health = null)
     {
         var uri = new Uri(options.Listen);
-        var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json from the working directory and no file watching: that directory often
+        // holds the SQLite target and the journal, and a watcher there woke up on every write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -52,6 +52,9 @@ public sealed class FlatValuesTests : IDisposable
         { "escaped property names", """{"id":"14","sub\u006aect":"escaped name","c\u0066":{"cf_\u0072egion":"nested escaped"}}""" },
         { "duplicate names: the first counts", """{"id":"15","subject":"first","subject":"second","cf":{"cf_region":"one"},"cf":{"cf_region":"two"}}""" },
         { "a text column given an array", """{"id":"16","subject":["a","b"],"contact":[1]}""" },
+        { "numbers in other forms", """{"id":"17","threadCount":"007","amount":"-0.30","cf":{"cf_score":"1e3"}}""" },
+        { "big and negative numbers", """{"id":"18","threadCount":"-123456789012345","amount":"123456789012345.123456789012345","cf":{"cf_score":"9223372036854775807"}}""" },
+        { "whole numbers with a fraction", """{"id":"19","threadCount":"2.000","amount":"100","isSpam":true,"cf":{"cf_score":-0}}""" },
     };
 
     private static readonly Dictionary<string, object?[]> Expected = new()
@@ -73,6 +76,9 @@ public sealed class FlatValuesTests : IDisposable
         ["14"] = ["escaped name", null, null, null, null, null, null, null, null, "nested escaped", null],
         ["15"] = ["first", null, null, null, null, null, null, null, null, "one", null],
         ["16"] = ["""["a","b"]""", null, null, null, null, null, "[1]", null, null, null, null],
+        ["17"] = [null, 7L, -0.3, null, null, null, null, null, null, null, 1000L],
+        ["18"] = [null, -123456789012345L, 123456789012345.123456789012345, null, null, null, null, null, null, null, 9223372036854775807L],
+        ["19"] = [null, 2L, 100L, 1L, null, null, null, null, null, null, 0L],
     };
 
     [Theory]
@@ -119,13 +125,13 @@ public sealed class FlatValuesTests : IDisposable
         string[] names = ["subject", "thread_count", "amount", "is_spam", "created_time", "due_date", "contact", "contact_email", "contact_account_name", "cf_region", "cf_score"];
         for (var i = 0; i < names.Length; i++)
         {
-            // The targets' own forms: times as ISO text, booleans as 0/1, decimals as doubles, dates as text.
+            // The targets' own forms: times as ISO text, booleans as 0/1, decimals as numbers, dates as text.
             var actual = byName[names[i]] switch
             {
                 DateTimeOffset t => ValueConverter.Iso(t),
                 DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                 bool b => b ? 1L : 0L,
-                decimal d => (double)d,
+                decimal d => d == decimal.Truncate(d) ? (object)(long)d : (double)d, // as NUMERIC affinity stores it
                 var v => v,
             };
             Assert.True(Equals(expected[i], actual), $"{names[i]}: expected {expected[i] ?? "NULL"}, converted {actual ?? "NULL"}");
