@@ -103,7 +103,7 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
     }
 }
 
-// To profile one part: --only values|stage|end-to-end, --mode flat|document, --repeat n (the stage n times).
+// To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage or the read side n times).
 async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat)
 {
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
@@ -168,9 +168,11 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
             }
         }
 
-        foreach (var (name, make) in targets.Where(_ => only is null or "end-to-end"))
+        var readOnly = targets[0];
+        foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : targets.Where(_ => only is null or "end-to-end"))
         {
-            foreach (var mode in name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
+            foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
+                .Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
             {
                 var r = await LoadTickets(client, make(mode));
                 Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s)",

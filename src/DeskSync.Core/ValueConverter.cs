@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace DeskSync.Core;
@@ -54,11 +55,12 @@ public static class ValueConverter
             return null;
         }
 
-        var text = value.GetString()!;
-        if (text.Length == 24 && DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var exact))
+        if (TryParseIso(JsonMarshal.GetRawUtf8Value(value)[1..^1], out var exact))
         {
             return exact; // Zoho's usual form, parsed without guessing
         }
+
+        var text = value.GetString()!;
 
         if (text.Length >= 12 && text.All(char.IsAsciiDigit) && long.TryParse(text, CultureInfo.InvariantCulture, out var epoch))
         {
@@ -68,8 +70,66 @@ public static class ValueConverter
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
     }
 
-    /// <summary>ISO-8601 UTC with milliseconds: sorts as text in the same order as in time.</summary>
-    public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>ISO-8601 UTC with milliseconds (yyyy-MM-ddTHH:mm:ss.fffZ): sorts as text in the same order as in time.</summary>
+    public static string Iso(DateTimeOffset t) => string.Create(24, t.UtcDateTime, static (chars, u) =>
+    {
+        static void Digits(Span<char> to, int value)
+        {
+            for (var i = to.Length - 1; i >= 0; i--, value /= 10)
+            {
+                to[i] = (char)('0' + (value % 10));
+            }
+        }
+
+        "0000-00-00T00:00:00.000Z".CopyTo(chars);
+        Digits(chars[..4], u.Year);
+        Digits(chars[5..7], u.Month);
+        Digits(chars[8..10], u.Day);
+        Digits(chars[11..13], u.Hour);
+        Digits(chars[14..16], u.Minute);
+        Digits(chars[17..19], u.Second);
+        Digits(chars[20..23], u.Millisecond);
+    });
+
+    /// <summary>
+    /// Parses exactly the form <see cref="Iso"/> writes (yyyy-MM-ddTHH:mm:ss.fffZ, Zoho's usual
+    /// form) from UTF-8, checking that the time exists; false for anything else. Text in this
+    /// form is stored as it stands: parsing and formatting it again gives the same text.
+    /// </summary>
+    public static bool TryParseIso(ReadOnlySpan<byte> t, out DateTimeOffset value)
+    {
+        value = default;
+        if (t.Length != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' || t[23] != 'Z')
+        {
+            return false;
+        }
+
+        static int Number(ReadOnlySpan<byte> d)
+        {
+            var n = 0;
+            foreach (var b in d)
+            {
+                if (b is < (byte)'0' or > (byte)'9')
+                {
+                    return -1;
+                }
+
+                n = (n * 10) + b - '0';
+            }
+
+            return n;
+        }
+
+        var (year, month, day) = (Number(t[..4]), Number(t[5..7]), Number(t[8..10]));
+        var (hour, minute, second, ms) = (Number(t[11..13]), Number(t[14..16]), Number(t[17..19]), Number(t[20..23]));
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59 || ms < 0)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(year, month, day, hour, minute, second, ms, TimeSpan.Zero);
+        return true;
+    }
 
     private static DateOnly? ToDate(JsonElement value) =>
         value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)

@@ -117,7 +117,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                 return raw.sqlite3_bind_text(statement, index, inner);
             case ColumnType.Text when value.ValueKind != JsonValueKind.String:
                 return BindJson(statement, index, value); // a number or an object in a text column: its JSON text
-            case ColumnType.Timestamp when value.ValueKind == JsonValueKind.String && text[1..^1] is var inner && IsStoredTimestamp(inner):
+            case ColumnType.Timestamp when value.ValueKind == JsonValueKind.String && text[1..^1] is var inner && ValueConverter.TryParseIso(inner, out _):
                 return raw.sqlite3_bind_text(statement, index, inner);
             case ColumnType.Integer when Unquoted(value, text) is var digits && IsPlainNumber(digits, fraction: false) && Utf8Parser.TryParse(digits, out long number, out _):
                 return raw.sqlite3_bind_int64(statement, index, number);
@@ -184,32 +184,6 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
 
         var part = t[(point + 1)..];
         return fraction && part.Length is > 0 and <= 15 && part.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
-    }
-
-    /// <summary>
-    /// True when the text is a valid time already in the form every target stores
-    /// (yyyy-MM-ddTHH:mm:ss.fffZ, Zoho's usual form): binding it as it stands gives the same text
-    /// as parsing it and formatting it again.
-    /// </summary>
-    internal static bool IsStoredTimestamp(ReadOnlySpan<byte> t)
-    {
-        if (t.Length != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' || t[23] != 'Z')
-        {
-            return false;
-        }
-
-        foreach (var at in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
-        {
-            if (!char.IsAsciiDigit((char)t[at]))
-            {
-                return false;
-            }
-        }
-
-        static int Number(ReadOnlySpan<byte> d) => d.Length == 2 ? ((d[0] - '0') * 10) + d[1] - '0' : ((d[0] - '0') * 1000) + ((d[1] - '0') * 100) + ((d[2] - '0') * 10) + d[3] - '0';
-        var (year, month, day) = (Number(t[..4]), Number(t[5..7]), Number(t[8..10]));
-        return year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month)
-            && Number(t[11..13]) < 24 && Number(t[14..16]) < 60 && Number(t[17..19]) < 60;
     }
 
     private static void Check(sqlite3 db, int rc)

@@ -67,6 +67,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var workers = new List<Task>();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var active = partitions.Count(p => !p.Done);
+        var idle = partitions.Count - active; // call slots of finished partitions (a resumed load's too)
 
         void Start(int index)
         {
@@ -108,8 +109,13 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 // A split may have moved this partition's end since the worker sent its state.
                 partitions[index] = partitionState with { End = ValueConverter.Iso(bounds[index].CurrentEnd) };
-                if (partitionState.Done && splitsLeft > 0 && SplitBusiest(partitions, bounds, ref active) is { } added)
+                idle += partitionState.Done ? 1 : 0;
+
+                // A finished partition's call slot stays free until a split is worth making: the
+                // busiest partition's page estimate may only become telling pages later.
+                while (idle > 0 && splitsLeft > 0 && SplitBusiest(partitions, bounds, ref active) is { } added)
                 {
+                    idle--;
                     splitsLeft--;
                     Start(added);
                 }
@@ -230,16 +236,16 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 // Under the bound's lock: a split cannot move the end between this filter and the cursor.
                 end = bound.End;
-                foreach (var record in records)
+                var keys = records.Select(r => (Created: ValueConverter.ToTimestamp(r.GetProperty("createdTime"))!.Value, Id: Id(r))).ToList();
+                for (var i = 0; i < records.Count; i++)
                 {
-                    var created = Parse(CreatedTime(record)!);
-                    if (created >= start && created <= end && boundary.Add(Id(record)))
+                    if (keys[i].Created >= start && keys[i].Created <= end && boundary.Add(keys[i].Id))
                     {
-                        accepted.Add(record);
+                        accepted.Add(records[i]);
                     }
                 }
 
-                var newCursor = records.Count > 0 ? records.Max(CreatedTime)! : cursor;
+                var newCursor = records.Count > 0 ? ValueConverter.Iso(keys.Max(k => k.Created)) : cursor;
                 if (records.Count < table.PageSize || Parse(newCursor) > end)
                 {
                     done = true; // the last page, or one that ran past the end a split moved
@@ -263,7 +269,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                     from = 0;
                     // Only records at the new cursor's millisecond (or the one before) can come again.
                     var keep = Parse(cursor) - Tick;
-                    boundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
+                    boundary = [.. keys.Where(k => k.Created >= keep).Select(k => k.Id)];
                     done = false;
                 }
 
@@ -342,7 +348,13 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
     private static long Count(JsonElement c) => c.ValueKind == JsonValueKind.Number ? c.GetInt64() : long.Parse(c.GetString()!, CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset Parse(string iso) => DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    private static DateTimeOffset Parse(string iso)
+    {
+        Span<byte> utf8 = stackalloc byte[24];
+        return iso.Length == 24 && System.Text.Encoding.ASCII.TryGetBytes(iso, utf8, out _) && ValueConverter.TryParseIso(utf8, out var fast)
+            ? fast
+            : DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
