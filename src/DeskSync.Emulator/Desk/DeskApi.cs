@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -351,13 +351,13 @@ public sealed class DeskApi
                 if (CreatedTimeWindow(records, query) is { } window)
                 {
                     // Records are stored in createdTime order: a createdTime window sorted by createdTime is a slice.
-                    items = [.. window.Indexes.Select(i => ShapedItem(op, Portal.StoredVersion(records, i), () => records[i]))];
+                    items = [.. window.Indexes.Select(i => ShapedItem(op, records[i]))];
                     count = window.Count;
                 }
                 else
                 {
                     var matches = Sort(Filter(records, query), query["sortBy"].ToString()).ToList();
-                    items = [.. Page(matches, query).Select(r => ShapedItem(op, r, () => r))];
+                    items = [.. Page(matches, query).Select(r => ShapedItem(op, r))];
                     count = matches.Count;
                 }
 
@@ -384,18 +384,23 @@ public sealed class DeskApi
         return record is null ? (404, null) : (200, WithoutIncludes(record, Includes(query)));
     }
 
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, byte[]> _shapedSearchItems = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, byte[]> _shapedSearchItems = [];
 
     /// <summary>
-    /// A search item in its answer shape, as UTF-8 JSON. Stored versions are immutable (an update
-    /// stores a new one), so each is shaped once, keyed by <paramref name="version"/>.
+    /// A search item in its answer shape, as UTF-8 JSON. Stored records are immutable (an update
+    /// stores a new object), so each is shaped once — except in a compact store, whose point is to
+    /// hold each record once (and whose reads parse a new object each time).
     /// </summary>
-    private byte[] ShapedItem(OpenApiOperation op, object version, Func<JsonObject> record) =>
-        _shapedSearchItems.GetValue(version, _ =>
+    private byte[] ShapedItem(OpenApiOperation op, JsonObject record)
+    {
+        byte[] Shape(JsonObject r)
         {
             var schema = op.ResponseSchema(_catalog, "200", out var file)!;
-            return JsonSerializer.SerializeToUtf8Bytes(_shaper.Shape(new JsonObject { ["data"] = new JsonArray(record().DeepClone()) }, schema, file)!["data"]![0], Json);
-        });
+            return JsonSerializer.SerializeToUtf8Bytes(_shaper.Shape(new JsonObject { ["data"] = new JsonArray(r.DeepClone()) }, schema, file)!["data"]![0], Json);
+        }
+
+        return _options.CompactStore ? Shape(record) : _shapedSearchItems.GetValue(record, Shape);
+    }
 
     /// <summary>A search answer of already shaped items: <c>{"data":[…],"count":n}</c>, written without building one big string.</summary>
     private sealed record RenderedPage(List<byte[]> Items, int Count);

@@ -255,21 +255,10 @@ public sealed class Portal
         private object Store(JsonObject record) => compact ? JsonSerializer.SerializeToUtf8Bytes(record) : record;
     }
 
-    /// <summary>
-    /// The identity of the stored version of <paramref name="list"/>[<paramref name="index"/>] (a
-    /// list from <see cref="List"/>): the same object for as long as the record is unchanged, a new
-    /// one after any change. Answers built from a record can be cached by it, in compact mode too,
-    /// where each read parses a new JsonObject.
-    /// </summary>
-    public static object StoredVersion(IReadOnlyList<JsonObject> list, int index) =>
-        list is RecordList records ? records.Stored(index) : list[index];
-
     /// <summary>A read-only list of records; compact ones are parsed on access (each read a new object).</summary>
     private sealed class RecordList(object[] items) : IReadOnlyList<JsonObject>
     {
         public int Count => items.Length;
-
-        public object Stored(int index) => items[index];
 
         public JsonObject this[int index] => Load(items[index]);
 

@@ -67,7 +67,8 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var workers = new List<Task>();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var active = partitions.Count(p => !p.Done);
-        var idle = partitions.Count - active; // call slots of finished partitions (a resumed load's too)
+        // Call slots of finished partitions (a resumed load's too), never more than the planned concurrency.
+        var idle = Math.Max(0, Math.Min(partitions.Count, Math.Max(1, options.Partitions)) - active);
 
         void Start(int index)
         {
