@@ -206,9 +206,18 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             }
 
             await tx.CommitAsync(cancellationToken);
+            Committed();
             return true;
         }, $"refused a write to {schema.Name}", cancellationToken);
     }
+
+    /// <summary>Called after each committed batch (for a provider's upkeep, such as SQLite's WAL checkpoints).</summary>
+    protected virtual void Committed()
+    {
+    }
+
+    /// <summary>Called first when the sink is disposed, before its connection is closed.</summary>
+    protected virtual ValueTask CloseAsync() => ValueTask.CompletedTask;
 
     /// <summary>Full records, newest per key, not older than a remembered delete of the same row.</summary>
     private async Task UpsertAsync(TableLayout layout, IReadOnlyList<ChangeEvent> events, DbTransaction tx, CancellationToken ct)
@@ -362,6 +371,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
     public async ValueTask DisposeAsync()
     {
+        await CloseAsync();
         _initialized = false;
         if (_connection is not null)
         {

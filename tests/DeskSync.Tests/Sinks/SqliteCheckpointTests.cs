@@ -1,0 +1,83 @@
+using System.Text.Json;
+using DeskSync.Core;
+using DeskSync.Sinks.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Sinks;
+
+/// <summary>
+/// SQLite's WAL is checkpointed on a connection of its own while the writer keeps writing, and
+/// never grows past its limit; every committed row is there afterwards.
+/// </summary>
+public sealed class SqliteCheckpointTests : IDisposable
+{
+    private static readonly TableSchema Schema = new("tickets", [new ColumnSchema("id", ColumnType.Text, ["id"]), new ColumnSchema("subject", ColumnType.Text, ["subject"])]);
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-wal-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Committed_pages_reach_the_database_file_while_the_writer_stays_open()
+    {
+        var path = Path.Combine(_dir, "bg.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            await sink.InitializeAsync(default);
+            await WriteAsync(sink, batches: 40); // ~8 MB
+
+            // SQLite's own checkpoints inside commits are off: only the background checkpointer
+            // can have moved these pages into the database file.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (new FileInfo(path).Length < 6_000_000)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the database file is {new FileInfo(path).Length:N0} bytes: nothing was checkpointed while the sink was open");
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(40 * 50, await CountAsync(path));
+    }
+
+    [Fact]
+    public async Task The_writer_starts_the_WAL_over_when_it_reaches_its_limit()
+    {
+        var path = Path.Combine(_dir, "limit.db");
+        long largestWal = 0;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 2 << 20, CheckpointInterval = TimeSpan.FromHours(1) })
+        {
+            await sink.InitializeAsync(default);
+            for (var i = 0; i < 100; i++) // ~20 MB, with the background checkpointer held back
+            {
+                await WriteAsync(sink, batches: 1, first: i * 50);
+                largestWal = Math.Max(largestWal, new FileInfo(path + "-wal").Length);
+            }
+        }
+
+        Assert.True(largestWal < 3 << 20, $"the WAL grew to {largestWal:N0} bytes against a 2 MB limit");
+        Assert.Equal(100 * 50, await CountAsync(path));
+    }
+
+    private static async Task WriteAsync(SqliteSink sink, int batches, int first = 0)
+    {
+        var subject = new string('x', 4000);
+        for (var b = 0; b < batches; b++)
+        {
+            var events = Enumerable.Range(first + (b * 50), 50).Select(i =>
+            {
+                var record = JsonDocument.Parse($$"""{"id":"{{i}}","subject":"{{subject}}"}""").RootElement.Clone();
+                return new ChangeEvent(ChangeOp.Read, "tickets", $"{i}", record, null, "test");
+            }).ToList();
+            await sink.ApplyAsync(Schema, events, null, default);
+        }
+    }
+
+    private static async Task<long> CountAsync(string path)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM tickets";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
