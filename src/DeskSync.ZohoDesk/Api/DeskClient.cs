@@ -195,10 +195,17 @@ public sealed class DeskClient
     public async Task<IReadOnlyList<JsonElement>> GetOrganizationsAsync(CancellationToken cancellationToken = default)
     {
         using var doc = await GetAsync("organizations", label: "organizations", sendOrgId: false, cancellationToken: cancellationToken);
-        return doc is null || !doc.RootElement.TryGetProperty("data", out var data)
-            ? []
-            : [.. data.EnumerateArray().Select(e => e.Clone())];
+        return Items(doc);
     }
+
+    /// <summary>
+    /// The items of a page's array (<c>{"data":[…]}</c>, or another property), each copied out so
+    /// that it outlives the page; none for an empty answer (204) or a page without the array.
+    /// </summary>
+    public static List<JsonElement> Items(JsonDocument? page, string property = "data") =>
+        page is not null && page.RootElement.ValueKind == JsonValueKind.Object && page.RootElement.TryGetProperty(property, out var items) && items.ValueKind == JsonValueKind.Array
+            ? [.. items.EnumerateArray().Select(e => e.Clone())]
+            : [];
 
     /// <summary>GET /ticketsCount with filters such as createdTimeRange.</summary>
     public async Task<long> GetTicketsCountAsync(IEnumerable<KeyValuePair<string, string?>>? filters = null, CancellationToken cancellationToken = default)

@@ -110,7 +110,7 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
                     new("limit", table.PageSize.ToString(CultureInfo.InvariantCulture)),
                 ],
                 label: table.Name, expectedWeight: 3, cancellationToken: ct);
-            var records = page is not null && page.RootElement.TryGetProperty("data", out var data) ? data.EnumerateArray().Select(e => e.Clone()).ToList() : [];
+            var records = DeskClient.Items(page);
             if (records.Count > 0)
             {
                 await sink.ApplyAsync(schema, [.. records.Select(r => Event(table, r))], null, ct);

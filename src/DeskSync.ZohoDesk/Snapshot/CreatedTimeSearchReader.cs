@@ -33,7 +33,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             // Fresh start: the first page over everything tells whether the table is small and how large it is.
             var end = ValueConverter.Iso(time.GetUtcNow().AddDays(1));
             using var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
-            var records = Records(first);
+            var records = DeskClient.Items(first);
             var emitted = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
             if (records.Count < table.PageSize)
             {
@@ -47,7 +47,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
             List<string> firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
-            var latest = Records(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
+            var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
             yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total };
         }
@@ -229,7 +229,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
             using var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", from, table.PageSize, ct);
-            var records = Records(page);
+            var records = DeskClient.Items(page);
             var accepted = new List<JsonElement>(records.Count);
             DateTimeOffset end;
             bool done;
@@ -336,11 +336,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 new("limit", limit.ToString(CultureInfo.InvariantCulture)),
             ],
             label: table.Name, expectedWeight: 3, cancellationToken: ct);
-
-    private static List<JsonElement> Records(JsonDocument? page) =>
-        page is not null && page.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
-            ? [.. data.EnumerateArray().Select(e => e.Clone())]
-            : [];
 
     private static string? CreatedTime(JsonElement record) =>
         record.TryGetProperty("createdTime", out var c) && ValueConverter.ToTimestamp(c) is { } t ? ValueConverter.Iso(t) : null;

@@ -61,10 +61,7 @@ public sealed class ListTableReader(DeskClient client, DeskTable table, IReadOnl
             case ReadStrategy.Teams:
             {
                 using var doc = await client.GetAsync(table.Path, label: table.Name, cancellationToken: cancellationToken);
-                var teams = doc is not null && doc.RootElement.TryGetProperty("teams", out var t) && t.ValueKind == JsonValueKind.Array
-                    ? t.EnumerateArray().Select(e => e.Clone()).ToList()
-                    : [];
-                yield return new SnapshotBatch(teams, Done, Complete: true);
+                yield return new SnapshotBatch(DeskClient.Items(doc, "teams"), Done, Complete: true);
                 break;
             }
 
@@ -100,9 +97,7 @@ public sealed class ListTableReader(DeskClient client, DeskTable table, IReadOnl
             try
             {
                 using var doc = await client.GetAsync("organizationFields", [new("module", module)], label: DeskTables.OrganizationFields.Name, cancellationToken: cancellationToken);
-                result[module] = doc is not null && doc.RootElement.TryGetProperty("data", out var data)
-                    ? [.. data.EnumerateArray().Select(e => e.Clone())]
-                    : [];
+                result[module] = DeskClient.Items(doc);
             }
             catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden)
             {

@@ -56,7 +56,7 @@ public static class WebhookRegistration
     public static async Task<IReadOnlyList<JsonElement>> ListAsync(DeskClient client, CancellationToken ct)
     {
         using var doc = await client.GetAsync("webhooks", label: "webhooks", cancellationToken: ct);
-        return doc is not null && doc.RootElement.TryGetProperty("data", out var data) ? [.. data.EnumerateArray().Select(e => e.Clone())] : [];
+        return DeskClient.Items(doc);
     }
 
     public static async Task DeleteAsync(DeskClient client, string id, CancellationToken ct)
