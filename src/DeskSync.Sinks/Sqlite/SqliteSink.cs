@@ -65,8 +65,8 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// WAL checkpoints (copying committed pages into the database file, then two fsyncs) used to
     /// run inside every commit that crossed 64 MB of WAL, stalling the writer for a quarter of its
     /// time during a full load. They now run on a second connection on another thread, at most
-    /// at most four times a second while there are commits; the writer only checkpoints itself, and starts the
-    /// WAL over, if the WAL reaches 256 MB anyway. Durability is unchanged: a commit is in the WAL.
+    /// four times a second while there are commits; the writer only checkpoints itself, and starts
+    /// the WAL over, if the WAL reaches 256 MB anyway. Durability is unchanged: a commit is in the WAL.
     /// </summary>
     protected override void Committed()
     {
@@ -112,25 +112,30 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             {
                 await _wakeCheckpointer.WaitAsync(stop);
                 await Task.Delay(CheckpointInterval, stop); // one checkpoint (two fsyncs) for the commits of a quarter second
-                if (connection is null)
+                try
                 {
-                    connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
-                    connection.Open();
+                    if (connection is null)
+                    {
+                        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+                        connection.Open();
+                    }
+                }
+                catch (SqliteException)
+                {
+                    connection?.Dispose(); // a full disk, say: the writer reports its own errors, and its next commit wakes this loop again
+                    connection = null;
+                    continue;
                 }
 
                 if (!Checkpoint(connection, "PASSIVE"))
                 {
-                    connection.Dispose(); // a full disk, say: the writer reports its own errors, and the next commit wakes this loop again
+                    connection.Dispose();
                     connection = null;
                 }
             }
         }
         catch (OperationCanceledException)
         {
-        }
-        catch (SqliteException)
-        {
-            // could not open: the writer's own errors say why
         }
         finally
         {
