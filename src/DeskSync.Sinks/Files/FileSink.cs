@@ -171,7 +171,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         else
         {
             var fields = new JsonObject();
-            var values = layout.Values(e, default);
+            var values = layout.Values(e, default, withRecord: false);
             foreach (var (c, value) in layout.Columns.Zip(values).Where(p => p.First.Source is not (ColumnSource.Record or ColumnSource.SyncedAt)))
             {
                 fields[c.Name] = value switch

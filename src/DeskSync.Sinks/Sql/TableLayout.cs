@@ -156,7 +156,8 @@ public sealed class TableLayout
     /// DateTimeOffset, DateOnly, JSON as text; null for NULL (and for a value that does not fit the
     /// column's type — the record column keeps it).
     /// </summary>
-    public object?[] Values(ChangeEvent e, DateTimeOffset syncedAt)
+    /// <param name="withRecord">False leaves the record column null (for a writer that does not write it).</param>
+    public object?[] Values(ChangeEvent e, DateTimeOffset syncedAt, bool withRecord = true)
     {
         var located = new JsonElement[Columns.Count];
         if (e.Record is { } record)
@@ -171,7 +172,7 @@ public sealed class TableLayout
             values[i] = c.Source switch
             {
                 ColumnSource.Key => e.Key,
-                ColumnSource.Record => e.Record?.GetRawText(),
+                ColumnSource.Record when withRecord => e.Record?.GetRawText(),
                 ColumnSource.SyncedAt => syncedAt,
                 ColumnSource.Field when located[i].ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) => ValueConverter.Convert(located[i], c.Type),
                 _ => null,
