@@ -666,6 +666,8 @@ public sealed class DeskApi
         ctx.Response.ContentType = "application/json;charset=UTF-8";
         if (body is RenderedPage page)
         {
+            var tail = Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}");
+            ctx.Response.ContentLength = "{\"data\":["u8.Length + page.Items.Sum(i => i.Length) + page.Items.Count - 1 + tail.Length;
             var writer = ctx.Response.BodyWriter;
             writer.Write("{\"data\":["u8);
             for (var i = 0; i < page.Items.Count; i++)
@@ -678,7 +680,7 @@ public sealed class DeskApi
                 writer.Write(page.Items[i]);
             }
 
-            writer.Write(Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}"));
+            writer.Write(tail);
             await writer.FlushAsync();
             return;
         }
