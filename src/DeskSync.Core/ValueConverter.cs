@@ -91,6 +91,15 @@ public static class ValueConverter
         Digits(chars[20..23], u.Millisecond);
     });
 
+    /// <summary>A time DeskSync wrote (a cursor, a bound): <see cref="Iso"/>'s form fast, any ISO-8601 otherwise, as UTC.</summary>
+    public static DateTimeOffset ParseTime(string text)
+    {
+        Span<byte> utf8 = stackalloc byte[24];
+        return text.Length == 24 && System.Text.Encoding.ASCII.TryGetBytes(text, utf8, out _) && TryParseIso(utf8, out var fast)
+            ? fast
+            : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    }
+
     /// <summary>
     /// Parses exactly the form <see cref="Iso"/> writes (yyyy-MM-ddTHH:mm:ss.fffZ, Zoho's usual
     /// form) from UTF-8, checking that the time exists; false for anything else. Text in this

@@ -45,7 +45,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var firstCursor = records.Max(CreatedTime)!;
             var keep = Parse(firstCursor) - Tick;
             // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
-            List<string> firstPageBoundary = [.. records.Where(r => Parse(CreatedTime(r)!) >= keep).Select(Id)];
+            List<string> firstPageBoundary = [.. records.Where(r => Created(r)!.Value >= keep).Select(Id)];
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
@@ -237,7 +237,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 // Under the bound's lock: a split cannot move the end between this filter and the cursor.
                 end = bound.End;
-                var keys = records.Select(r => (Created: ValueConverter.ToTimestamp(r.GetProperty("createdTime"))!.Value, Id: Id(r))).ToList();
+                var keys = records.Select(r => (Created: Created(r)!.Value, Id: Id(r))).ToList();
                 for (var i = 0; i < records.Count; i++)
                 {
                     if (keys[i].Created >= start && keys[i].Created <= end && boundary.Add(keys[i].Id))
@@ -337,20 +337,16 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             ],
             label: table.Name, expectedWeight: 3, cancellationToken: ct);
 
-    private static string? CreatedTime(JsonElement record) =>
-        record.TryGetProperty("createdTime", out var c) && ValueConverter.ToTimestamp(c) is { } t ? ValueConverter.Iso(t) : null;
+    private static DateTimeOffset? Created(JsonElement record) =>
+        record.TryGetProperty("createdTime", out var c) ? ValueConverter.ToTimestamp(c) : null;
+
+    private static string? CreatedTime(JsonElement record) => Created(record) is { } t ? ValueConverter.Iso(t) : null;
 
     private static string Id(JsonElement record) => record.GetProperty("id").ToString();
 
     private static long Count(JsonElement c) => c.ValueKind == JsonValueKind.Number ? c.GetInt64() : long.Parse(c.GetString()!, CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset Parse(string iso)
-    {
-        Span<byte> utf8 = stackalloc byte[24];
-        return iso.Length == 24 && System.Text.Encoding.ASCII.TryGetBytes(iso, utf8, out _) && ValueConverter.TryParseIso(utf8, out var fast)
-            ? fast
-            : DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-    }
+    private static DateTimeOffset Parse(string iso) => ValueConverter.ParseTime(iso);
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

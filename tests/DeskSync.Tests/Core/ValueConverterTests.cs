@@ -46,6 +46,7 @@ public sealed class ValueConverterTests
             {
                 Assert.Equal(expected, actual);
                 Assert.Equal(text, ValueConverter.Iso(actual));
+                Assert.Equal(expected, ValueConverter.ParseTime(text));
             }
         }
     }
