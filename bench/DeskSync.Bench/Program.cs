@@ -156,6 +156,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 await sink.InitializeAsync(CancellationToken.None);
                 await sink.EnsureTableAsync(captured.Batches[0].Schema, CancellationToken.None);
                 var watch = Stopwatch.StartNew();
+                var cpu = CpuTime();
                 var rows = 0;
                 foreach (var (schema, events) in captured.Batches)
                 {
@@ -163,7 +164,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                     rows += events.Count;
                 }
 
-                Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, batches of ~{rows / Math.Max(1, captured.Batches.Count)})",
+                Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, batches of ~{rows / Math.Max(1, captured.Batches.Count)}; {CpuMicros(cpu, rows)})",
                     $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
             }
         }
@@ -174,8 +175,9 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
             foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
                 .Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
             {
+                var cpu = CpuTime();
                 var r = await LoadTickets(client, make(mode));
-                Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s)",
+                Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included)",
                     $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
             }
         }
@@ -463,6 +465,17 @@ static async Task<string> RunAsync(string file, string[] args, Dictionary<string
     await process.WaitForExitAsync();
     var text = await stdout + await stderr;
     return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{file} {string.Join(' ', args.Take(3))} … failed ({process.ExitCode}): {text[^Math.Min(text.Length, 2000)..]}");
+}
+
+// The whole process's CPU time (every thread, user and kernel): steadier on a shared machine than wall time.
+static (TimeSpan Cpu, long Allocated, int Gen0, int Gen2) CpuTime() =>
+    (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(2));
+
+static string CpuMicros((TimeSpan Cpu, long Allocated, int Gen0, int Gen2) before, long rows)
+{
+    var now = CpuTime();
+    return string.Create(CultureInfo.InvariantCulture,
+        $"{(now.Cpu - before.Cpu).TotalMicroseconds / Math.Max(1, rows):N1} µs of CPU and {(now.Allocated - before.Allocated) / 1024.0 / Math.Max(1, rows):N1} KB allocated a ticket, {now.Gen0 - before.Gen0} GCs ({now.Gen2 - before.Gen2} full)");
 }
 
 static void Report(string what, string figure, string args)

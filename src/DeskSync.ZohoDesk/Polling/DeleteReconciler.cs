@@ -44,9 +44,12 @@ public sealed class DeleteReconciler(DeskClient client, ISink sink, ReconcileOpt
                     : new ListTableReader(client, table, fields).ReadAsync(ct);
                 await foreach (var batch in batches)
                 {
-                    foreach (var r in batch.Records)
+                    using (batch.Pages)
                     {
-                        ids.Add(r.GetProperty("id").ToString());
+                        foreach (var r in batch.Records)
+                        {
+                            ids.Add(r.GetProperty("id").ToString());
+                        }
                     }
                 }
 

@@ -32,12 +32,12 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         {
             // Fresh start: the first page over everything tells whether the table is small and how large it is.
             var end = ValueConverter.Iso(time.GetUtcNow().AddDays(1));
-            using var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
-            var records = DeskClient.Items(first);
+            var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
+            var records = DeskClient.View(first);
             var emitted = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
             if (records.Count < table.PageSize)
             {
-                yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count };
+                yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count, Pages = first };
                 yield break;
             }
 
@@ -49,7 +49,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
             var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
-            yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total };
+            yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = first };
         }
 
         if (state.Partitions!.All(p => p.Done))
@@ -62,7 +62,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var horizon = Parse(state.Latest ?? state.End) + Tick;
         var bounds = partitions.Select(p => new Bound(Parse(p.End), Parse(p.Cursor ?? p.Start), p.Done, horizon)).ToList();
         var splitsLeft = 2 * Math.Max(1, options.Partitions); // each split may cost one call that finds nothing
-        var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State)>(new BoundedChannelOptions(Math.Max(2, partitions.Count * 2)) { SingleReader = true });
+        var channel = Channel.CreateBounded<(int Index, List<JsonElement> Records, PartitionState State, JsonDocument? Page)>(new BoundedChannelOptions(Math.Max(2, partitions.Count * 2)) { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = new List<Task>();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -106,7 +106,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
         try
         {
-            await foreach (var (index, records, partitionState) in channel.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var (index, records, partitionState, page) in channel.Reader.ReadAllAsync(cancellationToken))
             {
                 // A split may have moved this partition's end since the worker sent its state.
                 partitions[index] = partitionState with { End = ValueConverter.Iso(bounds[index].CurrentEnd) };
@@ -122,13 +122,17 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 }
 
                 var current = state with { Partitions = [.. partitions] };
-                yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done)) { Total = state.Total };
+                yield return new SnapshotBatch(records, Serialize(current), partitions.All(p => p.Done)) { Total = state.Total, Pages = page };
             }
         }
         finally
         {
             await stop.CancelAsync();
             await Task.WhenAll(workers).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            while (channel.Reader.TryRead(out var unread))
+            {
+                unread.Page?.Dispose();
+            }
         }
     }
 
@@ -219,7 +223,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         }
     }
 
-    private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, ChannelWriter<(int, List<JsonElement>, PartitionState)> output, CancellationToken ct)
+    private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, ChannelWriter<(int, List<JsonElement>, PartitionState, JsonDocument?)> output, CancellationToken ct)
     {
         var start = Parse(partition.Start);
         var cursor = partition.Cursor ?? partition.Start;
@@ -228,8 +232,9 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
-            using var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", from, table.PageSize, ct);
-            var records = DeskClient.Items(page);
+            // The page goes to the sink with the records that point into it (SnapshotBatch.Pages).
+            var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", from, table.PageSize, ct);
+            var records = DeskClient.View(page);
             var accepted = new List<JsonElement>(records.Count);
             DateTimeOffset end;
             bool done;
@@ -278,12 +283,21 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 bound.Done = done;
             }
 
-            if (options.DetailMode && accepted.Count > 0)
+            try
             {
-                accepted = await DetailsAsync(accepted, ct);
+                if (options.DetailMode && accepted.Count > 0)
+                {
+                    accepted = await DetailsAsync(accepted, ct);
+                }
+
+                await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary]), page), ct);
+            }
+            catch
+            {
+                page?.Dispose();
+                throw;
             }
 
-            await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary])), ct);
             if (done)
             {
                 return;

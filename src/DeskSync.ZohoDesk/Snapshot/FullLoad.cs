@@ -101,9 +101,14 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         {
             await foreach (var batch in Read(table, fields, state.Reader, ct))
             {
-                var events = batch.Records.Select(r => ToEvent(table, r)).ToList();
                 var next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
-                await sink.ApplyAsync(schema, events, new Checkpoint(stream, JsonSerializer.Serialize(next, Json)), ct);
+                List<ChangeEvent> events;
+                using (batch.Pages)
+                {
+                    events = batch.Records.Select(r => ToEvent(table, r)).ToList();
+                    await sink.ApplyAsync(schema, events, new Checkpoint(stream, JsonSerializer.Serialize(next, Json)), ct);
+                }
+
                 state = next;
                 rows += events.Count;
                 var (calls, credits) = Spent();

@@ -7,6 +7,14 @@ public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string St
 {
     /// <summary>How many records the table holds, when the reader learned it (search answers carry a count).</summary>
     public long? Total { get; init; }
+
+    /// <summary>
+    /// The answers <see cref="Records"/> point into, when they are not copies (null when they own
+    /// their memory). The consumer disposes them once it has written the records; until then the
+    /// records stay readable, and after it they throw <see cref="ObjectDisposedException"/>.
+    /// Copying each record out of its page instead cost as much again as reading the page.
+    /// </summary>
+    public IDisposable? Pages { get; init; }
 }
 
 public sealed record SnapshotOptions
