@@ -147,9 +147,8 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
 
     private static ChangeEvent ToEvent(DeskTable table, JsonElement record)
     {
-        var id = record.GetProperty("id").ToString();
-        var modified = record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
-        return new ChangeEvent(ChangeOp.Read, table.Name, id, record, modified, "snapshot");
+        JsonRecord.Find(record, "id"u8, out var id, "modifiedTime"u8, out var modified);
+        return new ChangeEvent(ChangeOp.Read, table.Name, JsonRecord.Id(id, table.DisplayName), record, modified is { } m ? ValueConverter.ToTimestamp(m) : null, "snapshot");
     }
 
     internal sealed record LoadState(string Status, string StartedAt, string? Reader);
