@@ -19,6 +19,7 @@ using DeskSync.ZohoDesk.Webhooks;
 var command = args.FirstOrDefault() ?? "help";
 var opts = Args.Parse(args.Skip(1));
 var work = Directory.CreateTempSubdirectory("desksync-bench-").FullName;
+var calls = new CallTimer();
 try
 {
     switch (command)
@@ -78,7 +79,7 @@ async Task<DeskClient> Connect(Uri url, string clientId, string secret, string c
     await tokens.ExchangeGrantCodeAsync(code, CancellationToken.None);
     var options = new DeskClientOptions { OrgId = orgId, MaxConcurrency = cap, CreditReserve = 0 };
     var log = new ApiCallLog();
-    return new DeskClient(DeskHttp.CreateClient(options, log), endpoints, tokens, options, log);
+    return new DeskClient(DeskHttp.CreateClient(options, log, inner: calls), endpoints, tokens, options, log);
 }
 
 async Task<TableLoadResult> LoadTickets(DeskClient client, ISink sink)
@@ -399,10 +400,17 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode)
         // and DeskSync's JIT; the second load is the figure.
         var cold = await LoadTickets(client, new NullSink());
         Console.WriteLine($"(warm-up, read side only, cold emulator: {cold.Rows / cold.Elapsed.TotalSeconds:N0} tickets/s)");
+        calls.Clear();
+        var ours = CpuTime().Cpu;
+        emulator.Refresh();
+        var theirs = emulator.TotalProcessorTime;
         var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode));
+        emulator.Refresh();
+        var (inFlight, meanCall, callCount) = calls.Summary();
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
-        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}",
+        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
+            + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {(CpuTime().Cpu - ours) / r.Elapsed:N2} cores, emulator {(emulator.TotalProcessorTime - theirs) / r.Elapsed:N2} (of {Environment.ProcessorCount})",
             $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}");
     }
     finally

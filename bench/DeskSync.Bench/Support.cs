@@ -119,3 +119,42 @@ internal sealed class NullSink(bool capture = false) : ISink
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
+
+/// <summary>
+/// Times every HTTP call DeskClient makes (request sent → answer's headers, which on loopback
+/// arrive with the body): how many calls were in flight on average, and how long a call took
+/// beyond the emulator's injected latency. Explains a full load's ratio to its ceiling.
+/// </summary>
+internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+{
+    private readonly ConcurrentQueue<(long Start, long End)> _calls = new();
+
+    public void Clear() => _calls.Clear();
+
+    /// <summary>Mean calls in flight between the first call's start and the last one's end, and the mean call time.</summary>
+    public (double InFlight, TimeSpan MeanCall, int Calls) Summary()
+    {
+        var calls = _calls.ToArray();
+        if (calls.Length == 0)
+        {
+            return (0, TimeSpan.Zero, 0);
+        }
+
+        var busy = calls.Sum(c => (double)(c.End - c.Start));
+        var span = calls.Max(c => c.End) - calls.Min(c => c.Start);
+        return (busy / Math.Max(1, span), Stopwatch.GetElapsedTime(0, (long)(busy / calls.Length)), calls.Length);
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _calls.Enqueue((start, Stopwatch.GetTimestamp()));
+        }
+    }
+}

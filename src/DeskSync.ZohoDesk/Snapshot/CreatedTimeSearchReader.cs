@@ -23,15 +23,11 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 {
     private const string Beginning = "1900-01-01T00:00:00.000Z";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>The longest the last partition waits for its first call (a slow first call, a retry, must not hold the load back).</summary>
-    private static readonly TimeSpan MaxStagger = TimeSpan.FromSeconds(2);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async IAsyncEnumerable<SnapshotBatch> ReadAsync(string? stateJson, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = stateJson is null ? null : JsonSerializer.Deserialize<SearchState>(stateJson, Json);
-        var roundTrip = TimeSpan.Zero;
         if (state?.Partitions is null)
         {
             // Fresh start: the first page over everything tells whether the table is small and how large it is.
@@ -50,9 +46,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var keep = Parse(firstCursor) - Tick;
             // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
             List<string> firstPageBoundary = [.. records.Select(Keys).Where(k => k.Created >= keep).Select(k => k.Id)];
-            var asked = time.GetTimestamp();
             using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
-            roundTrip = time.GetElapsedTime(asked);
             var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
             yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = first };
@@ -76,13 +70,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         // Call slots of finished partitions (a resumed load's too), never more than the planned concurrency.
         var idle = Math.Max(0, Math.Min(partitions.Count, Math.Max(1, options.Partitions)) - active);
 
-        // Partitions that all start at once ask, and get their pages, in step: every round ends in
-        // a burst of pages to parse at once, and each waits for the others'. Spread over one call's
-        // round trip (the newest-ticket call's, a one-record page), their calls never bunch up.
-        var spacing = active > 1 ? Min(roundTrip, MaxStagger) / active : TimeSpan.Zero;
-        var launched = 0;
-
-        void Start(int index, TimeSpan delay)
+        void Start(int index)
         {
             var partition = partitions[index];
             var bound = bounds[index];
@@ -90,11 +78,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 try
                 {
-                    if (delay > TimeSpan.Zero)
-                    {
-                        await Task.Delay(delay, time, stop.Token);
-                    }
-
                     await ReadPartitionAsync(index, partition, bound, channel.Writer, stop.Token);
                 }
                 catch (Exception ex)
@@ -117,7 +100,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         {
             if (!partitions[i].Done)
             {
-                Start(i, spacing * launched++);
+                Start(i);
             }
         }
 
@@ -135,7 +118,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 {
                     idle--;
                     splitsLeft--;
-                    Start(added, TimeSpan.Zero);
+                    Start(added);
                 }
 
                 var current = state with { Partitions = [.. partitions] };
@@ -383,8 +366,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     private static DateTimeOffset Parse(string iso) => ValueConverter.ParseTime(iso);
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static string Serialize(SearchState state) => JsonSerializer.Serialize(state, Json);
 
