@@ -16,8 +16,14 @@ internal static class Targets
         _ => throw new ConfigException($"Unknown mode '{mode}': use flat or document."),
     };
 
-    public static ISink Open(string? target, string? schema, SinkMode mode, string configPath)
+    /// <param name="raw">Flat mode: false leaves _raw (the whole record as JSON) out of new tables.</param>
+    public static ISink Open(string? target, string? schema, SinkMode mode, string configPath, bool raw = true)
     {
+        if (!raw && mode != SinkMode.Flat)
+        {
+            throw new ConfigException("--no-raw (\"raw\": false) applies to flat mode only: in document mode the record is the data.");
+        }
+
         var spec = string.IsNullOrWhiteSpace(target) ? "sqlite:desksync.db" : target.Trim();
         var colon = spec.IndexOf(':', StringComparison.Ordinal);
         var kind = colon > 0 ? spec[..colon].ToLowerInvariant() : "";
@@ -26,11 +32,11 @@ internal static class Targets
         string Local(string p) => Path.IsPathRooted(p) ? p : Path.Combine(baseDir, p);
         return kind switch
         {
-            "sqlite" => new SqliteSink(Local(rest), mode),
-            "postgres" or "postgresql" or "pg" => new PostgresSink(rest, mode, schema ?? "public"),
-            "jsonl" => new FileSink(Local(rest), FileFormat.Jsonl, mode),
-            "csv" => new FileSink(Local(rest), FileFormat.Csv, mode),
-            _ when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local(spec), mode),
+            "sqlite" => new SqliteSink(Local(rest), mode) { RawColumn = raw },
+            "postgres" or "postgresql" or "pg" => new PostgresSink(rest, mode, schema ?? "public") { RawColumn = raw },
+            "jsonl" => new FileSink(Local(rest), FileFormat.Jsonl, mode) { RawColumn = raw },
+            "csv" => new FileSink(Local(rest), FileFormat.Csv, mode) { RawColumn = raw },
+            _ when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local(spec), mode) { RawColumn = raw },
             _ => throw new ConfigException($"Unknown target '{(kind.Length > 0 ? kind + ":" : spec)}': use sqlite:FILE, postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER."),
         };
     }

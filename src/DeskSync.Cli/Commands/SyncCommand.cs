@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace DeskSync.Cli.Commands;
 
-internal sealed record SyncSettings(string? Target, string? Schema, string? Mode, string? Tables, bool Detail, bool FullRefresh);
+internal sealed record SyncSettings(string? Target, string? Schema, string? Mode, string? Tables, bool Detail, bool FullRefresh, bool NoRaw = false);
 
 /// <summary>`desksync sync`: the full load of the selected tables into the target, resumable.</summary>
 internal static class SyncCommand
@@ -27,7 +27,7 @@ internal static class SyncCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, () => RunAsync(
             global.ConfigPath(parse),
             parse.GetValue(global.Source),
-            new SyncSettings(parse.GetValue(targets.Target), parse.GetValue(targets.Schema), parse.GetValue(targets.Mode), parse.GetValue(targets.Tables), parse.GetValue(detail), parse.GetValue(fullRefresh)),
+            new SyncSettings(parse.GetValue(targets.Target), parse.GetValue(targets.Schema), parse.GetValue(targets.Mode), parse.GetValue(targets.Tables), parse.GetValue(detail), parse.GetValue(fullRefresh), parse.GetValue(targets.NoRaw)),
             parse.GetValue(quiet),
             ct)));
         return command;
@@ -39,7 +39,7 @@ internal static class SyncCommand
         var source = context.Source;
         var sinkMode = Targets.ParseMode(settings.Mode ?? source.Mode);
         var selected = SelectTables(settings.Tables, source.Tables);
-        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath);
+        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: !settings.NoRaw && source.Raw != false);
         var options = new SnapshotOptions { DetailMode = settings.Detail || source.DetailMode == true, FullRefresh = settings.FullRefresh };
         var load = new FullLoad(context.Connection.Client, sink, options);
         OutputLog.Info("load_started", $"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");

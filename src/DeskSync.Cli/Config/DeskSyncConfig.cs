@@ -123,6 +123,9 @@ public sealed record DataSourceConfig
     /// <summary>flat (a typed column per field, default) or document (the record as JSON).</summary>
     public string? Mode { get; init; }
 
+    /// <summary>Flat mode: false leaves _raw (the whole record as JSON) out of new tables (default true).</summary>
+    public bool? Raw { get; init; }
+
     /// <summary>Tables to replicate; all when empty.</summary>
     public List<string>? Tables { get; init; }
 

@@ -30,6 +30,9 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     public SinkMode Mode { get; } = mode;
 
+    /// <summary>Flat CSV: whether rows carry _raw, the whole record as JSON (default). Flat JSONL lines never do.</summary>
+    public bool RawColumn { get; init; } = true;
+
     public string Directory { get; } = Path.GetFullPath(directory);
 
     private string StatePath => Path.Combine(Directory, "_desksync_state.json");
@@ -62,7 +65,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {
-        var layout = TableLayout.For(schema, Mode);
+        var layout = TableLayout.For(schema, Mode, RawColumn);
         if (format == FileFormat.Csv && File.Exists(FileOf(schema.Name)) && _state.Headers.TryGetValue(schema.Name, out var header)
             && header != CsvHeader(layout))
         {

@@ -32,8 +32,8 @@ public sealed record PhysicalColumn(string Name, ColumnType Type, ColumnSource S
 /// <summary>
 /// The columns a table has in the target for a mode. Document: id, created_time, modified_time,
 /// record (the whole Zoho record as JSON), _synced_at. Flat: id, a typed column per declared field
-/// (custom fields included), _raw (the whole record, so nothing Zoho sent is ever lost), _synced_at.
-/// Both have _deleted_at, set by a delete in soft-delete mode.
+/// (custom fields included), _raw (the whole record, so nothing Zoho sent is ever lost; left out
+/// when the target is set so), _synced_at. Both have _deleted_at, set by a delete in soft-delete mode.
 /// </summary>
 public sealed class TableLayout
 {
@@ -42,7 +42,10 @@ public sealed class TableLayout
     /// <summary>When the row was deleted in Zoho (soft-delete mode); null for a live row.</summary>
     public const string DeletedAt = "_deleted_at";
 
-    private TableLayout(TableSchema schema, SinkMode mode, IReadOnlyList<PhysicalColumn> columns, string? modifiedColumn, string recordColumn)
+    /// <summary>Flat mode's copy of the whole record.</summary>
+    public const string Raw = "_raw";
+
+    private TableLayout(TableSchema schema, SinkMode mode, IReadOnlyList<PhysicalColumn> columns, string? modifiedColumn, string? recordColumn)
     {
         Schema = schema;
         Mode = mode;
@@ -52,8 +55,8 @@ public sealed class TableLayout
         IndexFields();
     }
 
-    /// <summary>The column holding the whole record as JSON (record, or _raw in flat mode).</summary>
-    public string RecordColumn { get; }
+    /// <summary>The column holding the whole record as JSON (record, or _raw in flat mode); null for a flat table without _raw.</summary>
+    public string? RecordColumn { get; }
 
     public TableSchema Schema { get; }
 
@@ -64,7 +67,8 @@ public sealed class TableLayout
     /// <summary>The column compared for last-writer-wins, or null when the table has no modifiedTime.</summary>
     public string? ModifiedColumn { get; }
 
-    public static TableLayout For(TableSchema schema, SinkMode mode)
+    /// <param name="raw">Flat mode only: false leaves out _raw (the record is then only in its columns).</param>
+    public static TableLayout For(TableSchema schema, SinkMode mode, bool raw = true)
     {
         if (mode == SinkMode.Document)
         {
@@ -88,10 +92,14 @@ public sealed class TableLayout
                 : new PhysicalColumn(column.Name, column.Type, ColumnSource.Field, column.Source));
         }
 
-        columns.Add(new PhysicalColumn("_raw", ColumnType.Json, ColumnSource.Record));
+        if (raw)
+        {
+            columns.Add(new PhysicalColumn(Raw, ColumnType.Json, ColumnSource.Record));
+        }
+
         columns.Add(new PhysicalColumn(TableLayout.SyncedAt, ColumnType.Timestamp, ColumnSource.SyncedAt));
         columns.Add(new PhysicalColumn(DeletedAt, ColumnType.Timestamp, ColumnSource.DeletedAt));
-        return new TableLayout(schema, mode, columns, schema.ModifiedTimeColumn?.Name, "_raw");
+        return new TableLayout(schema, mode, columns, schema.ModifiedTimeColumn?.Name, raw ? Raw : null);
     }
 
     /// <summary>

@@ -83,6 +83,26 @@ public sealed partial class CliSyncProcessTests() : EmulatorProcessTest(["--tick
         Assert.Equal(ExitCodes.Configuration, mode.ExitCode);
     }
 
+    [Fact]
+    public async Task No_raw_loads_flat_tables_without_the_raw_column_and_is_refused_in_document_mode()
+    {
+        var db = Path.Combine(Dir, "noraw.db");
+        var load = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "sqlite:" + db, "--no-raw", "--quiet");
+        var document = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "sqlite:" + Path.Combine(Dir, "doc.db"), "--mode", "document", "--no-raw");
+
+        Assert.Equal(0, load.ExitCode);
+        await using (var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
+        {
+            await connection.OpenAsync();
+            var columns = await Support.TargetVerifier.ReadRowsAsync(connection, "SELECT name AS id FROM pragma_table_info('departments')");
+            Assert.Contains("name", columns.Keys);
+            Assert.DoesNotContain("_raw", columns.Keys);
+        }
+
+        Assert.Equal(ExitCodes.Configuration, document.ExitCode);
+        Assert.Contains("flat mode only", document.Stderr, StringComparison.Ordinal);
+    }
+
     private static long Calls(string stderr) => long.Parse(CallsPattern().Match(stderr).Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<long> CountAsync(string db)

@@ -17,12 +17,13 @@ public sealed class FullLoadSqliteTests : IDisposable
     [Theory]
     [InlineData(SinkMode.Document)]
     [InlineData(SinkMode.Flat)]
-    public async Task A_full_load_of_20000_tickets_equals_the_emulator_row_for_row(SinkMode mode)
+    [InlineData(SinkMode.Flat, false)]
+    public async Task A_full_load_of_20000_tickets_equals_the_emulator_row_for_row(SinkMode mode, bool raw = true)
     {
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 20_000 } });
         var client = await portal.ConnectAsync();
-        var path = Path.Combine(_dir, $"{mode}.db");
-        await using (var sink = new SqliteSink(path, mode))
+        var path = Path.Combine(_dir, $"{mode}-{raw}.db");
+        await using (var sink = new SqliteSink(path, mode) { RawColumn = raw })
         {
             var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
@@ -33,5 +34,7 @@ public sealed class FullLoadSqliteTests : IDisposable
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All);
+        var ticketColumns = await TargetVerifier.ReadRowsAsync(connection, "SELECT name AS id FROM pragma_table_info('tickets')");
+        Assert.Equal(raw && mode == SinkMode.Flat, ticketColumns.ContainsKey("_raw"));
     }
 }

@@ -9,7 +9,8 @@ using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Sinks;
 
-/// <summary>Order, deletes and thin payloads, the same in SQLite and PostgreSQL, in both modes.</summary>
+/// <summary>Order, deletes and thin payloads, the same in SQLite and PostgreSQL, in both modes,
+/// and in flat tables without _raw (targets "sqlite-noraw", "postgres-noraw"), whose rows are their columns only.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
 {
@@ -27,6 +28,7 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
     public static TheoryData<string, SinkMode> Targets => new()
     {
         { "sqlite", SinkMode.Flat }, { "sqlite", SinkMode.Document }, { "postgres", SinkMode.Flat }, { "postgres", SinkMode.Document },
+        { "sqlite-noraw", SinkMode.Flat }, { "postgres-noraw", SinkMode.Flat },
     };
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -88,8 +90,71 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
             Assert.Equal("Printer", row.GetProperty("subject").GetString());
             Assert.Equal("Closed", row.GetProperty("status").GetString());
             Assert.Equal("North", row.GetProperty("cf").GetProperty("cf_region").GetString());
-            Assert.Equal("y", row.GetProperty("cf").GetProperty("cf_other").GetString());
+            Assert.Equal("2026-01-01T00:00:20.000Z", row.GetProperty("modifiedTime").GetString());
+            if (!target.EndsWith("-noraw", StringComparison.Ordinal))
+            {
+                // cf_other has no column: only a record column keeps it.
+                Assert.Equal("y", row.GetProperty("cf").GetProperty("cf_other").GetString());
+            }
         }
+    }
+
+    [Theory]
+    [InlineData("sqlite-noraw")]
+    [InlineData("postgres-noraw")]
+    public async Task A_thin_payload_into_a_table_without_raw_sets_only_the_columns_it_carries_and_an_older_one_none(string target)
+    {
+        var (sink, read) = await OpenAsync(target, SinkMode.Flat);
+        await using (sink)
+        {
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, """{"id":"1","subject":"Printer","status":"Open","modifiedTime":"2026-01-01T00:00:10.000Z","cf":{"cf_region":"North"}}""")], null, default);
+            // A JSON null is carried (the field was cleared); a missing field is not.
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Update, "1", 20, """{"id":"1","subject":null,"cf":{"cf_region":"South"}}""") with { IsPartial = true }], null, default);
+            var row = (await read("1"))!.Value;
+            Assert.Equal(JsonValueKind.Null, row.GetProperty("subject").ValueKind);
+            Assert.Equal("Open", row.GetProperty("status").GetString());
+            Assert.Equal("South", row.GetProperty("cf").GetProperty("cf_region").GetString());
+            Assert.Equal("2026-01-01T00:00:10.000Z", row.GetProperty("modifiedTime").GetString());
+
+            // Older than the stored row: nothing of it is taken.
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Update, "1", 5, """{"id":"1","status":"Stale","modifiedTime":"2026-01-01T00:00:05.000Z"}""") with { IsPartial = true }], null, default);
+            Assert.Equal("Open", (await read("1"))!.Value.GetProperty("status").GetString());
+
+            // A thin payload for a row not stored yet makes the row from what it carries.
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Update, "2", 20, """{"id":"2","status":"New"}""") with { IsPartial = true }], null, default);
+            Assert.Equal("New", (await read("2"))!.Value.GetProperty("status").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Without_raw_a_new_table_has_no_raw_column_but_one_that_has_it_keeps_it(string target)
+    {
+        var (sink, _) = await OpenAsync(target + "-noraw", SinkMode.Flat);
+        await using (sink)
+        {
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, """{"id":"1","subject":"a","modifiedTime":"2026-01-01T00:00:10.000Z"}""")], null, default);
+        }
+
+        Assert.DoesNotContain("_raw", await ColumnsAsync(target, sink));
+
+        // A table made with _raw keeps being given it when a later sync turns it off (no stale copies).
+        var (withRaw, read) = await OpenAsync(target, SinkMode.Flat);
+        await using (withRaw)
+        {
+            await withRaw.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, """{"id":"1","subject":"a","modifiedTime":"2026-01-01T00:00:10.000Z"}""")], null, default);
+        }
+
+        var again = Reopen(target, withRaw, raw: false);
+        await using (again)
+        {
+            await again.InitializeAsync(default);
+            await again.EnsureTableAsync(Schema, default);
+            await again.ApplyAsync(Schema, [Event(ChangeOp.Update, "1", 20, """{"id":"1","subject":"b","modifiedTime":"2026-01-01T00:00:20.000Z"}""")], null, default);
+        }
+
+        Assert.Equal("b", (await read("1"))!.Value.GetProperty("subject").GetString());
     }
 
     [Theory]
@@ -131,23 +196,27 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
     private static ChangeEvent Event(ChangeOp op, string id, int second, string? json) =>
         new(op, "tickets", id, json is null ? null : JsonDocument.Parse(json).RootElement.Clone(), new DateTimeOffset(2026, 1, 1, 0, 0, second, TimeSpan.Zero), "test");
 
-    /// <summary>A sink and a reader of a row's whole record (null when the row is gone).</summary>
+    /// <summary>
+    /// A sink and a reader of a row's whole record (null when the row is gone). A flat table
+    /// without _raw has no record: the reader makes one from its columns (cf_region under cf).
+    /// </summary>
     private async Task<(ISink Sink, Func<string, Task<JsonElement?>> Read)> OpenAsync(string target, SinkMode mode)
     {
+        var raw = !target.EndsWith("-noraw", StringComparison.Ordinal);
         ISink sink;
         Func<Task<DbConnection>> open;
         string table;
-        if (target == "sqlite")
+        if (target.StartsWith("sqlite", StringComparison.Ordinal))
         {
-            var path = Path.Combine(_dir, $"{mode}.db");
-            sink = new SqliteSink(path, mode);
+            var path = Path.Combine(_dir, $"{mode}{(raw ? "" : "-noraw")}.db");
+            sink = new SqliteSink(path, mode) { RawColumn = raw };
             open = async () => { var c = new SqliteConnection($"Data Source={path};Pooling=False"); await c.OpenAsync(); return c; };
             table = "\"tickets\"";
         }
         else
         {
             var schema = PostgresServer.NewSchema();
-            sink = new PostgresSink(postgres.ConnectionString, mode, schema);
+            sink = new PostgresSink(postgres.ConnectionString, mode, schema) { RawColumn = raw };
             open = async () => await postgres.OpenAsync();
             table = $"\"{schema}\".\"tickets\"";
         }
@@ -155,13 +224,61 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
         await sink.InitializeAsync(default);
         await sink.EnsureTableAsync(Schema, default);
         var column = mode == SinkMode.Flat ? "_raw" : "record";
+        var text = target.StartsWith("sqlite", StringComparison.Ordinal) ? "" : "::text";
         return (sink, async id =>
         {
             await using var connection = await open();
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {column}::text FROM {table} WHERE id = '{id}'".Replace("::text", target == "sqlite" ? "" : "::text", StringComparison.Ordinal);
+            if (!raw)
+            {
+                command.CommandText = $"SELECT subject, status, modified_time, cf_region FROM {table} WHERE id = '{id}'";
+                await using var reader = await command.ExecuteReaderAsync();
+                if (!await reader.ReadAsync())
+                {
+                    return null;
+                }
+
+                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetValue(i) is var v && v is DateTime t ? t.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture) : reader.GetValue(i).ToString();
+                return JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+                {
+                    ["subject"] = Text(0), ["status"] = Text(1), ["modifiedTime"] = Text(2), ["cf"] = new Dictionary<string, string?> { ["cf_region"] = Text(3) },
+                });
+            }
+
+            command.CommandText = $"SELECT {column}{text} FROM {table} WHERE id = '{id}'";
             var value = await command.ExecuteScalarAsync();
             return value is string s ? JsonDocument.Parse(s).RootElement.Clone() : null;
         });
+    }
+
+    /// <summary>The same target as <paramref name="sink"/> opened again, with or without _raw.</summary>
+    private ISink Reopen(string target, ISink sink, bool raw) => sink switch
+    {
+        SqliteSink s => new SqliteSink(s.Path, s.Mode) { RawColumn = raw },
+        PostgresSink p => new PostgresSink(postgres.ConnectionString, p.Mode, p.SchemaName) { RawColumn = raw },
+        _ => throw new ArgumentException(target),
+    };
+
+    private async Task<List<string>> ColumnsAsync(string target, ISink sink)
+    {
+        if (sink is SqliteSink s)
+        {
+            await using var c = new SqliteConnection($"Data Source={s.Path};Pooling=False");
+            await c.OpenAsync();
+            return [.. (await TargetVerifier.ReadRowsAsync(c, "SELECT name AS id FROM pragma_table_info('tickets')")).Keys];
+        }
+
+        await using var connection = await postgres.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT column_name FROM information_schema.columns WHERE table_schema = '{((PostgresSink)sink).SchemaName}' AND table_name = 'tickets'";
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        Assert.NotEmpty(names);
+        return names;
     }
 }
