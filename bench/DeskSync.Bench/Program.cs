@@ -111,6 +111,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
     {
         ("no target (read side only)", _ => new NullSink()),
         ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m)),
+        ("SQLite without _raw", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { RawColumn = false }),
     };
     if (pg is not null)
     {
@@ -151,7 +152,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         // The target stage alone: the same batches the load wrote, replayed straight into the sink.
         foreach (var (name, make) in targets.Skip(1).Where(_ => only is null or "stage"))
         {
-            foreach (var mode in Enumerable.Repeat(new[] { SinkMode.Flat, SinkMode.Document }, repeat).SelectMany(m => m).Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
+            foreach (var mode in Enumerable.Repeat(Modes(name), repeat).SelectMany(m => m).Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
             {
                 await using var sink = make(mode);
                 await sink.InitializeAsync(CancellationToken.None);
@@ -173,7 +174,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         var readOnly = targets[0];
         foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : targets.Where(_ => only is null or "end-to-end"))
         {
-            foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : [SinkMode.Flat, SinkMode.Document])
+            foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : Modes(name))
                 .Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
             {
                 var cpu = CpuTime();
@@ -184,6 +185,9 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         }
     }
 }
+
+// "without _raw" is a flat-mode setting.
+static SinkMode[] Modes(string target) => target.EndsWith("without _raw", StringComparison.Ordinal) ? [SinkMode.Flat] : [SinkMode.Flat, SinkMode.Document];
 
 async Task Economy(int tickets)
 {
