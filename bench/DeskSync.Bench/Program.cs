@@ -27,7 +27,7 @@ try
         case "fullload":
             if (opts.Text("external") is not null)
             {
-                await FullLoadExternal(opts.Int("tickets", 20_000), opts.Int("latency-ms", 150), opts.Int("cap", 10), opts.Text("mode") ?? "flat");
+                await FullLoadExternal(opts.Int("tickets", 20_000), opts.Int("latency-ms", 150), opts.Int("cap", 10), opts.Text("mode") ?? "flat", raw: opts.Text("no-raw") is null);
             }
             else
             {
@@ -393,7 +393,7 @@ async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, i
     return (emulator, client);
 }
 
-async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode)
+async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bool raw)
 {
     var (emulator, client) = await ExternalEmulator(tickets, latencyMs, cap);
     try
@@ -408,14 +408,14 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode)
         var ours = CpuTime().Cpu;
         emulator.Refresh();
         var theirs = emulator.TotalProcessorTime;
-        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode));
+        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode) { RawColumn = raw });
         emulator.Refresh();
         var (inFlight, meanCall, callCount) = calls.Summary();
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
-        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
+        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
             + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {(CpuTime().Cpu - ours) / r.Elapsed:N2} cores, emulator {(emulator.TotalProcessorTime - theirs) / r.Elapsed:N2} (of {Environment.ProcessorCount})",
-            $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}");
+            $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}{(raw ? "" : " --no-raw")}");
     }
     finally
     {
