@@ -81,13 +81,13 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
     {
         if (await sink.GetCheckpointAsync(StreamOf(table), ct) is { } poll)
         {
-            return DateTimeOffset.Parse(JsonSerializer.Deserialize<PollState>(poll.State, Json)!.Watermark, CultureInfo.InvariantCulture);
+            return ValueConverter.ParseTime(JsonSerializer.Deserialize<PollState>(poll.State, Json)!.Watermark);
         }
 
         if (await sink.GetCheckpointAsync(FullLoad.StreamOf(table), ct) is { } snapshot
             && JsonDocument.Parse(snapshot.State).RootElement.TryGetProperty("startedAt", out var started))
         {
-            return DateTimeOffset.Parse(started.GetString()!, CultureInfo.InvariantCulture);
+            return ValueConverter.ParseTime(started.GetString()!);
         }
 
         throw new ZohoApiException(ZohoFailureKind.Configuration, $"{table.DisplayName} has no full load to poll from: run `desksync sync` first.");
