@@ -35,8 +35,7 @@ internal sealed class TargetOptions
     public ISink OpenSink(ParseResult parse, DataSourceConfig source, string configPath) =>
         Targets.Open(parse.GetValue(Target) ?? source.Target, parse.GetValue(Schema) ?? source.TargetSchema, ModeOf(parse, source), configPath, RawOf(parse, source));
 
-    /// <summary>Whether flat tables get _raw: --no-raw, else the source's "raw" (default true).</summary>
-    public bool RawOf(ParseResult parse, DataSourceConfig source) => !parse.GetValue(NoRaw) && source.Raw != false;
+    public bool RawOf(ParseResult parse, DataSourceConfig source) => Targets.RawOf(parse.GetValue(NoRaw), source);
 
     public List<DeskTable> TablesOf(ParseResult parse, DataSourceConfig source) => Commands.SyncCommand.SelectTables(parse.GetValue(Tables), source.Tables);
 }

@@ -16,6 +16,9 @@ internal static class Targets
         _ => throw new ConfigException($"Unknown mode '{mode}': use flat or document."),
     };
 
+    /// <summary>Whether flat tables get _raw: not with --no-raw, else the source's "raw" (default true).</summary>
+    public static bool RawOf(bool noRaw, DataSourceConfig source) => !noRaw && source.Raw != false;
+
     /// <param name="raw">Flat mode: false leaves _raw (the whole record as JSON) out of new tables.</param>
     public static ISink Open(string? target, string? schema, SinkMode mode, string configPath, bool raw = true)
     {

@@ -39,7 +39,7 @@ internal static class SyncCommand
         var source = context.Source;
         var sinkMode = Targets.ParseMode(settings.Mode ?? source.Mode);
         var selected = SelectTables(settings.Tables, source.Tables);
-        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: !settings.NoRaw && source.Raw != false);
+        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: Targets.RawOf(settings.NoRaw, source));
         var options = new SnapshotOptions { DetailMode = settings.Detail || source.DetailMode == true, FullRefresh = settings.FullRefresh };
         var load = new FullLoad(context.Connection.Client, sink, options);
         OutputLog.Info("load_started", $"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");

@@ -46,7 +46,18 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             var keep = Parse(firstCursor) - Tick;
             // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
             List<string> firstPageBoundary = [.. records.Select(Keys).Where(k => k.Created >= keep).Select(k => k.Id)];
-            using var lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
+            JsonDocument? lastPage;
+            try
+            {
+                lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
+            }
+            catch
+            {
+                first?.Dispose();
+                throw;
+            }
+
+            using var newest = lastPage;
             var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
             state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
             yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = first };

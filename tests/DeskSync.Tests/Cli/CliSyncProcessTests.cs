@@ -90,9 +90,19 @@ public sealed partial class CliSyncProcessTests() : EmulatorProcessTest(["--tick
         var load = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "sqlite:" + db, "--no-raw", "--quiet");
         var document = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "departments", "--target", "sqlite:" + Path.Combine(Dir, "doc.db"), "--mode", "document", "--no-raw");
 
+        // The same from the settings file: "raw": false (beside the original, so that it shares its secrets).
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
+        settings["sources"]!["default"]!["raw"] = false;
+        var noRawConfig = Path.Combine(Path.GetDirectoryName(Config)!, "noraw.json");
+        await File.WriteAllTextAsync(noRawConfig, settings.ToJsonString());
+        var fromSettings = Path.Combine(Dir, "noraw-settings.db");
+        var configured = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", noRawConfig, "--tables", "departments", "--target", "sqlite:" + fromSettings, "--quiet");
+
         Assert.Equal(0, load.ExitCode);
-        await using (var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
+        Assert.True(configured.ExitCode == 0, configured.Stderr);
+        foreach (var path in new[] { db, fromSettings })
         {
+            await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
             await connection.OpenAsync();
             var columns = await Support.TargetVerifier.ReadRowsAsync(connection, "SELECT name AS id FROM pragma_table_info('departments')");
             Assert.Contains("name", columns.Keys);
