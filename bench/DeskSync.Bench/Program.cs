@@ -116,6 +116,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
     if (pg is not null)
     {
         targets.Add(("PostgreSQL", m => new PostgresSink(pg, m, "bench_" + Guid.NewGuid().ToString("N")[..8])));
+        targets.Add(("PostgreSQL without _raw", m => new PostgresSink(pg, m, "bench_" + Guid.NewGuid().ToString("N")[..8]) { RawColumn = false }));
     }
 
     // One emulator for all runs, warmed by a first load: its answers are then built once and cached,
