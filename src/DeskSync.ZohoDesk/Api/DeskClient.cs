@@ -168,15 +168,14 @@ public sealed class DeskClient
                 new("limit", pageSize.ToString(CultureInfo.InvariantCulture)),
             };
             using var page = await GetAsync(path, pageQuery, label, expectedWeight: 3, cancellationToken: cancellationToken);
-            if (page is null || !page.RootElement.TryGetProperty(itemsProperty, out var items) || items.ValueKind != JsonValueKind.Array)
+            var items = View(page, itemsProperty);
+            if (items.Count == 0)
             {
                 yield break;
             }
 
-            var count = 0;
-            foreach (var item in items.EnumerateArray())
+            foreach (var item in items)
             {
-                count++;
                 var id = item.TryGetProperty("id", out var idElement) ? idElement.ToString() : null;
                 if (id is null || seen.Add(id))
                 {
@@ -184,7 +183,7 @@ public sealed class DeskClient
                 }
             }
 
-            if (count < pageSize)
+            if (items.Count < pageSize)
             {
                 yield break;
             }
@@ -202,10 +201,7 @@ public sealed class DeskClient
     /// The items of a page's array (<c>{"data":[…]}</c>, or another property), each copied out so
     /// that it outlives the page; none for an empty answer (204) or a page without the array.
     /// </summary>
-    public static List<JsonElement> Items(JsonDocument? page, string property = "data") =>
-        page is not null && page.RootElement.ValueKind == JsonValueKind.Object && page.RootElement.TryGetProperty(property, out var items) && items.ValueKind == JsonValueKind.Array
-            ? [.. items.EnumerateArray().Select(e => e.Clone())]
-            : [];
+    public static List<JsonElement> Items(JsonDocument? page, string property = "data") => [.. View(page, property).Select(e => e.Clone())];
 
     /// <summary>
     /// The items of a page's array as views into the page, not copies: valid while the page is
