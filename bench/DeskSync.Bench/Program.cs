@@ -337,6 +337,7 @@ async Task IngestWithWrk(Uri url, DeskSync.Core.Journal.DurableJournal journal, 
     {
         var before = journal.Appended;
         var flushesBefore = journal.Flushes;
+        var cpu = CpuTime();
         var info = new ProcessStartInfo(wrk) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "-s", script, url.ToString() })
         {
@@ -348,7 +349,7 @@ async Task IngestWithWrk(Uri url, DeskSync.Core.Journal.DurableJournal journal, 
         await process.WaitForExitAsync();
         var appended = journal.Appended - before;
         string Line(string prefix) => output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? prefix + " ?";
-        Report($"webhook ingest, sustained, wrk with {connections} connections, fsync before 200", $"{appended / (double)seconds:N0} events/s acknowledged and journaled ({appended:N0} in {journal.Flushes - flushesBefore:N0} flushes); wrk: {Line("Requests/sec:")}, latency {Line("50%")}, {Line("99%")}; {(output.Contains("Non-2xx", StringComparison.Ordinal) ? Line("Non-2xx") : "every response 200")}",
+        Report($"webhook ingest, sustained, wrk with {connections} connections, fsync before 200", $"{appended / (double)seconds:N0} events/s acknowledged and journaled ({appended:N0} in {journal.Flushes - flushesBefore:N0} flushes); wrk: {Line("Requests/sec:")}, latency {Line("50%")}, {Line("99%")}; {(output.Contains("Non-2xx", StringComparison.Ordinal) ? Line("Non-2xx") : "every response 200")}; receiver {CpuMicros(cpu, appended, "an event")}",
             $"ingest --seconds {seconds} (wrk installed)");
     }
 }
@@ -439,6 +440,7 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode) { RawColumn = raw });
         emulator.Refresh();
         var (inFlight, meanCall, callCount) = calls.Summary();
+        Console.WriteLine($"(calls in flight, each 0.25 s: {calls.Timeline(TimeSpan.FromSeconds(0.25))})");
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
         Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
@@ -511,11 +513,11 @@ static async Task<string> RunAsync(string file, string[] args, Dictionary<string
 static (TimeSpan Cpu, long Allocated, int Gen0, int Gen2) CpuTime() =>
     (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(2));
 
-static string CpuMicros((TimeSpan Cpu, long Allocated, int Gen0, int Gen2) before, long rows)
+static string CpuMicros((TimeSpan Cpu, long Allocated, int Gen0, int Gen2) before, long rows, string unit = "a ticket")
 {
     var now = CpuTime();
     return string.Create(CultureInfo.InvariantCulture,
-        $"{(now.Cpu - before.Cpu).TotalMicroseconds / Math.Max(1, rows):N1} µs of CPU and {(now.Allocated - before.Allocated) / 1024.0 / Math.Max(1, rows):N1} KB allocated a ticket, {now.Gen0 - before.Gen0} GCs ({now.Gen2 - before.Gen2} full)");
+        $"{(now.Cpu - before.Cpu).TotalMicroseconds / Math.Max(1, rows):N1} µs of CPU and {(now.Allocated - before.Allocated) / 1024.0 / Math.Max(1, rows):N1} KB allocated {unit}, {now.Gen0 - before.Gen0} GCs ({now.Gen2 - before.Gen2} full)");
 }
 
 static void Report(string what, string figure, string args)

@@ -145,6 +145,32 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
         return (busy / Math.Max(1, span), Stopwatch.GetElapsedTime(0, (long)(busy / calls.Length)), calls.Length);
     }
 
+    /// <summary>Mean calls in flight in each slice of the load, from the first call's start.</summary>
+    public string Timeline(TimeSpan slice)
+    {
+        var calls = _calls.ToArray();
+        if (calls.Length == 0)
+        {
+            return "";
+        }
+
+        var origin = calls.Min(c => c.Start);
+        var width = (long)(slice.TotalSeconds * Stopwatch.Frequency);
+        var slices = new double[(calls.Max(c => c.End) - origin) / width + 1];
+        foreach (var (start, end) in calls)
+        {
+            for (var t = start; t < end;)
+            {
+                var i = (t - origin) / width;
+                var next = Math.Min(end, origin + ((i + 1) * width));
+                slices[i] += next - t;
+                t = next;
+            }
+        }
+
+        return string.Join(' ', slices.Select(s => (s / width).ToString("N1", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using DeskSync.Core.Journal;
@@ -190,12 +191,38 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
             feature.MaxRequestBodySize = options.MaxBodyBytes;
         }
 
+        try
+        {
+            // Zoho and most senders give a Content-Length: the body is read straight into an array of that size.
+            if (ctx.Request.ContentLength is { } length)
+            {
+                if (length > options.MaxBodyBytes)
+                {
+                    return null;
+                }
+
+                var body = new byte[length];
+                await ctx.Request.Body.ReadExactlyAsync(body, ctx.RequestAborted);
+                return body;
+            }
+
+            return await ReadChunkedAsync(ctx.Request.Body, ctx.RequestAborted);
+        }
+        catch (BadHttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A body of unknown length, read up to the limit.</summary>
+    private async Task<byte[]?> ReadChunkedAsync(Stream input, CancellationToken ct)
+    {
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
-            while ((read = await ctx.Request.Body.ReadAsync(chunk, ctx.RequestAborted)) > 0)
+            while ((read = await input.ReadAsync(chunk, ct)) > 0)
             {
                 if (buffer.Length + read > options.MaxBodyBytes)
                 {
@@ -205,9 +232,9 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
                 buffer.Write(chunk, 0, read);
             }
         }
-        catch (BadHttpRequestException)
+        finally
         {
-            return null;
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();
@@ -249,9 +276,10 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
-        var text = error is null
+        var body = Encoding.UTF8.GetBytes(error is null
             ? $"{{\"accepted\":{accepted.ToString(CultureInfo.InvariantCulture)}}}"
-            : $"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(error)}}}";
-        return ctx.Response.WriteAsync(text, Encoding.UTF8);
+            : $"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(error)}}}");
+        ctx.Response.ContentLength = body.Length; // one plain response, not a chunked one
+        return ctx.Response.Body.WriteAsync(body).AsTask();
     }
 }

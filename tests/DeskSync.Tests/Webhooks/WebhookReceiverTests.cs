@@ -117,6 +117,26 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_without_a_length_is_read_whole_and_refused_past_the_limit()
+    {
+        // Chunked transfer (no Content-Length): the body is read piece by piece up to the limit.
+        var events = string.Join(',', Enumerable.Range(1, 300).Select(i => $$$"""{"eventType":"Ticket_Update","orgId":"{{{Org}}}","eventTime":"1618493667780","payload":{"id":"{{{i}}}","subject":"{{{new string('s', 100)}}}"}}"""));
+        var body = Encoding.UTF8.GetBytes("[" + events + "]");
+        Assert.True(body.Length is > 16 * 1024 and < 64 * 1024); // more than one read, less than the limit
+        var huge = Encoding.UTF8.GetBytes("[{\"eventType\":\"Ticket_Add\",\"payload\":{\"id\":\"1\",\"s\":\"" + new string('x', 70 * 1024) + "\"}}]");
+
+        using var accepted = await _http.PostAsync(Url, Chunked(body));
+        var end = _journal.End;
+        using var refused = await _http.PostAsync(Url, Chunked(huge));
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("{\"accepted\":300}", await accepted.Content.ReadAsStringAsync());
+        Assert.Equal(body, Assert.Single(_journal.Read(JournalPosition.Start)).Payload);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(end, _journal.End);
+    }
+
+    [Fact]
     public async Task An_unknown_token_is_indistinguishable_from_an_unknown_path()
     {
         using var wrongToken = await _http.PostAsync($"/hooks/{ServiceUrlToken.New()}", Json("[]"));
@@ -164,6 +184,22 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
         Assert.True(ServiceUrlToken.Matches(tokens[0], tokens[0]));
         Assert.False(ServiceUrlToken.Matches(tokens[0], tokens[1]));
         Assert.False(ServiceUrlToken.Matches(tokens[0], null));
+        Assert.False(ServiceUrlToken.Matches(tokens[0], tokens[0][..^1]));
+        Assert.False(ServiceUrlToken.Matches(tokens[0], tokens[0] + "x"));
+        Assert.False(ServiceUrlToken.Matches(tokens[0], tokens[0][..^1] + (tokens[0][^1] == 'A' ? 'B' : 'A')));
+    }
+
+    /// <summary>A body sent without a Content-Length (chunked), as a stream of unknown length.</summary>
+    private static StreamContent Chunked(byte[] body)
+    {
+        var content = new StreamContent(new UnknownLengthStream(body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private sealed class UnknownLengthStream(byte[] body) : MemoryStream(body)
+    {
+        public override bool CanSeek => false;
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
