@@ -51,22 +51,36 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         return connection;
     }
 
-    /// <summary>Past this size the writer checkpoints the WAL itself and starts it over.</summary>
+    /// <summary>Past this size the writer checkpoints the WAL itself and starts it over, whatever the checkpointer does.</summary>
     internal long WalLimit { get; init; } = 256L << 20;
+
+    /// <summary>Past this many bytes of frames, the checkpointer asks the writer to start the WAL over.</summary>
+    internal long WalRestartBytes { get; init; } = 64L << 20;
 
     /// <summary>How long the background checkpointer lets commits gather before it checkpoints them.</summary>
     internal TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>WAL restarts the writer made at the checkpointer's request (cheap), and at its own limit (a long stall).</summary>
+    internal (int Requested, int Forced) WalRestarts => (_requestedRestarts, _forcedRestarts);
+
     private readonly SemaphoreSlim _wakeCheckpointer = new(0, 1);
+    private readonly SemaphoreSlim _restarted = new(0, 1);
     private CancellationTokenSource? _stopCheckpointer;
     private Task? _checkpointer;
+    private volatile bool _restartWanted;
+    private int _requestedRestarts;
+    private int _forcedRestarts;
 
     /// <summary>
-    /// WAL checkpoints (copying committed pages into the database file, then two fsyncs) used to
-    /// run inside every commit that crossed 64 MB of WAL, stalling the writer for a quarter of its
-    /// time during a full load. They now run on a second connection on another thread, at most
-    /// four times a second while there are commits; the writer only checkpoints itself, and starts
-    /// the WAL over, if the WAL reaches 256 MB anyway. Durability is unchanged: a commit is in the WAL.
+    /// WAL checkpoints (copying committed pages into the database file, then two fsyncs) run on a
+    /// second connection on another thread, not inside the writer's commits. While the writer
+    /// keeps committing, the checkpointer runs one passive checkpoint after the other, so that
+    /// the frames left to copy are only those of its last round. A WAL only starts over when a
+    /// write begins with every frame copied, which a writer that never pauses never gives it: so
+    /// once the WAL holds 64 MB of frames, the checkpointer, at the end of a round, asks the writer
+    /// to start it over; the writer does (between two commits: a short RESTART checkpoint of the
+    /// last round's frames) and the WAL file is cut back to 64 MB. The writer also checkpoints
+    /// itself if the WAL file reaches 256 MB anyway. Durability is unchanged: a commit is in the WAL.
     /// </summary>
     protected override void Committed()
     {
@@ -74,6 +88,23 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         {
             _stopCheckpointer = new CancellationTokenSource();
             _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopCheckpointer.Token));
+        }
+
+        if (_restartWanted)
+        {
+            _restartWanted = false;
+            Checkpoint((SqliteConnection)Connection, "RESTART");
+            _requestedRestarts++;
+            try
+            {
+                _restarted.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // the checkpointer stopped waiting and has not asked again
+            }
+
+            return;
         }
 
         long wal;
@@ -89,6 +120,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         if (wal >= WalLimit)
         {
             Checkpoint((SqliteConnection)Connection, "RESTART");
+            _forcedRestarts++;
         }
         else if (_wakeCheckpointer.CurrentCount == 0)
         {
@@ -108,10 +140,17 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         SqliteConnection? connection = null;
         try
         {
+            long copied = 0;
+            long? restartedAt = null;
+            var busy = false;
             while (true)
             {
-                await _wakeCheckpointer.WaitAsync(stop);
-                await Task.Delay(CheckpointInterval, stop); // one checkpoint (two fsyncs) for the commits of a quarter second
+                if (!busy)
+                {
+                    await _wakeCheckpointer.WaitAsync(stop);
+                    await Task.Delay(CheckpointInterval, stop); // one checkpoint (two fsyncs) for the commits of a quarter second
+                }
+
                 try
                 {
                     if (connection is null)
@@ -124,13 +163,42 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                 {
                     connection?.Dispose(); // a full disk, say: the writer reports its own errors, and its next commit wakes this loop again
                     connection = null;
+                    busy = false;
                     continue;
                 }
 
-                if (!Checkpoint(connection, "PASSIVE"))
+                if (Checkpoint(connection, "PASSIVE") is not { } result)
                 {
                     connection.Dispose();
                     connection = null;
+                    busy = false;
+                    continue;
+                }
+
+                // Frames copied this round (fewer in the WAL than before: it started over). A
+                // writer that gave this round a megabyte or more is kept pace with; a trickle of
+                // small commits shares one checkpoint a quarter second.
+                var fresh = result.Copied >= copied ? result.Copied - copied : result.Copied;
+                copied = result.Copied;
+                busy = fresh * PageFrameBytes >= 1 << 20;
+                if (restartedAt is { } frames)
+                {
+                    // A restart takes effect with the writer's next commit; until then the WAL looks as
+                    // full as before. One that did not take (a reader held the WAL) is asked again
+                    // once the WAL has grown as much again.
+                    restartedAt = result.Frames < frames || result.Frames >= 2 * frames ? null : frames;
+                }
+                else if (result.Frames * PageFrameBytes >= WalRestartBytes && result.Copied == result.Frames)
+                {
+                    _restartWanted = true;
+                    if (await _restarted.WaitAsync(TimeSpan.FromSeconds(1), stop))
+                    {
+                        restartedAt = result.Frames;
+                    }
+                    else
+                    {
+                        _restartWanted = false; // the writer has stopped; its next commits will ask again
+                    }
                 }
             }
         }
@@ -143,19 +211,25 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         }
     }
 
-    /// <summary>A WAL checkpoint; false when SQLite refused it (it is upkeep: the data is safe in the WAL either way).</summary>
-    private static bool Checkpoint(SqliteConnection connection, string mode)
+    /// <summary>A WAL frame: a 4,096-byte page and its 24-byte header.</summary>
+    private const long PageFrameBytes = 4096 + 24;
+
+    /// <summary>
+    /// A WAL checkpoint: the frames in the WAL and how many of them are now copied into the
+    /// database, or null when SQLite refused it (it is upkeep: the data is safe in the WAL either way).
+    /// </summary>
+    private static (long Frames, long Copied)? Checkpoint(SqliteConnection connection, string mode)
     {
         try
         {
             using var command = connection.CreateCommand();
             command.CommandText = $"PRAGMA wal_checkpoint({mode})";
-            command.ExecuteNonQuery();
-            return true;
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? (reader.GetInt64(1), reader.GetInt64(2)) : (0, 0);
         }
         catch (SqliteException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -58,6 +58,34 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.Equal(100 * 50, await CountAsync(path));
     }
 
+    [Fact]
+    public async Task A_writer_that_never_pauses_has_its_WAL_started_over_by_the_checkpointer()
+    {
+        // A WAL only starts over when a write begins with every frame copied, which a writer that
+        // commits without pause never offers: without the checkpointer's request the WAL would
+        // reach 20 MB here (the writer's own limit is set out of reach).
+        var path = Path.Combine(_dir, "restart.db");
+        long largestWal = 0;
+        (int Requested, int Forced) restarts;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+        {
+            await sink.InitializeAsync(default);
+            for (var i = 0; i < 100; i++) // ~20 MB
+            {
+                await WriteAsync(sink, batches: 1, first: i * 50);
+                largestWal = Math.Max(largestWal, new FileInfo(path + "-wal").Length);
+                await Task.Delay(5);
+            }
+
+            restarts = sink.WalRestarts;
+        }
+
+        Assert.True(restarts.Requested > 0, "the checkpointer never asked the writer to start the WAL over");
+        Assert.Equal(0, restarts.Forced);
+        Assert.True(largestWal < 12 << 20, $"the WAL grew to {largestWal:N0} bytes against a 2 MB restart point");
+        Assert.Equal(100 * 50, await CountAsync(path));
+    }
+
     private static async Task WriteAsync(SqliteSink sink, int batches, int first = 0)
     {
         var subject = new string('x', 4000);
