@@ -37,6 +37,22 @@ public static class JsonRecord
         }
     }
 
+    /// <summary>An object's field by name, the first occurrence of a repeated name.</summary>
+    public static bool TryGetFirst(JsonElement obj, string name, out JsonElement value)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (property.NameEquals(name))
+            {
+                value = property.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
     /// <summary>The record's id as text (Zoho sends ids as strings; a number is taken as written).</summary>
     public static string Id(JsonElement? id, string what) =>
         id?.ToString() ?? throw new KeyNotFoundException($"{what}: Zoho answered a record without an id.");

@@ -16,7 +16,7 @@ public static class ValueConverter
         value = record;
         foreach (var part in source)
         {
-            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out value))
+            if (value.ValueKind != JsonValueKind.Object || !JsonRecord.TryGetFirst(value, part, out value))
             {
                 return false;
             }

@@ -274,14 +274,23 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             return e with { IsPartial = false };
         }
 
-        var merged = JsonNode.Parse(stored.ToString()!) as JsonObject ?? [];
+        // A name repeated in the stored record or the payload counts once, its first time, as in
+        // the columns (JsonObject would throw on the stored one, and let the payload's last win).
+        using var storedRecord = JsonDocument.Parse(stored.ToString()!);
+        var merged = storedRecord.RootElement.ValueKind == JsonValueKind.Object ? FirstOfEach(storedRecord.RootElement) : [];
+        var given = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in payload.EnumerateObject())
         {
+            if (!given.Add(property.Name))
+            {
+                continue;
+            }
+
             if (property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object && merged[property.Name] is JsonObject existing)
             {
-                foreach (var field in property.Value.EnumerateObject())
+                foreach (var field in FirstOfEach(property.Value))
                 {
-                    existing[field.Name] = JsonNode.Parse(field.Value.GetRawText());
+                    existing[field.Key] = field.Value?.DeepClone();
                 }
             }
             else
@@ -291,6 +300,23 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
 
         return e with { Record = JsonSerializer.SerializeToElement(merged), IsPartial = false };
+    }
+
+    /// <summary>An object's fields as a JsonObject, the first occurrence of a repeated name kept (custom field objects too).</summary>
+    private static JsonObject FirstOfEach(JsonElement obj)
+    {
+        var result = new JsonObject();
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (!result.ContainsKey(property.Name))
+            {
+                result[property.Name] = property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object
+                    ? FirstOfEach(property.Value)
+                    : JsonNode.Parse(property.Value.GetRawText());
+            }
+        }
+
+        return result;
     }
 
     private async Task DeleteAsync(TableLayout layout, ChangeEvent e, DbTransaction tx, CancellationToken ct)

@@ -151,7 +151,7 @@ public sealed class JournalApplier(
 
     private async Task ApplyRecordAsync(JournalRecord record, int startIndex, CancellationToken ct)
     {
-        var parsed = WebhookBody.Parse(record.Payload);
+        var parsed = WebhookBody.Parse(record.Payload, journaled: true);
         var batch = new List<ChangeEvent>();
         DeskTable? batchTable = null;
         for (var i = startIndex; i < parsed.Events.Count; i++)

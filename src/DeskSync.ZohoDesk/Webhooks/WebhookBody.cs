@@ -30,9 +30,18 @@ public sealed record ParsedBody(BodyKind Kind, IReadOnlyList<WebhookEvent> Event
 /// </summary>
 public static class WebhookBody
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+    /// <summary>
+    /// A delivery that names a field twice is refused: Zoho never sends one, and which of the two
+    /// values is meant cannot be known (JSON readers disagree: the first, the last, or an error).
+    /// </summary>
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
-    public static ParsedBody Parse(ReadOnlyMemory<byte> body)
+    /// <summary>A journaled delivery is read as it was accepted, by whatever version accepted it.</summary>
+    private static readonly JsonDocumentOptions JournaledOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
+    /// <param name="journaled">The body comes from the journal, where an earlier version accepted it:
+    /// a field named twice, which earlier versions let through, does not make it malformed.</param>
+    public static ParsedBody Parse(ReadOnlyMemory<byte> body, bool journaled = false)
     {
         if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
@@ -48,7 +57,7 @@ public static class WebhookBody
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(body, Options);
+            doc = JsonDocument.Parse(body, journaled ? JournaledOptions : Options);
         }
         catch (JsonException ex)
         {

@@ -4,10 +4,21 @@ using DeskSync.Core;
 
 namespace DeskSync.Tests.Core;
 
-/// <summary>The hand-written ISO-8601 reader and writer agree with .NET's own parsing and formatting.</summary>
+/// <summary>The hand-written ISO-8601 reader and writer agree with .NET's own parsing and formatting; field paths read the first of repeated names.</summary>
 public sealed class ValueConverterTests
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    [Fact]
+    public void A_field_path_takes_the_first_occurrence_of_a_repeated_name_at_every_level()
+    {
+        // JsonElement.TryGetProperty would answer the last; the columns of a flat table take the first.
+        using var doc = System.Text.Json.JsonDocument.Parse("""{"a":{"b":{"c":1,"c":2},"b":{"c":3}},"a":{"b":{"c":4}}}""");
+
+        Assert.True(ValueConverter.TryGet(doc.RootElement, ["a", "b", "c"], out var value));
+        Assert.Equal(1, value.GetInt32());
+        Assert.False(ValueConverter.TryGet(doc.RootElement, ["a", "x"], out _));
+    }
 
     [Fact]
     public void Iso_writes_what_the_framework_format_writes()

@@ -100,6 +100,28 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task A_thin_payload_merges_into_a_record_that_names_a_field_twice(string target, SinkMode mode)
+    {
+        // Zoho never sends a name twice, but a stored record that has one must not stop the
+        // updates that follow. The first occurrence counts, as in the columns; PostgreSQL's jsonb
+        // keeps the last one in the record column itself.
+        var (sink, read) = await OpenAsync(target, mode);
+        await using (sink)
+        {
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, """{"id":"1","subject":"Printer","status":"Open","status":"Closed","modifiedTime":"2026-01-01T00:00:10.000Z","cf":{"cf_region":"North","cf_region":"South"}}""")], null, default);
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Update, "1", 20, """{"id":"1","subject":"Scanner","subject":"Fax","modifiedTime":"2026-01-01T00:00:20.000Z","cf":{"cf_other":"y"}}""") with { IsPartial = true }], null, default);
+
+            var row = (await read("1"))!.Value;
+            Assert.Equal("Scanner", row.GetProperty("subject").GetString());
+            Assert.Equal("2026-01-01T00:00:20.000Z", row.GetProperty("modifiedTime").GetString());
+            var jsonb = target.StartsWith("postgres", StringComparison.Ordinal) && !target.EndsWith("-noraw", StringComparison.Ordinal);
+            Assert.Equal(jsonb ? "Closed" : "Open", row.GetProperty("status").GetString());
+            Assert.Equal(jsonb ? "South" : "North", row.GetProperty("cf").GetProperty("cf_region").GetString());
+        }
+    }
+
+    [Theory]
     [InlineData("sqlite-noraw")]
     [InlineData("postgres-noraw")]
     public async Task A_thin_payload_into_a_table_without_raw_sets_only_the_columns_it_carries_and_an_older_one_none(string target)

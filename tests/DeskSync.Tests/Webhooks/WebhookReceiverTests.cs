@@ -106,6 +106,20 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_that_names_a_field_twice_is_refused_and_quarantined()
+    {
+        var body = $$$"""[{"eventType":"Ticket_Update","orgId":"{{{Org}}}","payload":{"id":"1","status":"Open","status":"Closed"}}]""";
+
+        using var response = await _http.PostAsync(Url, Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("Duplicate property 'status'", answer.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JournalPosition.Start, _journal.End);
+        Assert.Equal(body, await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(Path.Combine(_dir, "quarantine"), "*.body"))));
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_gets_413()
     {
         var huge = "[{\"eventType\":\"Ticket_Add\",\"payload\":{\"id\":\"1\",\"s\":\"" + new string('x', 70 * 1024) + "\"}}]";
