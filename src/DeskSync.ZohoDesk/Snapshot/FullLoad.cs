@@ -53,20 +53,58 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
         var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, progress is null ? null : progress.Warning, cancellationToken);
         Fields = fields;
-
-        var results = new List<TableLoadResult>();
-        foreach (var table in tables)
+        if (tables.Count == 1)
         {
-            results.Add(await LoadTableAsync(table, fields, progress, cancellationToken));
+            return [await LoadTableAsync(tables[0], fields, sink, progress, cancellationToken)];
         }
 
-        return results;
+        // The tables load together: their calls share the client's concurrency cap, so a small
+        // table's one call no longer waits for the table before it, nor a large table's last
+        // pages leave the cap idle. Their batches go into the sink one at a time, and the progress
+        // hears from one table at a time.
+        var shared = new SerializedSink(sink);
+        var heard = progress is null ? null : new OneAtATime(progress);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loads = tables.Select(table => Task.Run(async () =>
+        {
+            try
+            {
+                return await LoadTableAsync(table, fields, shared, heard, stop.Token);
+            }
+            catch
+            {
+                await stop.CancelAsync(); // one table's failure stops the load, as it did when tables loaded one by one
+                throw;
+            }
+        }, CancellationToken.None)).ToList();
+        try
+        {
+            await Task.WhenAll(loads);
+        }
+        catch
+        {
+            // The first table's own error, not an AggregateException nor a cancellation it caused.
+            var failed = loads.Where(l => l.IsFaulted).Select(l => l.Exception!.InnerException!).ToList();
+            var first = failed.FirstOrDefault(e => e is not OperationCanceledException) ?? failed.FirstOrDefault();
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+        finally
+        {
+            await shared.DisposeAsync();
+        }
+
+        return [.. loads.Select(l => l.Result)];
     }
 
     public static TableSchema SchemaOf(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields) =>
         DeskSchemaBuilder.Build(table, table.FieldsModule is { } m && fields.TryGetValue(m, out var defs) ? defs : []);
 
-    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, IFullLoadProgress? progress, CancellationToken ct)
+    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         // The field definitions were read before any table; they are the organization_fields table's cost.
@@ -149,6 +187,44 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     {
         JsonRecord.Find(record, "id"u8, out var id, "modifiedTime"u8, out var modified);
         return new ChangeEvent(ChangeOp.Read, table.Name, JsonRecord.Id(id, table.DisplayName), record, modified is { } m ? ValueConverter.ToTimestamp(m) : null, "snapshot");
+    }
+
+    /// <summary>A progress that hears from one table at a time.</summary>
+    private sealed class OneAtATime(IFullLoadProgress inner) : IFullLoadProgress
+    {
+        private readonly Lock _gate = new();
+
+        public void TableStarted(DeskTable table)
+        {
+            lock (_gate)
+            {
+                inner.TableStarted(table);
+            }
+        }
+
+        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        {
+            lock (_gate)
+            {
+                inner.RowsWritten(table, rowsSoFar, total, calls, credits);
+            }
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+            lock (_gate)
+            {
+                inner.TableFinished(result);
+            }
+        }
+
+        public void Warning(string message)
+        {
+            lock (_gate)
+            {
+                inner.Warning(message);
+            }
+        }
     }
 
     internal sealed record LoadState(string Status, string StartedAt, string? Reader);

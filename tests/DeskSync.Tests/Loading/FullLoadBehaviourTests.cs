@@ -54,6 +54,24 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var partial = await Count(path, "tickets");
         Assert.InRange(partial, 2_500, 5_999);
 
+        // Tables load together: which of them finished before the kill depends on timing, and
+        // their checkpoints say which.
+        var finished = new List<DeskTable>();
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            await sink.InitializeAsync(default);
+            foreach (var table in DeskTables.All)
+            {
+                if (await sink.GetCheckpointAsync(FullLoad.StreamOf(table), default) is { } saved && saved.State.Contains("\"status\":\"complete\"", StringComparison.Ordinal))
+                {
+                    finished.Add(table);
+                }
+            }
+        }
+
+        Assert.NotEmpty(finished);
+        Assert.DoesNotContain(DeskTables.Tickets, finished);
+
         var resumedClient = await portal.ConnectAsync();
         IReadOnlyList<TableLoadResult> resumed;
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
@@ -61,9 +79,13 @@ public sealed class FullLoadBehaviourTests : IDisposable
             resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
         }
 
-        // Finished tables are not read again; tickets continue from the committed cursors.
-        Assert.Equal(TableLoadStatus.AlreadyLoaded, resumed.Single(r => r.Table == DeskTables.Contacts).Status);
-        Assert.Equal(0, resumed.Single(r => r.Table == DeskTables.Contacts).Calls);
+        // Finished tables are not read again; the others (tickets among them) are loaded, tickets from the committed cursors.
+        foreach (var result in resumed)
+        {
+            Assert.Equal(finished.Contains(result.Table) ? TableLoadStatus.AlreadyLoaded : TableLoadStatus.Loaded, result.Status);
+            Assert.True(!finished.Contains(result.Table) || result.Calls == 0, $"{result.Table.Name} was read again");
+        }
+
         var resumedTicketCalls = resumed.Single(r => r.Table == DeskTables.Tickets).Calls;
 
         var freshClient = await portal.ConnectAsync();
@@ -76,6 +98,44 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskTables.All);
+    }
+
+    [Fact]
+    public async Task Tables_load_together_and_report_in_the_order_asked()
+    {
+        // Four tables of one call each: loaded one after the other, never more than one call would be in flight.
+        await using var portal = await TestPortal.StartAsync();
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(150);
+        var client = await portal.ConnectAsync();
+        DeskTable[] tables = [DeskTables.Departments, DeskTables.Agents, DeskTables.Teams, DeskTables.Products];
+        var path = Path.Combine(_dir, "together.db");
+        IReadOnlyList<TableLoadResult> results;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(tables, null, CancellationToken.None);
+        }
+
+        Assert.True(portal.Emulator.Limits.PeakInFlight >= 3, $"at most {portal.Emulator.Limits.PeakInFlight} calls were in flight together");
+        Assert.Equal(tables, results.Select(r => r.Table));
+        Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
+    }
+
+    [Fact]
+    public async Task One_table_failing_stops_the_others_and_its_own_error_comes_out()
+    {
+        // A sink that cannot write tickets: the load fails with the sink's error, not a cancellation of the other tables.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Contacts = 3_000 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(50);
+        var client = await portal.ConnectAsync();
+        await using var sink = new FailingOn("tickets", new SqliteSink(Path.Combine(_dir, "failing.db"), SinkMode.Flat));
+
+        var error = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Contacts, DeskTables.Tickets], null, CancellationToken.None));
+
+        Assert.Contains("tickets", error.Message, StringComparison.Ordinal);
+        Assert.True(sink.ContactRows < 3_000, $"contacts went on loading after tickets failed ({sink.ContactRows} rows)");
     }
 
     [Fact]
@@ -192,7 +252,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
             }
         }
 
-        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(20);
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(50);
         var client = await portal.ConnectAsync();
         var path = Path.Combine(_dir, "crowded.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
@@ -297,6 +357,39 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A sink whose writes into one table fail; it counts the contacts written.</summary>
+    private sealed class FailingOn(string table, ISink inner) : ISink
+    {
+        public int ContactRows;
+
+        public SinkMode Mode => inner.Mode;
+
+        public string Describe() => inner.Describe();
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
+
+        public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string t, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(t, writtenBefore, cancellationToken);
+
+        public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+        {
+            if (schema.Name == table)
+            {
+                throw new SinkException($"cannot write {table}", null, retryable: false);
+            }
+
+            await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+            Interlocked.Add(ref ContactRows, schema.Name == "contacts" ? events.Count : 0);
+        }
+
+        public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
+
+        public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private sealed class KillAfter(DeskTable table, long rows, CancellationTokenSource kill) : IFullLoadProgress
