@@ -92,8 +92,14 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
 
         if (_restartWanted)
         {
+            // RESTART also waits for readers to leave the WAL: a reader that stays (a long query
+            // in another program) must not hold the writer for the usual 10 s; if it stays, the WAL
+            // is not started over this time, and the checkpointer asks again later.
             _restartWanted = false;
-            Checkpoint((SqliteConnection)Connection, "RESTART");
+            var connection = (SqliteConnection)Connection;
+            Pragma(connection, "busy_timeout=100");
+            Checkpoint(connection, "RESTART");
+            Pragma(connection, "busy_timeout=10000");
             _requestedRestarts++;
             try
             {
@@ -209,6 +215,13 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         {
             connection?.Dispose();
         }
+    }
+
+    private static void Pragma(SqliteConnection connection, string pragma)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA " + pragma;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>A WAL frame: a 4,096-byte page and its 24-byte header.</summary>

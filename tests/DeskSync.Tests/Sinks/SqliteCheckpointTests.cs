@@ -86,6 +86,53 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.Equal(100 * 50, await CountAsync(path));
     }
 
+    [Fact]
+    public async Task A_reader_that_holds_the_WAL_delays_its_restart_but_not_the_writes()
+    {
+        // Another program's long read transaction keeps the WAL from being copied and started
+        // over: every commit still lands, and once the reader leaves, the WAL starts over again.
+        var path = Path.Combine(_dir, "reader.db");
+        int whileReading;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+        {
+            await sink.InitializeAsync(default);
+            await WriteAsync(sink, batches: 1);
+            await using (var reader = new SqliteConnection($"Data Source={path};Pooling=false"))
+            {
+                await reader.OpenAsync();
+                await using var transaction = reader.BeginTransaction(deferred: true); // a reader: no write lock
+                await using (var read = reader.CreateCommand())
+                {
+                    read.Transaction = transaction;
+                    read.CommandText = "SELECT count(*) FROM tickets";
+                    Assert.Equal(50L, await read.ExecuteScalarAsync());
+                }
+
+                for (var i = 1; i < 50; i++) // ~10 MB while the reader holds its snapshot
+                {
+                    await WriteAsync(sink, batches: 1, first: i * 50);
+                    await Task.Delay(5);
+                }
+
+                Assert.Equal(50 * 50, await CountAsync(path));
+                whileReading = sink.WalRestarts.Requested;
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            for (var i = 50; sink.WalRestarts.Requested == whileReading; i++) // after it left, until the WAL starts over
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the WAL was not started over after the reader left");
+                await WriteAsync(sink, batches: 1, first: i * 50);
+                await Task.Delay(5);
+            }
+
+            Assert.Equal(0, sink.WalRestarts.Forced);
+        }
+
+        Assert.Equal(0, whileReading);
+        Assert.True(await CountAsync(path) > 50 * 50);
+    }
+
     private static async Task WriteAsync(SqliteSink sink, int batches, int first = 0)
     {
         var subject = new string('x', 4000);
