@@ -89,21 +89,50 @@ public sealed class ListTableReader(DeskClient client, DeskTable table, IReadOnl
     }
 
     /// <summary>organizationFields?module=… for each module; a module the licence forbids is left out.</summary>
+    /// <summary>
+    /// Every module's field definitions, read together (one call each, sharing the client's
+    /// cap). A module the portal's edition forbids gets none, with a warning; warnings come in
+    /// the modules' order.
+    /// </summary>
     public static async Task<Dictionary<string, IReadOnlyList<JsonElement>>> ReadFieldDefinitionsAsync(DeskClient client, IEnumerable<string> modules, Action<string>? warn, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, IReadOnlyList<JsonElement>>(StringComparer.Ordinal);
-        foreach (var module in modules)
+        var reads = modules.Select(async module =>
         {
             try
             {
                 using var doc = await client.GetAsync("organizationFields", [new("module", module)], label: DeskTables.OrganizationFields.Name, cancellationToken: cancellationToken);
-                result[module] = DeskClient.Items(doc);
+                return (Module: module, Fields: DeskClient.Items(doc), Warning: (string?)null);
             }
             catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden)
             {
-                warn?.Invoke($"Field definitions of {module} are not available to this portal ({ex.ErrorCode}); its custom fields get no columns.");
-                result[module] = [];
+                return (module, [], $"Field definitions of {module} are not available to this portal ({ex.ErrorCode}); its custom fields get no columns.");
             }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(reads);
+        }
+        catch
+        {
+            // The first module's own error, not an AggregateException.
+            var failed = reads.FirstOrDefault(r => r.IsFaulted)?.Exception?.InnerException;
+            if (failed is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+            }
+
+            throw;
+        }
+
+        var result = new Dictionary<string, IReadOnlyList<JsonElement>>(StringComparer.Ordinal);
+        foreach (var (module, fields, warning) in reads.Select(r => r.Result))
+        {
+            if (warning is not null)
+            {
+                warn?.Invoke(warning);
+            }
+
+            result[module] = fields;
         }
 
         return result;

@@ -124,6 +124,27 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task The_field_definitions_of_every_module_are_read_together()
+    {
+        // Six modules, one call each: read one after the other, never more than one call would be in flight.
+        await using var portal = await TestPortal.StartAsync();
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(150);
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "fields.db");
+        TableLoadResult result;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.OrganizationFields], null, CancellationToken.None)).Single();
+        }
+
+        Assert.True(portal.Emulator.Limits.PeakInFlight >= 3, $"at most {portal.Emulator.Limits.PeakInFlight} calls were in flight together");
+        Assert.Equal(DeskTables.FieldModules.Length, result.Calls);
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.OrganizationFields]);
+    }
+
+    [Fact]
     public async Task One_table_failing_stops_the_others_and_its_own_error_comes_out()
     {
         // A sink that cannot write tickets: the load fails with the sink's error, not a cancellation of the other tables.
