@@ -79,19 +79,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }, CancellationToken.None)).ToList();
         try
         {
-            await Task.WhenAll(loads);
-        }
-        catch
-        {
-            // The first table's own error, not an AggregateException nor a cancellation it caused.
-            var failed = loads.Where(l => l.IsFaulted).Select(l => l.Exception!.InnerException!).ToList();
-            var first = failed.FirstOrDefault(e => e is not OperationCanceledException) ?? failed.FirstOrDefault();
-            if (first is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-            }
-
-            throw;
+            await Together.WhenAllAsync(loads);
         }
         finally
         {

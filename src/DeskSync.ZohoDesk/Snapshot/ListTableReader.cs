@@ -88,7 +88,6 @@ public sealed class ListTableReader(DeskClient client, DeskTable table, IReadOnl
         }
     }
 
-    /// <summary>organizationFields?module=… for each module; a module the licence forbids is left out.</summary>
     /// <summary>
     /// Every module's field definitions, read together (one call each, sharing the client's
     /// cap). A module the portal's edition forbids gets none, with a warning; warnings come in
@@ -108,21 +107,7 @@ public sealed class ListTableReader(DeskClient client, DeskTable table, IReadOnl
                 return (module, [], $"Field definitions of {module} are not available to this portal ({ex.ErrorCode}); its custom fields get no columns.");
             }
         }).ToList();
-        try
-        {
-            await Task.WhenAll(reads);
-        }
-        catch
-        {
-            // The first module's own error, not an AggregateException.
-            var failed = reads.FirstOrDefault(r => r.IsFaulted)?.Exception?.InnerException;
-            if (failed is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-            }
-
-            throw;
-        }
+        await Together.WhenAllAsync(reads);
 
         var result = new Dictionary<string, IReadOnlyList<JsonElement>>(StringComparer.Ordinal);
         foreach (var (module, fields, warning) in reads.Select(r => r.Result))

@@ -1,0 +1,30 @@
+using System.Runtime.ExceptionServices;
+
+namespace DeskSync.ZohoDesk.Snapshot;
+
+/// <summary>Work that runs together and fails as one.</summary>
+internal static class Together
+{
+    /// <summary>
+    /// Waits for every task; if any failed, throws the first one's own error (in the tasks'
+    /// order), not an AggregateException, and not a cancellation that the failure caused in the
+    /// others: callers act on the kind of a ZohoApiException or a SinkException.
+    /// </summary>
+    public static async Task WhenAllAsync(IReadOnlyList<Task> tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            var failed = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).ToList();
+            if ((failed.FirstOrDefault(e => e is not OperationCanceledException) ?? failed.FirstOrDefault()) is { } first)
+            {
+                ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+    }
+}
