@@ -95,9 +95,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
             Assert.True(resumedTicketCalls < freshResults.Single().Calls, $"resumed {resumedTicketCalls} calls, fresh {freshResults.Single().Calls}");
         }
 
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskTables.All);
+        await VerifyFlatAsync(path, portal, DeskTables.All);
     }
 
     [Fact]
@@ -118,9 +116,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.True(portal.Emulator.Limits.PeakInFlight >= 3, $"at most {portal.Emulator.Limits.PeakInFlight} calls were in flight together");
         Assert.Equal(tables, results.Select(r => r.Table));
         Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
+        await VerifyFlatAsync(path, portal, tables);
     }
 
     [Fact]
@@ -139,9 +135,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
 
         Assert.True(portal.Emulator.Limits.PeakInFlight >= 3, $"at most {portal.Emulator.Limits.PeakInFlight} calls were in flight together");
         Assert.Equal(DeskTables.FieldModules.Length, result.Calls);
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.OrganizationFields]);
+        await VerifyFlatAsync(path, portal, [DeskTables.OrganizationFields]);
     }
 
     [Fact]
@@ -172,9 +166,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         }
 
         Assert.False(portal.Emulator.Api.Calls.ContainsKey("error:UNPROCESSABLE_ENTITY"));
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Contacts]);
+        await VerifyFlatAsync(path, portal, [DeskTables.Contacts]);
     }
 
     [Fact]
@@ -287,9 +279,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         }
 
         Assert.True(portal.Emulator.Limits.PeakInFlight <= client.Options.MaxConcurrency, $"peak {portal.Emulator.Limits.PeakInFlight} calls in flight");
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Tickets]);
+        await VerifyFlatAsync(path, portal, [DeskTables.Tickets]);
     }
 
     [Fact]
@@ -378,6 +368,14 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The SQLite file at <paramref name="path"/> holds, in flat mode, exactly what the emulator holds for these tables.</summary>
+    private static async Task VerifyFlatAsync(string path, TestPortal portal, IEnumerable<DeskTable> tables)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
     }
 
     /// <summary>A sink whose writes into one table fail; it counts the contacts written.</summary>
