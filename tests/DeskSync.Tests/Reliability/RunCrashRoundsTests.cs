@@ -12,7 +12,7 @@ namespace DeskSync.Tests.Reliability;
 /// it applies, and while four clients keep posting (so during journal writes) — into a JSONL
 /// change log, where a record written twice would show as a second line.
 /// </summary>
-public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", "60"], connect: true)
+public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", "150"], connect: true)
 {
     private const int Tickets = 6_000;
     private const int Rounds = 20;
@@ -80,7 +80,24 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
                 await Task.Delay(10);
             }
 
-            await Task.Delay(random.Next(50, 2_500));
+            if (round < 4)
+            {
+                // The first rounds kill inside the full load (a load of 6,000 tickets takes about a
+                // second at 150 ms a call, a resumed one less): soon after it starts, or not at all
+                // if an earlier round already finished it.
+                while (!lines.Any(l => l.StartsWith("tickets: ", StringComparison.Ordinal)))
+                {
+                    Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "the load did not start: " + string.Join('\n', lines));
+                    await Task.Delay(5);
+                }
+
+                await Task.Delay(random.Next(0, 250));
+            }
+            else
+            {
+                await Task.Delay(random.Next(50, 2_500));
+            }
+
             var loaded = lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal) || l.StartsWith("tickets: alreadyloaded", StringComparison.Ordinal));
             run.Kill(); // SIGKILL
             await run.WaitForExitAsync();
