@@ -286,7 +286,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
                 continue;
             }
 
-            if (property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object && merged[property.Name] is JsonObject existing)
+            if (IsCustomFields(property) && merged[property.Name] is JsonObject existing)
             {
                 foreach (var field in FirstOfEach(property.Value))
                 {
@@ -302,6 +302,9 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         return e with { Record = JsonSerializer.SerializeToElement(merged), IsPartial = false };
     }
 
+    /// <summary>A record's custom fields object, which a thin payload merges field by field.</summary>
+    private static bool IsCustomFields(JsonProperty property) => property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object;
+
     /// <summary>An object's fields as a JsonObject, the first occurrence of a repeated name kept (custom field objects too).</summary>
     private static JsonObject FirstOfEach(JsonElement obj)
     {
@@ -310,7 +313,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         {
             if (!result.ContainsKey(property.Name))
             {
-                result[property.Name] = property.Name is "cf" or "customFields" && property.Value.ValueKind == JsonValueKind.Object
+                result[property.Name] = IsCustomFields(property)
                     ? FirstOfEach(property.Value)
                     : JsonNode.Parse(property.Value.GetRawText());
             }

@@ -101,7 +101,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                     if (Interlocked.Decrement(ref active) == 0)
                     {
                         // The first partition's own error, not an AggregateException: callers act on ZohoApiException's kind.
-                        channel.Writer.TryComplete(errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault());
+                        channel.Writer.TryComplete(Together.FirstError(errors));
                     }
                 }
             }, CancellationToken.None));

@@ -18,13 +18,19 @@ internal static class Together
         }
         catch
         {
-            var failed = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).ToList();
-            if ((failed.FirstOrDefault(e => e is not OperationCanceledException) ?? failed.FirstOrDefault()) is { } first)
+            if (FirstError(tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!)) is { } first)
             {
                 ExceptionDispatchInfo.Throw(first);
             }
 
             throw;
         }
+    }
+
+    /// <summary>The first error that is not a cancellation (which the first one usually caused in the others), else the first.</summary>
+    public static Exception? FirstError(IEnumerable<Exception> errors)
+    {
+        var all = errors.ToList();
+        return all.FirstOrDefault(e => e is not OperationCanceledException) ?? all.FirstOrDefault();
     }
 }

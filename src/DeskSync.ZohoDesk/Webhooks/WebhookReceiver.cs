@@ -123,13 +123,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         }
 
         Interlocked.Increment(ref Received);
-        if (ctx.Request.ContentLength > options.MaxBodyBytes)
-        {
-            await Refuse(ctx, StatusCodes.Status413PayloadTooLarge, $"the body is larger than {options.MaxBodyBytes} bytes", null);
-            return;
-        }
-
-        var body = await ReadBodyAsync(ctx);
+        var body = await ReadBodyAsync(ctx); // null past the limit, before reading when the length is given
         if (body is null)
         {
             await Refuse(ctx, StatusCodes.Status413PayloadTooLarge, $"the body is larger than {options.MaxBodyBytes} bytes", null);
