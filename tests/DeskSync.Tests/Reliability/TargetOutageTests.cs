@@ -210,13 +210,18 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(30));
 
         await breakTarget();
-        await changes.RunAsync(200, TimeSpan.FromMilliseconds(1));
-        await _portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // A full disk refuses a write only once it needs a new block: SQLite overwrites a WAL that
+        // has started over in place, so the first changes may still fit. More come until one does not.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (sync.Applier!.TargetError is null)
         {
             Assert.True(DateTime.UtcNow < deadline, "the applier never met the broken target");
-            await Task.Delay(20);
+            await changes.RunAsync(200, TimeSpan.FromMilliseconds(1));
+            await _portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
+            for (var wait = DateTime.UtcNow.AddSeconds(3); sync.Applier.TargetError is null && DateTime.UtcNow < wait;)
+            {
+                await Task.Delay(20);
+            }
         }
 
         var error = sync.Applier.TargetError;
