@@ -444,6 +444,7 @@ async Task FullLoadPortal(int tickets, int latencyMs, int cap)
         calls.Clear();
         var (results, elapsed) = await Load("portal.db");
         Console.WriteLine($"(calls in flight, each 0.25 s: {calls.Timeline(TimeSpan.FromSeconds(0.25))})");
+        Console.WriteLine($"(the first five calls, ms from the first one's start: {calls.Opening(5)})");
         var slowest = results.MaxBy(r => r.Elapsed)!;
         Report($"full load of every table ({results.Count}), {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite flat",
             $"{elapsed.TotalSeconds:N2} s for {results.Sum(r => r.Rows):N0} rows, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits (field definitions included); the slowest table, {slowest.Table.Name}, {slowest.Elapsed.TotalSeconds:N2} s",
@@ -475,6 +476,7 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         emulator.Refresh();
         var (inFlight, meanCall, callCount) = calls.Summary();
         Console.WriteLine($"(calls in flight, each 0.25 s: {calls.Timeline(TimeSpan.FromSeconds(0.25))})");
+        Console.WriteLine($"(the first five calls, ms from the first one's start: {calls.Opening(5)})");
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
         Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "

@@ -145,6 +145,19 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
         return (busy / Math.Max(1, span), Stopwatch.GetElapsedTime(0, (long)(busy / calls.Length)), calls.Length);
     }
 
+    /// <summary>The first calls' start and end, in ms from the first call's start: what the load waits for before the cap fills.</summary>
+    public string Opening(int count)
+    {
+        var calls = _calls.ToArray().OrderBy(c => c.Start).ToArray();
+        if (calls.Length == 0)
+        {
+            return "";
+        }
+
+        var origin = calls[0].Start;
+        return string.Join(' ', calls.Take(count).Select(c => $"{Stopwatch.GetElapsedTime(origin, c.Start).TotalMilliseconds:N0}–{Stopwatch.GetElapsedTime(origin, c.End).TotalMilliseconds:N0}"));
+    }
+
     /// <summary>Mean calls in flight in each slice of the load, from the first call's start.</summary>
     public string Timeline(TimeSpan slice)
     {

@@ -28,39 +28,62 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     public async IAsyncEnumerable<SnapshotBatch> ReadAsync(string? stateJson, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = stateJson is null ? null : JsonSerializer.Deserialize<SearchState>(stateJson, Json);
+        SnapshotBatch? opening = null;
         if (state?.Partitions is null)
         {
-            // Fresh start: the first page over everything tells whether the table is small and how large it is.
+            // Fresh start: the oldest page and the newest go out together. The oldest tells whether
+            // the table is small and, with the newest, how its records spread over time for the plan;
+            // the newest page's records are data too, so a large table pays no call for planning.
             var end = ValueConverter.Iso(time.GetUtcNow().AddDays(1));
-            var first = await SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
+            var oldestCall = SearchAsync(Beginning, end, "createdTime", 0, table.PageSize, cancellationToken);
+            var newestCall = SearchAsync(Beginning, end, "-createdTime", 0, table.PageSize, cancellationToken);
+            var (first, newest) = await BothAsync(oldestCall, newestCall);
             var records = DeskClient.View(first);
-            var emitted = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
             if (records.Count < table.PageSize)
             {
-                yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count, Pages = first };
+                // The whole table was on the first page (the newest page repeated it; a table under 100 records pays that call).
+                newest?.Dispose();
+                var emittedSmall = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
+                yield return new SnapshotBatch(emittedSmall, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count, Pages = first };
                 yield break;
             }
 
+            var pages = new PagePair(first, newest);
             var total = first!.RootElement.TryGetProperty("count", out var c) ? Count(c) : records.Count * 2;
-            var firstCursor = records.Max(CreatedTime)!;
-            var keep = Parse(firstCursor) - Tick;
-            // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
-            List<string> firstPageBoundary = [.. records.Select(Keys).Where(k => k.Created >= keep).Select(k => k.Id)];
-            JsonDocument? lastPage;
-            try
+            var oldestKeys = records.Select(Keys).ToList();
+            var firstCursor = oldestKeys.Max(k => k.Created);
+            var newestRecords = DeskClient.View(newest);
+            var newestKeys = newestRecords.Select(Keys).ToList();
+            // The newest page holds every record created after its own oldest millisecond (and some at it).
+            var newestFloor = newestKeys.Count > 0 ? newestKeys.Min(k => k.Created) : firstCursor;
+            var latest = newestKeys.Count > 0 ? newestKeys.Max(k => k.Created) : firstCursor;
+            var emitted = new List<JsonElement>(records);
+            if (newestFloor < firstCursor)
             {
-                lastPage = await SearchAsync(Beginning, end, "-createdTime", 0, 1, cancellationToken);
-            }
-            catch
-            {
-                first?.Dispose();
-                throw;
+                // The two pages overlap in time: every record is older than the oldest page's last
+                // millisecond (so on that page) or newer than the newest page's first (so on that one).
+                var seen = oldestKeys.Select(k => k.Id).ToHashSet(StringComparer.Ordinal);
+                emitted.AddRange(newestRecords.Where((_, i) => seen.Add(newestKeys[i].Id)));
+                emitted = options.DetailMode ? await DetailsAsync(emitted, cancellationToken) : emitted;
+                yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], total)), Complete: true) { Total = total, Pages = pages };
+                yield break;
             }
 
-            using var newest = lastPage;
-            var latest = DeskClient.Items(lastPage).Select(CreatedTime).FirstOrDefault() ?? firstCursor;
-            state = new SearchState(end, Plan(firstCursor, firstPageBoundary, latest, end, total - records.Count), total, latest);
-            yield return new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = first };
+            // The partitions share [first page's last millisecond, newest page's first]; what the
+            // newest page holds after that is written now, and a last partition starts after it, at
+            // its newest record, for what is created while the load runs.
+            var tail = Enumerable.Range(0, newestRecords.Count).Where(i => newestKeys[i].Created > newestFloor).Reverse().ToList();
+            emitted.AddRange(tail.Select(i => newestRecords[i]));
+            var keep = firstCursor - Tick;
+            // Partition 0 starts at the first page's last millisecond: its Seen ids are not written twice.
+            List<string> firstPageBoundary = [.. oldestKeys.Where(k => k.Created >= keep).Select(k => k.Id)];
+            var plan = Plan(firstCursor, firstPageBoundary, newestFloor, total - emitted.Count);
+            plan.Add(new PartitionState(ValueConverter.Iso(newestFloor + Tick), end, ValueConverter.Iso(latest), 0, false,
+                [.. tail.Where(i => newestKeys[i].Created >= latest - Tick).Select(i => newestKeys[i].Id)]));
+            state = new SearchState(end, plan, total, ValueConverter.Iso(latest));
+            emitted = options.DetailMode ? await DetailsAsync(emitted, cancellationToken) : emitted;
+            // Written once the partitions' first calls are out: they need nothing from it but the plan.
+            opening = new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = pages };
         }
 
         if (state.Partitions!.All(p => p.Done))
@@ -78,8 +101,9 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var workers = new List<Task>();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var active = partitions.Count(p => !p.Done);
-        // Call slots of finished partitions (a resumed load's too), never more than the planned concurrency.
-        var idle = Math.Max(0, Math.Min(partitions.Count, Math.Max(1, options.Partitions)) - active);
+        // The partition after the newest page has nothing to read but what is created while the
+        // load runs: it waits for a call slot that nothing else wants, near the end.
+        var held = partitions.FindIndex(p => !p.Done && p.End == state.End && p.Cursor is { } c && state.Latest is { } l && Parse(c) >= Parse(l));
 
         void Start(int index)
         {
@@ -95,6 +119,10 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 {
                     errors.Enqueue(ex);
                     await stop.CancelAsync();
+                    if (Interlocked.Exchange(ref held, -1) >= 0)
+                    {
+                        Interlocked.Decrement(ref active); // the held partition will not start now
+                    }
                 }
                 finally
                 {
@@ -107,16 +135,28 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             }, CancellationToken.None));
         }
 
+        // Call slots of finished partitions (a resumed load's too), never more than the planned concurrency.
+        var idle = Math.Max(0, Math.Min(partitions.Count, Math.Max(1, options.Partitions)) - (active - (held >= 0 ? 1 : 0)));
         for (var i = 0; i < partitions.Count; i++)
         {
-            if (!partitions[i].Done)
+            if (!partitions[i].Done && i != held)
             {
                 Start(i);
             }
         }
 
+        if (workers.Count == 0 && Interlocked.Exchange(ref held, -1) is >= 0 and var alone)
+        {
+            Start(alone);
+        }
+
         try
         {
+            if (opening is not null)
+            {
+                yield return opening;
+            }
+
             await foreach (var (index, records, partitionState, page) in channel.Reader.ReadAllAsync(cancellationToken))
             {
                 // A split may have moved this partition's end since the worker sent its state.
@@ -130,6 +170,12 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                     idle--;
                     splitsLeft--;
                     Start(added);
+                }
+
+                if (idle > 0 && Interlocked.Exchange(ref held, -1) is >= 0 and var last)
+                {
+                    idle--;
+                    Start(last);
                 }
 
                 var current = state with { Partitions = [.. partitions] };
@@ -239,7 +285,10 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var start = Parse(partition.Start);
         var cursor = partition.Cursor ?? partition.Start;
         var from = partition.From;
-        var boundary = new HashSet<string>(partition.Seen ?? [], StringComparer.Ordinal);
+        // Ids already written at the cursor's millisecond or the one before, with their createdTime.
+        // A checkpoint keeps the ids only: they count as at the cursor, which keeps them as long as
+        // they could come again.
+        var boundary = (partition.Seen ?? []).ToDictionary(id => id, _ => Parse(cursor), StringComparer.Ordinal);
         while (true)
         {
             var queryStart = Max(Parse(cursor), start) - Tick;
@@ -256,7 +305,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 var keys = records.Select(Keys).ToList();
                 for (var i = 0; i < records.Count; i++)
                 {
-                    if (keys[i].Created >= start && keys[i].Created <= end && boundary.Add(keys[i].Id))
+                    if (keys[i].Created >= start && keys[i].Created <= end && boundary.TryAdd(keys[i].Id, keys[i].Created))
                     {
                         accepted.Add(records[i]);
                     }
@@ -285,8 +334,22 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                     cursor = newCursor;
                     from = 0;
                     // Only records at the new cursor's millisecond (or the one before) can come again.
+                    // Those of this page are all here; when the cursor moved by one millisecond,
+                    // the old cursor's records may have come on earlier pages too (a millisecond
+                    // of more than a page, stepped through by offset), and they stay.
                     var keep = Parse(cursor) - Tick;
-                    boundary = [.. keys.Where(k => k.Created >= keep).Select(k => k.Id)];
+                    foreach (var k in keys)
+                    {
+                        boundary.TryAdd(k.Id, k.Created);
+                    }
+
+                    foreach (var (id, created) in boundary)
+                    {
+                        if (created < keep)
+                        {
+                            boundary.Remove(id);
+                        }
+                    }
                     done = false;
                 }
 
@@ -301,7 +364,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                     accepted = await DetailsAsync(accepted, ct);
                 }
 
-                await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary]), page), ct);
+                await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary.Keys]), page), ct);
             }
             catch
             {
@@ -326,30 +389,54 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         return [.. details];
     }
 
-    /// <summary>Cuts [first, latest] into equal time spans; the last one runs to the load's end so
-    /// that records created during the load are read too.</summary>
-    private List<PartitionState> Plan(string firstCursor, List<string> firstPageBoundary, string latest, string end, long remaining)
+    /// <summary>Cuts [first, last] into equal time spans; the partition after the newest page is the caller's.</summary>
+    private List<PartitionState> Plan(DateTimeOffset from, List<string> firstPageBoundary, DateTimeOffset to, long remaining)
     {
         var count = (int)Math.Clamp((remaining + 499) / 500, 1, Math.Max(1, options.Partitions));
-        var from = Parse(firstCursor);
-        var to = Parse(latest);
         if (to <= from)
         {
             count = 1;
         }
 
         var span = (to - from).Ticks / count;
-        var partitions = new List<PartitionState>(count);
+        var partitions = new List<PartitionState>(count + 1);
         for (var i = 0; i < count; i++)
         {
             var s = i == 0 ? from : from + TimeSpan.FromTicks(span * i) + Tick;
             s = new DateTimeOffset(s.Ticks - (s.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-            var e = i == count - 1 ? Parse(end) : from + TimeSpan.FromTicks(span * (i + 1));
+            var e = i == count - 1 ? to : from + TimeSpan.FromTicks(span * (i + 1));
             e = new DateTimeOffset(e.Ticks - (e.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? firstCursor : null, 0, false, i == 0 ? firstPageBoundary : null));
+            partitions.Add(new PartitionState(ValueConverter.Iso(s), ValueConverter.Iso(e), i == 0 ? ValueConverter.Iso(from) : null, 0, false, i == 0 ? firstPageBoundary : null));
         }
 
         return partitions;
+    }
+
+    /// <summary>Two calls in flight together: both answers, or the first one's own error once neither is running (an answer that came is disposed).</summary>
+    private static async Task<(JsonDocument? A, JsonDocument? B)> BothAsync(Task<JsonDocument?> a, Task<JsonDocument?> b)
+    {
+        try
+        {
+            await Together.WhenAllAsync([a, b]);
+        }
+        catch
+        {
+            (a.IsCompletedSuccessfully ? a.Result : null)?.Dispose();
+            (b.IsCompletedSuccessfully ? b.Result : null)?.Dispose();
+            throw;
+        }
+
+        return (a.Result, b.Result);
+    }
+
+    /// <summary>The two pages a fresh start's first batch points into.</summary>
+    private sealed class PagePair(IDisposable? a, IDisposable? b) : IDisposable
+    {
+        public void Dispose()
+        {
+            a?.Dispose();
+            b?.Dispose();
+        }
     }
 
     private Task<JsonDocument?> SearchAsync(string start, string end, string sortBy, int from, int limit, CancellationToken ct) =>
@@ -369,8 +456,6 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         return (created is { } c && ValueConverter.ToTimestamp(c) is { } t ? t : throw new InvalidDataException($"{table.DisplayName}: Zoho answered a record without a createdTime."),
             JsonRecord.Id(id, table.DisplayName));
     }
-
-    private string CreatedTime(JsonElement record) => ValueConverter.Iso(Keys(record).Created);
 
     private static long Count(JsonElement c) => c.ValueKind == JsonValueKind.Number ? c.GetInt64() : long.Parse(c.GetString()!, CultureInfo.InvariantCulture);
 

@@ -104,12 +104,12 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }
 
         var schema = SchemaOf(table, fields);
-        await sink.EnsureTableAsync(schema, ct);
         var stream = StreamOf(table);
         var saved = await sink.GetCheckpointAsync(stream, ct);
         var state = saved is null ? null : JsonSerializer.Deserialize<LoadState>(saved.State, Json);
         if (state is { Status: "complete" } && !options.FullRefresh)
         {
+            await sink.EnsureTableAsync(schema, ct); // new custom fields still become columns
             var result = new TableLoadResult(table, TableLoadStatus.AlreadyLoaded, 0, 0, 0, watch.Elapsed, "already loaded; use --full-refresh to load it again");
             progress?.TableFinished(result);
             return result;
@@ -125,8 +125,25 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         long rows = 0;
         try
         {
-            await foreach (var batch in Read(table, fields, state.Reader, ct))
+            // The reader's first calls go out before the table is made ready: creating a table of
+            // some seventy columns takes tens of milliseconds, which the calls' wait then hides.
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            await using var batches = Read(table, fields, state.Reader, reading.Token).GetAsyncEnumerator(reading.Token);
+            var more = batches.MoveNextAsync();
+            try
             {
+                await sink.EnsureTableAsync(schema, ct);
+            }
+            catch
+            {
+                await reading.CancelAsync();
+                await more.AsTask().ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+
+            while (await more)
+            {
+                var batch = batches.Current;
                 var next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
                 List<ChangeEvent> events;
                 using (batch.Pages)
@@ -139,6 +156,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 rows += events.Count;
                 var (calls, credits) = Spent();
                 progress?.RowsWritten(table, rows, batch.Total, calls, credits);
+                more = batches.MoveNextAsync();
             }
 
             var (c, cr) = Spent();

@@ -21,6 +21,9 @@ public sealed class FullLoadBehaviourTests : IDisposable
     [InlineData(99)]
     [InlineData(100)]
     [InlineData(150)]
+    [InlineData(199)]
+    [InlineData(200)]
+    [InlineData(201)]
     [InlineData(1_000)]
     [InlineData(7_777)]
     public async Task A_complete_ticket_load_of_N_tickets_makes_at_most_1_2_ceil_N_100_plus_20_calls(int n)
@@ -35,6 +38,89 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.Equal(n, await Count(sink.Path, "tickets"));
         Assert.True(tickets.Calls <= (1.2 * Math.Ceiling(n / 100.0)) + 20, $"{tickets.Calls} calls for {n} tickets");
         Assert.Equal(tickets.Calls, portal.Emulator.Api.Calls.Where(kv => kv.Key == "searchTickets").Sum(kv => kv.Value));
+    }
+
+    [Fact]
+    public async Task The_oldest_and_the_newest_page_go_out_together_and_both_are_written_in_the_first_batch()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(50);
+        var client = await portal.ConnectAsync();
+        var first = new FirstBatch();
+        var dir = Path.Combine(_dir, "first-batch");
+        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
+        {
+            // One partition: after the two first calls, never more than one call at a time.
+            await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], first, CancellationToken.None);
+        }
+
+        // A planning call made after the first page (one call at a time) would show a peak of 1.
+        Assert.Equal(2, portal.Emulator.Limits.PeakInFlight);
+        var byCreated = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
+        var written = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
+        var firstBatch = written.Take((int)first.Rows).ToHashSet(StringComparer.Ordinal);
+        Assert.InRange(first.Rows, 199, 200);
+        Assert.Superset(byCreated.Take(100).ToHashSet(StringComparer.Ordinal), firstBatch);
+        Assert.Superset(byCreated.TakeLast(99).ToHashSet(StringComparer.Ordinal), firstBatch);
+        Assert.Equal(byCreated.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_partition_failing_while_the_last_one_waits_for_a_slot_fails_the_load_and_does_not_hang()
+    {
+        // The partition after the newest page starts only when a call slot is free near the end;
+        // a failure before that must still end the load with the failure.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None), times: 3); // field definitions, oldest and newest page
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 100);
+        await using var sink = new SqliteSink(Path.Combine(_dir, "failing.db"), SinkMode.Flat);
+
+        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+        Assert.Equal("running", state.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(new[] { 150 })]
+    [InlineData(new[] { 60, 80, 60 })]
+    [InlineData(new[] { 99, 2, 99 })]
+    [InlineData(new[] { 50, 100, 50 })]
+    [InlineData(new[] { 100, 100 })]
+    [InlineData(new[] { 100, 0, 0, 0, 0, 100 })]
+    [InlineData(new[] { 1, 98, 1, 1, 98, 1 })]
+    [InlineData(new[] { 101, 1, 0, 30, 250, 99 })]
+    public async Task Tickets_sharing_milliseconds_where_the_oldest_and_newest_pages_meet_are_written_exactly_once(int[] perMillisecond)
+    {
+        // The emulator's clock stands still while tickets are created, then moves one millisecond:
+        // ties at the first page's last millisecond and the newest page's first are the cases
+        // where the two pages (or a partition and either page) could share or miss records.
+        var clock = new StandingClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 0 }, Time = clock });
+        foreach (var count in perMillisecond)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                portal.Emulator.Portal.Create("tickets", new System.Text.Json.Nodes.JsonObject { ["subject"] = $"tied {i}" });
+            }
+
+            clock.Now += TimeSpan.FromMilliseconds(1);
+        }
+
+        var dir = Path.Combine(_dir, "ties");
+        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
+        {
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
+        }
+
+        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
+        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice");
+        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -289,7 +375,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         // written; the checkpoint keeps their ids so that a change log gets no second line.
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000 } });
         var dir = Path.Combine(_dir, "killed-jsonl");
-        foreach (var at in new[] { 1_200, 3_100 })
+        foreach (var at in new[] { 150, 1_200, 3_100 })
         {
             using var kill = new CancellationTokenSource();
             await using var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document);
@@ -409,6 +495,40 @@ public sealed class FullLoadBehaviourTests : IDisposable
         public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class StandingClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>Notes how many rows the first batch written held.</summary>
+    private sealed class FirstBatch : IFullLoadProgress
+    {
+        public long Rows { get; private set; } = -1;
+
+        public void TableStarted(DeskTable t)
+        {
+        }
+
+        public void RowsWritten(DeskTable t, long rowsSoFar, long? total, long calls, long credits)
+        {
+            if (Rows < 0)
+            {
+                Rows = rowsSoFar;
+            }
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
     }
 
     private sealed class KillAfter(DeskTable table, long rows, CancellationTokenSource kill) : IFullLoadProgress

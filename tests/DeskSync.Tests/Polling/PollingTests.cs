@@ -160,7 +160,7 @@ public sealed class PollingTests : IDisposable
         gone.ForEach(id => portal.Emulator.Portal.Delete("tickets", id));
 
         portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None)); // the field definitions
-        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 2); // the listing's first page, retry included
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 4); // the listing's first two calls (oldest and newest page, together), retries included
         var failed = await new DeleteReconciler(client, sink).RunAsync([DeskTables.Tickets], null, default);
         Assert.Equal(0, failed.Single().Deleted);
         Assert.Contains("nothing was deleted", failed.Single().Message, StringComparison.Ordinal);
