@@ -472,14 +472,16 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         var ours = CpuTime().Cpu;
         emulator.Refresh();
         var theirs = emulator.TotalProcessorTime;
-        var r = await LoadTickets(client, new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode) { RawColumn = raw });
+        ISink target = mode == "none" ? new NullSink() : new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode) { RawColumn = raw };
+        var r = await LoadTickets(client, target);
         emulator.Refresh();
         var (inFlight, meanCall, callCount) = calls.Summary();
         Console.WriteLine($"(calls in flight, each 0.25 s: {calls.Timeline(TimeSpan.FromSeconds(0.25))})");
         Console.WriteLine($"(the first five calls, ms from the first one's start: {calls.Opening(5)})");
+        Console.WriteLine($"(a call, ms: p10 / p50 / p90 / p99 / longest: {calls.Percentiles()})");
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
-        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), SQLite {mode}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
+        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), {(mode == "none" ? "no target" : "SQLite " + mode)}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
             + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {(CpuTime().Cpu - ours) / r.Elapsed:N2} cores, emulator {(emulator.TotalProcessorTime - theirs) / r.Elapsed:N2} (of {Environment.ProcessorCount})",
             $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}{(raw ? "" : " --no-raw")}");
     }

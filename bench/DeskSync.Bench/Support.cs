@@ -145,6 +145,13 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
         return (busy / Math.Max(1, span), Stopwatch.GetElapsedTime(0, (long)(busy / calls.Length)), calls.Length);
     }
 
+    /// <summary>Call times in ms at the 10th, 50th, 90th and 99th percentile and the longest.</summary>
+    public string Percentiles()
+    {
+        var times = _calls.ToArray().Select(c => Stopwatch.GetElapsedTime(c.Start, c.End).TotalMilliseconds).Order().ToArray();
+        return times.Length == 0 ? "" : string.Join(" / ", new[] { 0.1, 0.5, 0.9, 0.99 }.Select(q => times[(int)(q * (times.Length - 1))]).Append(times[^1]).Select(t => t.ToString("N1", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>The first calls' start and end, in ms from the first call's start: what the load waits for before the cap fills.</summary>
     public string Opening(int count)
     {

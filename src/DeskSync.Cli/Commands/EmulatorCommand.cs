@@ -17,7 +17,7 @@ internal static class EmulatorCommand
         var tickets = new Option<int>("--tickets") { Description = "Number of tickets in the sample portal.", DefaultValueFactory = _ => 250 };
         var edition = new Option<string>("--edition") { Description = "FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE.", DefaultValueFactory = _ => "ENTERPRISE" };
         var compact = new Option<bool>("--compact") { Description = "Keep records as compact JSON (about 5 KB a ticket instead of 35 KB): for portals of a million tickets." };
-        var latency = new Option<int>("--latency-ms") { Description = "Latency added to every Desk API call." };
+        var latency = new Option<int>("--latency-ms") { Description = "How long every Desk API call takes before its answer starts, the emulator's own work included." };
         var command = new Command("emulator", "Run a Zoho Desk emulator (accounts + Desk API) on this machine.")
         {
             port, bind, json, seed, tickets, edition, latency, compact,

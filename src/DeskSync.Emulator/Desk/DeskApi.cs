@@ -106,9 +106,11 @@ public sealed class DeskApi
 
         try
         {
+            // The latency is the time until the answer starts, the emulator's own work included
+            // (as a real server's is): the answer is made while it runs, and written when it ends.
             if (_faults.Latency > TimeSpan.Zero)
             {
-                await Task.Delay(_faults.Latency, ctx.RequestAborted);
+                ctx.Items[DueKey] = Task.Delay(_faults.Latency, ctx.RequestAborted);
             }
 
             await HandleEnteredAsync(ctx, fault);
@@ -642,6 +644,7 @@ public sealed class DeskApi
 
     private async Task Write(HttpContext ctx, OpenApiOperation op, int status, object? body)
     {
+        await Due(ctx);
         if (status == 404)
         {
             await Error(ctx, 404, "URL_NOT_FOUND", "The URL you requested could not be found.");
@@ -693,6 +696,7 @@ public sealed class DeskApi
 
     private async Task Error(HttpContext ctx, int status, string code, string message, JsonArray? errors = null)
     {
+        await Due(ctx);
         Count("error:" + code);
         ctx.Response.StatusCode = status;
         if (!ctx.Response.Headers.ContainsKey("X-Rate-Limit-Request-Weight-v3"))
@@ -716,6 +720,11 @@ public sealed class DeskApi
         [new JsonObject { ["fieldName"] = field, ["errorType"] = type, ["errorMessage"] = message }];
 
     /// <summary>Desk.tickets.ALL covers Desk.tickets.READ; Desk.search.READ covers itself.</summary>
+    private static readonly object DueKey = new();
+
+    /// <summary>Until the call's latency has passed since it arrived (no wait without one).</summary>
+    private static Task Due(HttpContext ctx) => ctx.Items.TryGetValue(DueKey, out var due) && due is Task task ? task : Task.CompletedTask;
+
     private static bool HasScope(string[] granted, string needed)
     {
         var dot = needed.LastIndexOf('.');
