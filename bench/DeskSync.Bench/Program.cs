@@ -108,7 +108,7 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
     }
 }
 
-// To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage or the read side n times).
+// To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage, the read side or the end-to-end runs n times).
 async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat)
 {
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
@@ -185,7 +185,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         GC.Collect();
 
         var readOnly = targets[0];
-        foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : targets.Where(_ => only is null or "end-to-end"))
+        foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : Enumerable.Repeat(targets.Where(_ => only is null or "end-to-end"), repeat).SelectMany(t => t))
         {
             foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : Modes(name))
                 .Where(m => onlyMode is null || m.ToString().Equals(onlyMode, StringComparison.OrdinalIgnoreCase)))
