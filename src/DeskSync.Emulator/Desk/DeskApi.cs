@@ -719,12 +719,12 @@ public sealed class DeskApi
     private static JsonArray Field(string field, string type, string message) =>
         [new JsonObject { ["fieldName"] = field, ["errorType"] = type, ["errorMessage"] = message }];
 
-    /// <summary>Desk.tickets.ALL covers Desk.tickets.READ; Desk.search.READ covers itself.</summary>
     private static readonly object DueKey = new();
 
     /// <summary>Until the call's latency has passed since it arrived (no wait without one).</summary>
     private static Task Due(HttpContext ctx) => ctx.Items.TryGetValue(DueKey, out var due) && due is Task task ? task : Task.CompletedTask;
 
+    /// <summary>Desk.tickets.ALL covers Desk.tickets.READ; Desk.search.READ covers itself.</summary>
     private static bool HasScope(string[] granted, string needed)
     {
         var dot = needed.LastIndexOf('.');
