@@ -51,48 +51,66 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         _fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
         var modules = tables.Select(t => t.FieldsModule).OfType<string>()
             .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
-        var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, progress is null ? null : progress.Warning, cancellationToken);
-        Fields = fields;
-        if (tables.Count == 1)
-        {
-            return [await LoadTableAsync(tables[0], fields, sink, progress, cancellationToken)];
-        }
-
-        // The tables load together: their calls share the client's concurrency cap, so a small
-        // table's one call no longer waits for the table before it, nor a large table's last
-        // pages leave the cap idle. Their batches go into the sink one at a time, and the progress
-        // hears from one table at a time.
-        var shared = new SerializedSink(sink);
+        // The progress hears from one table (or the field definitions) at a time.
         var heard = progress is null ? null : new OneAtATime(progress);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loads = tables.Select(table => Task.Run(async () =>
-        {
-            try
-            {
-                return await LoadTableAsync(table, fields, shared, heard, stop.Token);
-            }
-            catch
-            {
-                await stop.CancelAsync(); // one table's failure stops the load, as it did when tables loaded one by one
-                throw;
-            }
-        }, CancellationToken.None)).ToList();
+        // The field definitions are read while the tables' first calls go out: a table needs them
+        // only to make its columns, before its first write.
+        var fieldsRead = ListTableReader.ReadFieldDefinitionsAsync(client, modules, heard is null ? null : heard.Warning, stop.Token);
         try
         {
-            await Together.WhenAllAsync(loads);
+            if (tables.Count == 1)
+            {
+                var result = await LoadTableAsync(tables[0], fieldsRead, sink, heard, stop.Token);
+                Fields = await fieldsRead;
+                return [result];
+            }
+
+            // The tables load together: their calls share the client's concurrency cap, so a small
+            // table's one call no longer waits for the table before it, nor a large table's last
+            // pages leave the cap idle. Their batches go into the sink one at a time.
+            var shared = new SerializedSink(sink);
+            var loads = tables.Select(table => Task.Run(async () =>
+            {
+                try
+                {
+                    return await LoadTableAsync(table, fieldsRead, shared, heard, stop.Token);
+                }
+                catch
+                {
+                    await stop.CancelAsync(); // one table's failure stops the load, as it did when tables loaded one by one
+                    throw;
+                }
+            }, CancellationToken.None)).ToList();
+            try
+            {
+                await Together.WhenAllAsync(loads);
+            }
+            finally
+            {
+                await shared.DisposeAsync();
+            }
+
+            Fields = await fieldsRead;
+            return [.. loads.Select(l => l.Result)];
         }
         finally
         {
-            await shared.DisposeAsync();
-        }
+            // No call of this run outlives it: a table that failed before it needed the field
+            // definitions leaves their read to be stopped here.
+            if (!fieldsRead.IsCompleted)
+            {
+                await stop.CancelAsync();
+            }
 
-        return [.. loads.Select(l => l.Result)];
+            await fieldsRead.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     public static TableSchema SchemaOf(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields) =>
         DeskSchemaBuilder.Build(table, table.FieldsModule is { } m && fields.TryGetValue(m, out var defs) ? defs : []);
 
-    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
+    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         // The field definitions were read before any table; they are the organization_fields table's cost.
@@ -103,13 +121,12 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             return (now.Calls - before.Calls, now.Credits - before.Credits);
         }
 
-        var schema = SchemaOf(table, fields);
         var stream = StreamOf(table);
         var saved = await sink.GetCheckpointAsync(stream, ct);
         var state = saved is null ? null : JsonSerializer.Deserialize<LoadState>(saved.State, Json);
         if (state is { Status: "complete" } && !options.FullRefresh)
         {
-            await sink.EnsureTableAsync(schema, ct); // new custom fields still become columns
+            await sink.EnsureTableAsync(SchemaOf(table, await fieldsRead), ct); // new custom fields still become columns
             var result = new TableLoadResult(table, TableLoadStatus.AlreadyLoaded, 0, 0, 0, watch.Elapsed, "already loaded; use --full-refresh to load it again");
             progress?.TableFinished(result);
             return result;
@@ -125,13 +142,16 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         long rows = 0;
         try
         {
-            // The reader's first calls go out before the table is made ready: creating a table of
-            // some seventy columns takes tens of milliseconds, which the calls' wait then hides.
+            // The reader's first calls go out before the field definitions are in and the table is
+            // made ready (creating a table of some seventy columns takes tens of milliseconds):
+            // the calls' wait hides both.
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            await using var batches = Read(table, fields, state.Reader, reading.Token).GetAsyncEnumerator(reading.Token);
+            await using var batches = Read(table, fieldsRead, state.Reader, reading.Token).GetAsyncEnumerator(reading.Token);
             var more = batches.MoveNextAsync();
+            TableSchema schema;
             try
             {
+                schema = SchemaOf(table, await fieldsRead);
                 await sink.EnsureTableAsync(schema, ct);
             }
             catch
@@ -164,7 +184,8 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             progress?.TableFinished(loaded);
             return loaded;
         }
-        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.OffsetLimit or ZohoFailureKind.NotFound or ZohoFailureKind.Configuration && ex.ErrorCode is not "OAUTH_ORG_MISMATCH")
+        // A table's own failure; the field definitions' failure stops the whole load, as it did when they were read first.
+        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.OffsetLimit or ZohoFailureKind.NotFound or ZohoFailureKind.Configuration && ex.ErrorCode is not "OAUTH_ORG_MISMATCH" && !fieldsRead.IsFaulted)
         {
             // This table cannot be read as it is (a missing scope, an offset wall); the others can. A wrong org stops the whole load.
             var (c, cr) = Spent();
@@ -173,7 +194,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             progress?.TableFinished(failed);
             return failed;
         }
-        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden)
+        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.Forbidden && !fieldsRead.IsFaulted)
         {
             var (c, cr) = Spent();
             var skipped = new TableLoadResult(table, TableLoadStatus.Skipped, rows, c, cr, watch.Elapsed,
@@ -184,10 +205,20 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }
     }
 
-    private IAsyncEnumerable<SnapshotBatch> Read(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, string? readerState, CancellationToken ct) =>
+    private IAsyncEnumerable<SnapshotBatch> Read(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, string? readerState, CancellationToken ct) =>
         table.Strategy == ReadStrategy.SearchByCreatedTime
             ? new CreatedTimeSearchReader(client, table, options with { Partitions = Math.Min(options.Partitions, client.Options.MaxConcurrency) }, _time).ReadAsync(readerState, ct)
-            : new ListTableReader(client, table, fields).ReadAsync(ct);
+            : ReadListAsync(table, fieldsRead, ct);
+
+    /// <summary>A table without search: the field-definitions table waits for the definitions it writes; the other lists start at once.</summary>
+    private async IAsyncEnumerable<SnapshotBatch> ReadListAsync(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var definitions = table.Strategy == ReadStrategy.FieldDefinitions ? await fieldsRead : [];
+        await foreach (var batch in new ListTableReader(client, table, definitions).ReadAsync(ct))
+        {
+            yield return batch;
+        }
+    }
 
     private static ChangeEvent ToEvent(DeskTable table, JsonElement record)
     {

@@ -43,8 +43,8 @@ public sealed class FullLoadBehaviourTests : IDisposable
     [Fact]
     public async Task The_oldest_and_the_newest_page_go_out_together_and_both_are_written_in_the_first_batch()
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
-        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(50);
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 1_000 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(300);
         var client = await portal.ConnectAsync();
         var first = new FirstBatch();
         var dir = Path.Combine(_dir, "first-batch");
@@ -54,8 +54,9 @@ public sealed class FullLoadBehaviourTests : IDisposable
             await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], first, CancellationToken.None);
         }
 
-        // A planning call made after the first page (one call at a time) would show a peak of 1.
-        Assert.Equal(2, portal.Emulator.Limits.PeakInFlight);
+        // The ticket module's field definitions, the oldest and the newest page: a planning call
+        // made after the first page would show a peak of 2.
+        Assert.Equal(3, portal.Emulator.Limits.PeakInFlight);
         var byCreated = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
         var written = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
         var firstBatch = written.Take((int)first.Rows).ToHashSet(StringComparer.Ordinal);
@@ -63,6 +64,48 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.Superset(byCreated.Take(100).ToHashSet(StringComparer.Ordinal), firstBatch);
         Assert.Superset(byCreated.TakeLast(99).ToHashSet(StringComparer.Ordinal), firstBatch);
         Assert.Equal(byCreated.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_field_definitions_are_read_while_the_first_pages_are_asked_for()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 300 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(300);
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "fields-together.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            // One partition: after the first round, never more than one call at a time.
+            var result = (await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+            Assert.Equal(TableLoadStatus.Loaded, result.Status);
+        }
+
+        // The ticket module's field definitions and the oldest and newest page in flight at once;
+        // reading the definitions first would show a peak of 2.
+        Assert.Equal(3, portal.Emulator.Limits.PeakInFlight);
+        await VerifyFlatAsync(path, portal, [DeskTables.Tickets]); // the custom fields' columns are there and filled
+    }
+
+    [Fact]
+    public async Task Field_definitions_that_fail_while_the_first_pages_are_in_flight_fail_the_load_with_their_own_error()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
+        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(100);
+        // A token without Desk.settings: the field definitions are refused, the ticket search is not.
+        var client = await portal.ConnectAsync(scopes: ["Desk.tickets.ALL", "Desk.search.READ", "Desk.basic.READ", "Desk.contacts.READ"]);
+        var path = Path.Combine(_dir, "fields-fail.db");
+        await using var sink = new SqliteSink(path, SinkMode.Flat);
+
+        var recorder = new Recorder();
+        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets, DeskTables.Contacts], recorder, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("SCOPE_MISMATCH", error.ErrorCode);
+        // The whole load fails, as when the definitions were read first: no table reports it as its own failure.
+        Assert.Empty(recorder.Warnings);
+        // Nothing was written without its columns: no table was made, no checkpoint says complete.
+        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None));
+        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Contacts), CancellationToken.None));
     }
 
     [Fact]
