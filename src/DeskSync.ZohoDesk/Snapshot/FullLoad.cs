@@ -113,7 +113,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     private async Task<TableLoadResult> LoadTableAsync(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        // The field definitions were read before any table; they are the organization_fields table's cost.
+        // The field definitions (read alongside every table) are the organization_fields table's cost.
         var before = table == DeskTables.OrganizationFields ? _fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
         (long Calls, long Credits) Spent()
         {
