@@ -113,6 +113,11 @@ public sealed class DeskApi
                 ctx.Items[DueKey] = Task.Delay(_faults.Latency, ctx.RequestAborted);
             }
 
+            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody)
+            {
+                ctx.Items[BodyFaultKey] = fault.Kind;
+            }
+
             await HandleEnteredAsync(ctx, fault);
         }
         finally
@@ -667,6 +672,12 @@ public sealed class DeskApi
         }
 
         ctx.Response.ContentType = "application/json;charset=UTF-8";
+        if (ctx.Items.TryGetValue(BodyFaultKey, out var bodyFault))
+        {
+            await BrokenBodyAsync(ctx, op, body, (FaultKind)bodyFault!);
+            return;
+        }
+
         if (body is RenderedPage page)
         {
             var tail = Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}");
@@ -692,6 +703,44 @@ public sealed class DeskApi
         var schema = op.ResponseSchema(_catalog, "200", out var file);
         var shaped = schema is null ? node : _shaper.Shape(node, schema, file);
         await ctx.Response.WriteAsync(shaped!.ToJsonString(Json));
+    }
+
+    /// <summary>The answer's headers and first half, then a cut connection or silence.</summary>
+    private async Task BrokenBodyAsync(HttpContext ctx, OpenApiOperation op, object body, FaultKind fault)
+    {
+        Count("fault:" + fault);
+        byte[] bytes;
+        if (body is RenderedPage page)
+        {
+            bytes = [.. "{\"data\":["u8, .. page.Items.SelectMany((item, i) => i == 0 ? item : [(byte)',', .. item]),
+                .. Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}")];
+        }
+        else
+        {
+            var schema = op.ResponseSchema(_catalog, "200", out var file);
+            bytes = Encoding.UTF8.GetBytes((schema is null ? (JsonNode)body : _shaper.Shape((JsonNode)body, schema, file))!.ToJsonString(Json));
+        }
+
+        ctx.Response.ContentLength = bytes.Length;
+        await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+        await ctx.Response.Body.FlushAsync();
+        if (fault == FaultKind.CutBody)
+        {
+            // Once the half has left (an abort discards output not yet sent, which would make this
+            // a connection dropped before any answer, which the client's handler retries unseen).
+            await Task.Delay(100, ctx.RequestAborted);
+            ctx.Abort();
+            return;
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client gave up, as it should.
+        }
     }
 
     private async Task Error(HttpContext ctx, int status, string code, string message, JsonArray? errors = null)
@@ -720,6 +769,8 @@ public sealed class DeskApi
         [new JsonObject { ["fieldName"] = field, ["errorType"] = type, ["errorMessage"] = message }];
 
     private static readonly object DueKey = new();
+
+    private static readonly object BodyFaultKey = new();
 
     /// <summary>Until the call's latency has passed since it arrived (no wait without one).</summary>
     private static Task Due(HttpContext ctx) => ctx.Items.TryGetValue(DueKey, out var due) && due is Task task ? task : Task.CompletedTask;

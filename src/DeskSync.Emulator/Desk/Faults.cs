@@ -71,6 +71,12 @@ public enum FaultKind
     TooManyRequests,
     ThresholdExceeded,
     Status,
+
+    /// <summary>A 200 whose connection is cut halfway through the body (headers and Content-Length sent in full).</summary>
+    CutBody,
+
+    /// <summary>A 200 that sends half its body and then nothing more until the client gives up.</summary>
+    StallBody,
 }
 
 /// <summary>A scripted answer: for <see cref="FaultKind.Status"/>, the status and error code to send.</summary>

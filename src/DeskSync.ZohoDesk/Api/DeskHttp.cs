@@ -115,18 +115,34 @@ public static class DeskHttp
         {
             request.Options.TryGetValue(LabelKey, out var label);
             label ??= "other";
+            HttpResponseMessage response;
             try
             {
-                var response = await base.SendAsync(request, cancellationToken);
-                var weight = Header(response, "X-Rate-Limit-Request-Weight-v3");
-                log.Record(label, (int)response.StatusCode, weight is { } w ? (int)Math.Min(w, int.MaxValue) : null, Header(response, "X-Rate-Limit-Remaining-v3"));
-                return response;
+                response = await base.SendAsync(request, cancellationToken);
             }
             catch (HttpRequestException)
             {
                 log.Record(label, 0, null, null);
                 throw;
             }
+
+            var weight = Header(response, "X-Rate-Limit-Request-Weight-v3");
+            log.Record(label, (int)response.StatusCode, weight is { } w ? (int)Math.Min(w, int.MaxValue) : null, Header(response, "X-Rate-Limit-Remaining-v3"));
+            try
+            {
+                // The body is read here, inside the attempt: a connection cut or stalled halfway
+                // through an answer is retried under the attempt's timeout like one that never
+                // answered (HttpClient would otherwise read it after the retries, with no timeout).
+                // The call is counted once, as Zoho counts it, whether its body arrives or not.
+                await response.Content.LoadIntoBufferAsync(cancellationToken);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+
+            return response;
         }
 
         private static long? Header(HttpResponseMessage response, string name) =>

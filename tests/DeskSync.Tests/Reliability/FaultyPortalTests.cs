@@ -9,7 +9,7 @@ using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Reliability;
 
-/// <summary>A full load through 500s, dropped connections, 429 bursts, a credit pause and a revoked token ends exact.</summary>
+/// <summary>A full load through 500s, dropped connections, answers cut or stalled halfway, 429 bursts, a credit pause and a revoked token ends exact.</summary>
 public sealed class FaultyPortalTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-faults-").FullName;
@@ -20,12 +20,14 @@ public sealed class FaultyPortalTests : IDisposable
     public async Task A_full_load_through_every_kind_of_fault_ends_exactly_equal_to_the_portal()
     {
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000, Contacts = 400 }, Seed = 77 });
-        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 12 });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 12, AttemptTimeout = TimeSpan.FromSeconds(2) });
         var faults = portal.Emulator.Faults;
         faults.ErrorRate = 0.10;
         faults.DropRate = 0.05;
         faults.Enqueue(new ScriptedFault(FaultKind.TooManyRequests), times: 5);
         faults.Enqueue(new ScriptedFault(FaultKind.ThresholdExceeded, RetryAfterSeconds: 1), times: 2);
+        faults.Enqueue(new ScriptedFault(FaultKind.CutBody), times: 2);
+        faults.Enqueue(new ScriptedFault(FaultKind.StallBody));
         var path = Path.Combine(_dir, "faults.db");
         var revoker = new RevokeMidway(portal.Emulator, afterRows: 2_000);
 
@@ -40,6 +42,8 @@ public sealed class FaultyPortalTests : IDisposable
         Assert.True(portal.Emulator.Api.Calls.GetValueOrDefault("fault:drop") > 2);
         Assert.True(portal.Emulator.Api.Calls.ContainsKey("error:INVALID_OAUTH"));
         Assert.True(portal.Emulator.Api.Calls.ContainsKey("error:THRESHOLD_EXCEEDED"));
+        Assert.Equal(2, portal.Emulator.Api.Calls.GetValueOrDefault("fault:CutBody"));
+        Assert.Equal(1, portal.Emulator.Api.Calls.GetValueOrDefault("fault:StallBody"));
         faults.Clear();
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
