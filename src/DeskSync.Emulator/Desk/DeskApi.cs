@@ -410,7 +410,12 @@ public sealed class DeskApi
     }
 
     /// <summary>A search answer of already shaped items: <c>{"data":[…],"count":n}</c>, written without building one big string.</summary>
-    private sealed record RenderedPage(List<byte[]> Items, int Count);
+    private sealed record RenderedPage(List<byte[]> Items, int Count)
+    {
+        public static ReadOnlySpan<byte> Head => "{\"data\":["u8;
+
+        public byte[] Tail() => Encoding.UTF8.GetBytes($"],\"count\":{Count.ToString(CultureInfo.InvariantCulture)}}}");
+    }
 
     /// <summary>The indexes and count of a search that only asks for a createdTime range sorted by createdTime (either way), or null.</summary>
     private (List<int> Indexes, int Count)? CreatedTimeWindow(IReadOnlyList<JsonObject> ordered, IQueryCollection query)
@@ -680,10 +685,10 @@ public sealed class DeskApi
 
         if (body is RenderedPage page)
         {
-            var tail = Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}");
-            ctx.Response.ContentLength = "{\"data\":["u8.Length + page.Items.Sum(i => i.Length) + page.Items.Count - 1 + tail.Length;
+            var tail = page.Tail();
+            ctx.Response.ContentLength = RenderedPage.Head.Length + page.Items.Sum(i => i.Length) + page.Items.Count - 1 + tail.Length;
             var writer = ctx.Response.BodyWriter;
-            writer.Write("{\"data\":["u8);
+            writer.Write(RenderedPage.Head);
             for (var i = 0; i < page.Items.Count; i++)
             {
                 if (i > 0)
@@ -699,35 +704,28 @@ public sealed class DeskApi
             return;
         }
 
-        var node = (JsonNode)body;
-        var schema = op.ResponseSchema(_catalog, "200", out var file);
-        var shaped = schema is null ? node : _shaper.Shape(node, schema, file);
-        await ctx.Response.WriteAsync(shaped!.ToJsonString(Json));
+        await ctx.Response.WriteAsync(Shaped(op, (JsonNode)body).ToJsonString(Json));
     }
+
+    /// <summary>An answer in its OpenAPI shape.</summary>
+    private JsonNode Shaped(OpenApiOperation op, JsonNode node) =>
+        op.ResponseSchema(_catalog, "200", out var file) is { } schema ? _shaper.Shape(node, schema, file)! : node;
 
     /// <summary>The answer's headers and first half, then a cut connection or silence.</summary>
     private async Task BrokenBodyAsync(HttpContext ctx, OpenApiOperation op, object body, FaultKind fault)
     {
         Count("fault:" + fault);
-        byte[] bytes;
-        if (body is RenderedPage page)
-        {
-            bytes = [.. "{\"data\":["u8, .. page.Items.SelectMany((item, i) => i == 0 ? item : [(byte)',', .. item]),
-                .. Encoding.UTF8.GetBytes($"],\"count\":{page.Count.ToString(CultureInfo.InvariantCulture)}}}")];
-        }
-        else
-        {
-            var schema = op.ResponseSchema(_catalog, "200", out var file);
-            bytes = Encoding.UTF8.GetBytes((schema is null ? (JsonNode)body : _shaper.Shape((JsonNode)body, schema, file))!.ToJsonString(Json));
-        }
+        byte[] bytes = body is RenderedPage page
+            ? [.. RenderedPage.Head, .. page.Items.SelectMany((item, i) => i == 0 ? item : [(byte)',', .. item]), .. page.Tail()]
+            : Encoding.UTF8.GetBytes(Shaped(op, (JsonNode)body).ToJsonString(Json));
 
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
         await ctx.Response.Body.FlushAsync();
         if (fault == FaultKind.CutBody)
         {
-            // Once the half has left (an abort discards output not yet sent, which would make this
-            // a connection dropped before any answer, which the client's handler retries unseen).
+            // Let the half leave first: an abort discards output not yet sent, and a connection
+            // dropped before any answer is one the client's handler sends again unseen.
             await Task.Delay(100, ctx.RequestAborted);
             ctx.Abort();
             return;
