@@ -39,7 +39,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             // WAL: readers do not block the writer; NORMAL: a commit may be lost on power failure,
             // but never half of one — rows and their checkpoint go together. WAL checkpoints run on
             // a connection of their own (see Committed), not inside the writer's commits.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384;";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=" + BusyTimeoutMs + "; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (SqliteException ex)
@@ -99,7 +99,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             var connection = (SqliteConnection)Connection;
             Pragma(connection, "busy_timeout=100");
             Checkpoint(connection, "RESTART");
-            Pragma(connection, "busy_timeout=10000");
+            Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
             _requestedRestarts++;
             try
             {
@@ -223,6 +223,9 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         command.CommandText = "PRAGMA " + pragma;
         command.ExecuteNonQuery();
     }
+
+    /// <summary>How long the writer waits for a lock another program holds on the file.</summary>
+    private const int BusyTimeoutMs = 10_000;
 
     /// <summary>A WAL frame: a 4,096-byte page and its 24-byte header.</summary>
     private const long PageFrameBytes = 4096 + 24;

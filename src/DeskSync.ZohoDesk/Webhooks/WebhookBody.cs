@@ -30,14 +30,14 @@ public sealed record ParsedBody(BodyKind Kind, IReadOnlyList<WebhookEvent> Event
 /// </summary>
 public static class WebhookBody
 {
+    /// <summary>A journaled delivery is read as it was accepted, by whatever version accepted it.</summary>
+    private static readonly JsonDocumentOptions JournaledOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
     /// <summary>
     /// A delivery that names a field twice is refused: Zoho never sends one, and which of the two
     /// values is meant cannot be known (JSON readers disagree: the first, the last, or an error).
     /// </summary>
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
-
-    /// <summary>A journaled delivery is read as it was accepted, by whatever version accepted it.</summary>
-    private static readonly JsonDocumentOptions JournaledOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+    private static readonly JsonDocumentOptions Options = JournaledOptions with { AllowDuplicateProperties = false };
 
     /// <param name="journaled">The body comes from the journal, where an earlier version accepted it:
     /// a field named twice, which earlier versions let through, does not make it malformed.</param>
