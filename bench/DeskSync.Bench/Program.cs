@@ -40,7 +40,7 @@ try
 
             break;
         case "overhead":
-            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1));
+            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1), opts.Int("page-size", 16384));
             break;
         case "economy":
             await Economy(opts.Int("tickets", 1_000));
@@ -109,13 +109,15 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
 }
 
 // To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage, the read side or the end-to-end runs n times).
-async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat)
+// --page-size n: the SQLite files' page size (DeskSync makes new files with 16 KB pages; 4096 is SQLite's default, for comparison).
+async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize)
 {
+    var pages = pageSize == 16384 ? "" : $" --page-size {pageSize}";
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
     {
         ("no target (read side only)", _ => new NullSink()),
-        ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m)),
-        ("SQLite without _raw", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { RawColumn = false }),
+        ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { NewFilePageSize = pageSize }),
+        ("SQLite without _raw", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { RawColumn = false, NewFilePageSize = pageSize }),
     };
     if (pg is not null)
     {
@@ -173,7 +175,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 }
 
                 Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, batches of ~{rows / Math.Max(1, captured.Batches.Count)}; {CpuMicros(cpu, rows)})",
-                    $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
+                    $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
                 await sink.DisposeAsync();
                 Discard(sink);
             }
@@ -199,7 +201,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var r = await LoadTickets(client, sink);
                 Discard(sink);
                 Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included)",
-                    $"overhead --tickets {tickets}{(pg is null ? "" : " --pg \"…\"")}");
+                    $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
             }
         }
     }

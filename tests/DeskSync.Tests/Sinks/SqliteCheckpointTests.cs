@@ -58,8 +58,11 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.Equal(100 * 50, await CountAsync(path));
     }
 
-    [Fact]
-    public async Task A_writer_that_never_pauses_has_its_WAL_started_over_by_the_checkpointer()
+    [Theory]
+    [InlineData(16384)]
+    [InlineData(4096)]
+    [InlineData(65536)]
+    public async Task A_writer_that_never_pauses_has_its_WAL_started_over_by_the_checkpointer(int pageSize)
     {
         // A WAL only starts over when a write begins with every frame copied, which a writer that
         // commits without pause never offers: without the checkpointer's request the WAL would
@@ -67,7 +70,7 @@ public sealed class SqliteCheckpointTests : IDisposable
         var path = Path.Combine(_dir, "restart.db");
         long largestWal = 0;
         (int Requested, int Forced) restarts;
-        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10), NewFilePageSize = pageSize })
         {
             await sink.InitializeAsync(default);
             for (var i = 0; i < 100; i++) // ~20 MB
@@ -131,6 +134,48 @@ public sealed class SqliteCheckpointTests : IDisposable
 
         Assert.Equal(0, whileReading);
         Assert.True(await CountAsync(path) > 50 * 50);
+    }
+
+    [Fact]
+    public async Task A_new_file_gets_16_KB_pages_and_a_file_that_exists_keeps_its_own()
+    {
+        var fresh = Path.Combine(_dir, "fresh.db");
+        await using (var sink = new SqliteSink(fresh, SinkMode.Flat))
+        {
+            await sink.InitializeAsync(default);
+            await WriteAsync(sink, batches: 2);
+        }
+
+        // A file an earlier version made (SQLite's default 4 KB pages, WAL, rows in it).
+        var older = Path.Combine(_dir, "older.db");
+        await using (var connection = new SqliteConnection($"Data Source={older};Pooling=false"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var sink = new SqliteSink(older, SinkMode.Flat))
+        {
+            await sink.InitializeAsync(default);
+            await WriteAsync(sink, batches: 2);
+        }
+
+        Assert.Equal(16384L, await PragmaAsync(fresh, "page_size"));
+        Assert.Equal(4096L, await PragmaAsync(older, "page_size"));
+        Assert.Equal(100L, await CountAsync(fresh));
+        Assert.Equal(100L, await CountAsync(older));
+        Assert.Equal("ok", await PragmaAsync(older, "integrity_check"));
+    }
+
+    private static async Task<object?> PragmaAsync(string path, string pragma)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA " + pragma;
+        return await command.ExecuteScalarAsync();
     }
 
     private static async Task WriteAsync(SqliteSink sink, int batches, int first = 0)
