@@ -119,17 +119,24 @@ public sealed class TableLayout
         }
 
         Span<bool> seen = _fieldCount <= 1024 ? stackalloc bool[_fieldCount] : new bool[_fieldCount];
+        var found = 0;
         lock (_top)
         {
             var position = 0;
             foreach (var property in record.EnumerateObject())
             {
+                if (found == _fieldCount)
+                {
+                    break; // every name is found (document mode's two times are soon): the rest cannot change a value
+                }
+
                 if (_top.Find(property, position++) is not { } entry || seen[entry.Ordinal])
                 {
                     continue;
                 }
 
                 seen[entry.Ordinal] = true;
+                found++;
                 if (entry.Column >= 0)
                 {
                     values[entry.Column] = property.Value;
@@ -143,6 +150,7 @@ public sealed class TableLayout
                         if (nested.Find(inner, innerPosition++) is { } leaf && !seen[leaf.Ordinal])
                         {
                             seen[leaf.Ordinal] = true;
+                            found++;
                             values[leaf.Column] = inner.Value;
                         }
                     }

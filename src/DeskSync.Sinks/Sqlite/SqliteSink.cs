@@ -247,6 +247,9 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// <summary>A WAL frame of this file: its page size (read at open) and the frame's header.</summary>
     private long _frameBytes = 16384 + WalFrameHeaderBytes;
 
+    /// <summary>The bytes of a WAL frame the checkpointer counts with (the file's page size and a frame header).</summary>
+    internal long WalFrameBytes => _frameBytes;
+
     /// <summary>
     /// A WAL checkpoint: the frames in the WAL and how many of them are now copied into the
     /// database, or null when SQLite refused it (it is upkeep: the data is safe in the WAL either way).

@@ -194,6 +194,15 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     }
 
     /// <summary>
+    /// The fewest pages a partition must have ahead to be split. Splits only take call slots that
+    /// nothing else wants, at the end of a load, where partitions with a page or two more than the
+    /// rest would otherwise finish alone: halving 1.5 pages or more saves a round for about one
+    /// call (a split's half ends on a short page). At 4, as before, no split happened at the end of
+    /// a 100,000-ticket load; at 1.5 one to three do, for 0.01–0.02 of the ceiling.
+    /// </summary>
+    private const double SplitMin = 1.5;
+
+    /// <summary>
     /// Work stealing: when a partition finishes, the one with the most pages still ahead gives
     /// away the second half of what it has not read yet, so that the calls in flight stay at the
     /// partition count until the end (records are rarely spread evenly over time: most portals
@@ -212,7 +221,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             }
         }
 
-        if (best < 0 || bestPages < 4)
+        if (best < 0 || bestPages < SplitMin)
         {
             return null;
         }
@@ -220,7 +229,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         var victim = bounds[best];
         lock (victim)
         {
-            if (victim.Done || victim.PagesLeft() < 4)
+            if (victim.Done || victim.PagesLeft() < SplitMin)
             {
                 return null;
             }
