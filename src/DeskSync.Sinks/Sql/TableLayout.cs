@@ -127,7 +127,7 @@ public sealed class TableLayout
             {
                 if (found == _fieldCount)
                 {
-                    break; // every name is found (document mode's two times are soon): the rest cannot change a value
+                    break; // every name is found, so the rest cannot change a value (document mode reads a ticket's 15 first names of 53)
                 }
 
                 if (_top.Find(property, position++) is not { } entry || seen[entry.Ordinal])

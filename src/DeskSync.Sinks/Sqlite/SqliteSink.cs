@@ -58,10 +58,10 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// The page size of a file this sink creates: 16 KB, not SQLite's 4 KB. A Zoho record is a few
     /// KB of JSON, so with 4 KB pages nearly every row fills a page of its own (or spills onto
     /// overflow pages), and each page is a WAL frame written, checksummed and later copied on its
-    /// own: the write stage spent 40 % of its CPU in the kernel on those small writes. 16 KB pages
-    /// cut a document-mode row's write from 27 to 19 µs of CPU and a flat row's from 52 to 42
-    /// (docs/benchmarks.md); a one-row commit (a webhook's change) writes a few 16 KB frames
-    /// instead of 4 KB ones. A file that exists keeps its own page size.
+    /// own: a profile of the write stage put 40 % of its samples in the kernel. 16 KB pages cut
+    /// the stage's CPU a ticket from 20–26 to 16–18 µs in document mode and from 31–39 to 24–35
+    /// in flat mode without _raw (docs/benchmarks.md); a one-row commit (a webhook's change)
+    /// writes a few 16 KB frames instead of 4 KB ones. A file that exists keeps its own page size.
     /// </summary>
     internal int NewFilePageSize { get; init; } = 16384;
 

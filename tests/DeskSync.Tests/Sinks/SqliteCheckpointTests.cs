@@ -7,7 +7,8 @@ namespace DeskSync.Tests.Sinks;
 
 /// <summary>
 /// SQLite's WAL is checkpointed on a connection of its own while the writer keeps writing, and
-/// never grows past its limit; every committed row is there afterwards.
+/// never grows past its limit; every committed row is there afterwards. New files get 16 KB
+/// pages, and the checkpointer counts WAL bytes with a file's real page size.
 /// </summary>
 public sealed class SqliteCheckpointTests : IDisposable
 {
@@ -176,15 +177,6 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.Equal("ok", await PragmaAsync(older, "integrity_check"));
     }
 
-    private static async Task<object?> PragmaAsync(string path, string pragma)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA " + pragma;
-        return await command.ExecuteScalarAsync();
-    }
-
     private static async Task WriteAsync(SqliteSink sink, int batches, int first = 0)
     {
         var subject = new string('x', 4000);
@@ -199,12 +191,16 @@ public sealed class SqliteCheckpointTests : IDisposable
         }
     }
 
-    private static async Task<long> CountAsync(string path)
+    private static async Task<long> CountAsync(string path) => (long)(await ScalarAsync(path, "SELECT count(*) FROM tickets"))!;
+
+    private static Task<object?> PragmaAsync(string path, string pragma) => ScalarAsync(path, "PRAGMA " + pragma);
+
+    private static async Task<object?> ScalarAsync(string path, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM tickets";
-        return (long)(await command.ExecuteScalarAsync())!;
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
     }
 }
