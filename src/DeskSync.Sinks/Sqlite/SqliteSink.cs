@@ -244,8 +244,8 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// <summary>Each WAL frame's header, before its page.</summary>
     private const long WalFrameHeaderBytes = 24;
 
-    /// <summary>A WAL frame of this file: its page size (read at open) and the frame's header.</summary>
-    private long _frameBytes = 16384 + WalFrameHeaderBytes;
+    /// <summary>A WAL frame of this file: its page size (read at open, before any commit) and the frame's header.</summary>
+    private long _frameBytes;
 
     /// <summary>The bytes of a WAL frame the checkpointer counts with (the file's page size and a frame header).</summary>
     internal long WalFrameBytes => _frameBytes;

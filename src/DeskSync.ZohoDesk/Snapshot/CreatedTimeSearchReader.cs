@@ -43,8 +43,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             {
                 // The whole table was on the first page (the newest page repeated it; a table under 100 records pays that call).
                 newest?.Dispose();
-                var emittedSmall = options.DetailMode && records.Count > 0 ? await DetailsAsync(records, cancellationToken) : records;
-                yield return new SnapshotBatch(emittedSmall, Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count, Pages = first };
+                yield return new SnapshotBatch(await DetailedAsync(records, cancellationToken), Serialize(new SearchState(end, [], records.Count)), Complete: true) { Total = records.Count, Pages = first };
                 yield break;
             }
 
@@ -64,7 +63,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
                 // millisecond (so on that page) or newer than the newest page's first (so on that one).
                 var seen = oldestKeys.Select(k => k.Id).ToHashSet(StringComparer.Ordinal);
                 emitted.AddRange(newestRecords.Where((_, i) => seen.Add(newestKeys[i].Id)));
-                emitted = options.DetailMode ? await DetailsAsync(emitted, cancellationToken) : emitted;
+                emitted = await DetailedAsync(emitted, cancellationToken);
                 yield return new SnapshotBatch(emitted, Serialize(new SearchState(end, [], total)), Complete: true) { Total = total, Pages = pages };
                 yield break;
             }
@@ -81,7 +80,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
             plan.Add(new PartitionState(ValueConverter.Iso(newestFloor + Tick), end, ValueConverter.Iso(latest), 0, false,
                 [.. tail.Where(i => newestKeys[i].Created >= latest - Tick).Select(i => newestKeys[i].Id)]));
             state = new SearchState(end, plan, total, ValueConverter.Iso(latest));
-            emitted = options.DetailMode ? await DetailsAsync(emitted, cancellationToken) : emitted;
+            emitted = await DetailedAsync(emitted, cancellationToken);
             // Written once the partitions' first calls are out: they need nothing from it but the plan.
             opening = new SnapshotBatch(emitted, Serialize(state), Complete: false) { Total = total, Pages = pages };
         }
@@ -185,7 +184,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(workers).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             while (channel.Reader.TryRead(out var unread))
             {
                 unread.Page?.Dispose();
@@ -369,11 +368,7 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
 
             try
             {
-                if (options.DetailMode && accepted.Count > 0)
-                {
-                    accepted = await DetailsAsync(accepted, ct);
-                }
-
+                accepted = await DetailedAsync(accepted, ct);
                 await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary.Keys]), page), ct);
             }
             catch
@@ -389,8 +384,14 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
         }
     }
 
-    private async Task<List<JsonElement>> DetailsAsync(List<JsonElement> records, CancellationToken ct)
+    /// <summary>In detail mode, each record as its own detail call gives it (no call for no records); otherwise the records as they are.</summary>
+    private async Task<List<JsonElement>> DetailedAsync(List<JsonElement> records, CancellationToken ct)
     {
+        if (!options.DetailMode || records.Count == 0)
+        {
+            return records;
+        }
+
         var details = await Task.WhenAll(records.Select(async r =>
         {
             using var doc = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(Keys(r).Id)}", label: table.Name, cancellationToken: ct);

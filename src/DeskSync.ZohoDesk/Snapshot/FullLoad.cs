@@ -103,7 +103,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 await stop.CancelAsync();
             }
 
-            await fieldsRead.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await ((Task)fieldsRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -157,7 +157,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             catch
             {
                 await reading.CancelAsync();
-                await more.AsTask().ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await ((Task)more.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 throw;
             }
 
