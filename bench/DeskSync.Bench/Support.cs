@@ -204,3 +204,44 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
         }
     }
 }
+
+/// <summary>Times the writer: how long it spent inside the target's commits, how many it made and the longest.</summary>
+internal sealed class BusySink(ISink inner) : ISink
+{
+    private long _busy;
+    private long _longest;
+
+    public int Commits { get; private set; }
+
+    public TimeSpan Busy => Stopwatch.GetElapsedTime(0, _busy);
+
+    public TimeSpan Longest => Stopwatch.GetElapsedTime(0, _longest);
+
+    public ISink Inner => inner;
+
+    public SinkMode Mode => inner.Mode;
+
+    public string Describe() => inner.Describe();
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
+
+    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken);
+
+    public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+        var took = Stopwatch.GetTimestamp() - start;
+        _busy += took;
+        _longest = Math.Max(_longest, took);
+        Commits++;
+    }
+
+    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
+
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}

@@ -37,6 +37,9 @@ public interface IFullLoadProgress
 public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions options, TimeProvider? time = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The most records one commit gathers from batches already read (five pages of 100).</summary>
+    internal const int CoalescedRows = 500;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private (long Calls, long Credits, long Failures) _fieldsBefore;
 
@@ -161,22 +164,63 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 throw;
             }
 
-            while (await more)
+            var pages = new List<IDisposable?>();
+            var hasBatch = await more;
+            while (hasBatch)
             {
+                // Batches the reader already has waiting are committed together, with the last
+                // one's state (which covers every record before it): when the target is what holds
+                // the load back, it pays for a commit every few pages instead of every page. A
+                // batch that is not there yet is not waited for.
                 var batch = batches.Current;
-                var next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
-                List<ChangeEvent> events;
-                using (batch.Pages)
+                var events = new List<ChangeEvent>(batch.Records.Count);
+                var running = false; // `more` is a MoveNextAsync still in flight
+                var ended = false;
+                LoadState next;
+                try
                 {
-                    events = batch.Records.Select(r => ToEvent(table, r)).ToList();
+                    pages.Add(batch.Pages);
+                    events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
+                    while (!batch.Complete && events.Count < CoalescedRows)
+                    {
+                        more = batches.MoveNextAsync();
+                        if (!more.IsCompleted)
+                        {
+                            running = true;
+                            break;
+                        }
+
+                        if (!more.Result)
+                        {
+                            ended = true;
+                            break;
+                        }
+
+                        batch = batches.Current;
+                        pages.Add(batch.Pages);
+                        events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
+                    }
+
+                    next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
                     await sink.ApplyAsync(schema, events, new Checkpoint(stream, JsonSerializer.Serialize(next, Json)), ct);
+                }
+                catch when (running)
+                {
+                    await reading.CancelAsync();
+                    await ((Task)more.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the reader cannot be disposed while it reads
+                    throw;
+                }
+                finally
+                {
+                    pages.ForEach(p => p?.Dispose());
+                    pages.Clear();
                 }
 
                 state = next;
                 rows += events.Count;
                 var (calls, credits) = Spent();
                 progress?.RowsWritten(table, rows, batch.Total, calls, credits);
-                more = batches.MoveNextAsync();
+                hasBatch = !ended && (running ? await more : await batches.MoveNextAsync());
             }
 
             var (c, cr) = Spent();

@@ -416,14 +416,49 @@ public sealed class FullLoadBehaviourTests : IDisposable
     {
         // The cursor resumes at the last page's millisecond, where Zoho returns records already
         // written; the checkpoint keeps their ids so that a change log gets no second line.
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000 } });
+        // A commit may hold up to ~700 records (waiting pages go together), so the three kills,
+        // counted from each run's start, end the runs before the last of the 6,000 tickets.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 6_000 } });
         var dir = Path.Combine(_dir, "killed-jsonl");
-        foreach (var at in new[] { 150, 1_200, 3_100 })
+        foreach (var at in new[] { 150, 1_200, 2_000 })
         {
             using var kill = new CancellationTokenSource();
             await using var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, at, kill), kill.Token));
         }
+
+        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
+        {
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
+        }
+
+        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
+        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice, e.g. {string.Join(", ", twice.Take(3))}");
+        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Pages_waiting_for_a_slow_target_are_committed_together_and_a_load_killed_between_such_commits_resumes_exactly()
+    {
+        // The target takes 100 ms a commit and the reader none: pages wait, and each commit takes
+        // those already read (up to CoalescedRows) with the state after the last of them. A state
+        // from an earlier page would make the resumed load read, and log, records a second time.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 4_000 } });
+        var dir = Path.Combine(_dir, "slow-jsonl");
+        var commits = new List<int>();
+        using (var kill = new CancellationTokenSource())
+        {
+            await using var sink = new SlowCommits(new FileSink(dir, FileFormat.Jsonl, SinkMode.Document), TimeSpan.FromMilliseconds(100), commits);
+            var client = await portal.ConnectAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, 1_500, kill), kill.Token));
+        }
+
+        // No single batch holds more than 200 records (the oldest and newest pages together).
+        Assert.Contains(commits, rows => rows > 200);
+        Assert.All(commits, rows => Assert.InRange(rows, 1, FullLoad.CoalescedRows + 200));
+        Assert.InRange(commits.Sum(), 1_500, 3_999);
 
         await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
         {
@@ -531,6 +566,36 @@ public sealed class FullLoadBehaviourTests : IDisposable
 
             await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
             Interlocked.Add(ref ContactRows, schema.Name == "contacts" ? events.Count : 0);
+        }
+
+        public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
+
+        public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>A sink whose commits each take a while; it records how many rows each one held.</summary>
+    private sealed class SlowCommits(ISink inner, TimeSpan delay, List<int> commits) : ISink
+    {
+        public SinkMode Mode => inner.Mode;
+
+        public string Describe() => inner.Describe();
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
+
+        public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string t, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(t, writtenBefore, cancellationToken);
+
+        public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+        {
+            await Task.Delay(delay, CancellationToken.None);
+            await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+            lock (commits)
+            {
+                commits.Add(events.Count);
+            }
         }
 
         public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
