@@ -110,7 +110,7 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
 
 // To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage, the read side or the end-to-end runs n times).
 // --page-size n: the SQLite files' page size (DeskSync makes new files with 16 KB pages; 4096 is SQLite's default, for comparison).
-// --commit-rows n: the stage alone commits the load's pages n rows at a time, as a load does when the target holds it back (500); 100 is a page a commit.
+// --commit-rows n: the stage alone commits the load's rows n at a time: 500, as a load does when the target holds it back; 100, a page a commit.
 async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows)
 {
     var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}");
@@ -170,17 +170,11 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var cpu = CpuTime();
                 var rows = 0;
                 var commits = 0;
-                var events = new List<ChangeEvent>();
-                foreach (var (i, (schema, batch)) in captured.Batches.Index())
+                foreach (var events in captured.Batches.SelectMany(b => b.Events).Chunk(commitRows))
                 {
-                    events.AddRange(batch);
-                    if (events.Count >= commitRows || i == captured.Batches.Count - 1)
-                    {
-                        await sink.ApplyAsync(schema, events, new Checkpoint("bench", rows.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
-                        rows += events.Count;
-                        commits++;
-                        events = [];
-                    }
+                    await sink.ApplyAsync(captured.Batches[0].Schema, events, new Checkpoint("bench", rows.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
+                    rows += events.Length;
+                    commits++;
                 }
 
                 Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, commits of ~{rows / Math.Max(1, commits)}; {CpuMicros(cpu, rows)})",
