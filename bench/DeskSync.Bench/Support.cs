@@ -34,28 +34,18 @@ internal sealed class Args(Dictionary<string, string> values)
 }
 
 /// <summary>Records when each expected (id, subject) version reaches the target.</summary>
-internal sealed class TimingSink(ISink inner) : ISink
+internal sealed class TimingSink(ISink inner) : DelegatingSink(inner)
 {
     private readonly ConcurrentDictionary<string, long> _expected = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<double> _lags = [];
-
-    public SinkMode Mode => inner.Mode;
 
     public void Expect(string key, long timestamp) => _expected[key] = timestamp;
 
     public IEnumerable<double> Lags() => _lags;
 
-    public string Describe() => inner.Describe();
-
-    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
-
-    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken);
-
-    public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    public override async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
     {
-        await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+        await Inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
         var now = Stopwatch.GetTimestamp();
         foreach (var e in events)
         {
@@ -65,12 +55,6 @@ internal sealed class TimingSink(ISink inner) : ISink
             }
         }
     }
-
-    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
-
-    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
-
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
 
 /// <summary>Writes nothing: isolates the read side (emulator, HTTP, client) from the target. With
@@ -206,7 +190,7 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
 }
 
 /// <summary>Times the writer: how long it spent inside the target's commits, how many it made and the longest.</summary>
-internal sealed class BusySink(ISink inner) : ISink
+internal sealed class BusySink(ISink inner) : DelegatingSink(inner)
 {
     private long _busy;
     private long _longest;
@@ -217,31 +201,13 @@ internal sealed class BusySink(ISink inner) : ISink
 
     public TimeSpan Longest => Stopwatch.GetElapsedTime(0, _longest);
 
-    public ISink Inner => inner;
-
-    public SinkMode Mode => inner.Mode;
-
-    public string Describe() => inner.Describe();
-
-    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-    public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
-
-    public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken);
-
-    public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    public override async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+        await Inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
         var took = Stopwatch.GetTimestamp() - start;
         _busy += took;
         _longest = Math.Max(_longest, took);
         Commits++;
     }
-
-    public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
-
-    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
-
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

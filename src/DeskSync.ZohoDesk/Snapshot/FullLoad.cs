@@ -36,10 +36,10 @@ public interface IFullLoadProgress
 /// </summary>
 public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions options, TimeProvider? time = null)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>The most records one commit gathers from batches already read (five pages of 100).</summary>
     internal const int CoalescedRows = 500;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private (long Calls, long Credits, long Failures) _fieldsBefore;
 

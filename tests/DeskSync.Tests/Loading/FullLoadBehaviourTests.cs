@@ -427,16 +427,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, at, kill), kill.Token));
         }
 
-        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
-        {
-            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
-            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
-        }
-
-        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
-        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice, e.g. {string.Join(", ", twice.Take(3))}");
-        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        await ResumeAndCheckEveryTicketLoggedOnceAsync(portal, dir);
     }
 
     [Fact]
@@ -460,16 +451,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.All(commits, rows => Assert.InRange(rows, 1, FullLoad.CoalescedRows + 200));
         Assert.InRange(commits.Sum(), 1_500, 3_999);
 
-        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
-        {
-            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
-            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
-        }
-
-        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
-        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice, e.g. {string.Join(", ", twice.Take(3))}");
-        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        await ResumeAndCheckEveryTicketLoggedOnceAsync(portal, dir);
     }
 
     [Theory]
@@ -542,67 +524,50 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
     }
 
+    /// <summary>Finishes an interrupted load into the JSONL change log in <paramref name="dir"/>, then checks that it holds every ticket exactly once.</summary>
+    private static async Task ResumeAndCheckEveryTicketLoggedOnceAsync(TestPortal portal, string dir)
+    {
+        await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
+        {
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
+        }
+
+        var ids = await IdsAsync(Path.Combine(dir, "tickets.jsonl"), FileFormat.Jsonl);
+        var twice = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} tickets were written twice, e.g. {string.Join(", ", twice.Take(3))}");
+        Assert.Equal(portal.Emulator.Portal.List("tickets").Select(t => t["id"]!.GetValue<string>()).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+    }
+
     /// <summary>A sink whose writes into one table fail; it counts the contacts written.</summary>
-    private sealed class FailingOn(string table, ISink inner) : ISink
+    private sealed class FailingOn(string table, ISink inner) : DelegatingSink(inner)
     {
         public int ContactRows;
 
-        public SinkMode Mode => inner.Mode;
-
-        public string Describe() => inner.Describe();
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
-
-        public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string t, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(t, writtenBefore, cancellationToken);
-
-        public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+        public override async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
         {
             if (schema.Name == table)
             {
                 throw new SinkException($"cannot write {table}", null, retryable: false);
             }
 
-            await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+            await Inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
             Interlocked.Add(ref ContactRows, schema.Name == "contacts" ? events.Count : 0);
         }
-
-        public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
-
-        public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     /// <summary>A sink whose commits each take a while; it records how many rows each one held.</summary>
-    private sealed class SlowCommits(ISink inner, TimeSpan delay, List<int> commits) : ISink
+    private sealed class SlowCommits(ISink inner, TimeSpan delay, List<int> commits) : DelegatingSink(inner)
     {
-        public SinkMode Mode => inner.Mode;
-
-        public string Describe() => inner.Describe();
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken) => inner.EnsureTableAsync(schema, cancellationToken);
-
-        public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string t, DateTimeOffset writtenBefore, CancellationToken cancellationToken) => inner.KeysWrittenBeforeAsync(t, writtenBefore, cancellationToken);
-
-        public async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
+        public override async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
         {
             await Task.Delay(delay, CancellationToken.None);
-            await inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
+            await Inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
             lock (commits)
             {
                 commits.Add(events.Count);
             }
         }
-
-        public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => inner.GetCheckpointAsync(stream, cancellationToken);
-
-        public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     /// <summary>A clock that moves only when told to.</summary>
