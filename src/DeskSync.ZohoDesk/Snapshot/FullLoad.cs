@@ -151,6 +151,14 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
             await using var batches = Read(table, fieldsRead, state.Reader, reading.Token).GetAsyncEnumerator(reading.Token);
             var more = batches.MoveNextAsync();
+
+            // On a failure while `more` reads: the reader cannot be disposed while it reads.
+            async Task StopReadingAsync()
+            {
+                await reading.CancelAsync();
+                await ((Task)more.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             TableSchema schema;
             try
             {
@@ -159,8 +167,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             }
             catch
             {
-                await reading.CancelAsync();
-                await ((Task)more.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await StopReadingAsync();
                 throw;
             }
 
@@ -179,10 +186,15 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 LoadState next;
                 try
                 {
-                    pages.Add(batch.Pages);
-                    events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
-                    while (!batch.Complete && events.Count < CoalescedRows)
+                    while (true)
                     {
+                        pages.Add(batch.Pages);
+                        events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
+                        if (batch.Complete || events.Count >= CoalescedRows)
+                        {
+                            break;
+                        }
+
                         more = batches.MoveNextAsync();
                         if (!more.IsCompleted)
                         {
@@ -197,8 +209,6 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                         }
 
                         batch = batches.Current;
-                        pages.Add(batch.Pages);
-                        events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
                     }
 
                     next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
@@ -206,8 +216,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                 }
                 catch when (running)
                 {
-                    await reading.CancelAsync();
-                    await ((Task)more.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the reader cannot be disposed while it reads
+                    await StopReadingAsync();
                     throw;
                 }
                 finally
