@@ -205,7 +205,8 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 Discard(sink.Inner);
                 // When the commits fill the run, the writer is what holds the load back; a WAL restart shows as the longest commit.
                 var writer = string.Create(CultureInfo.InvariantCulture, $"; {sink.Commits:N0} commits of ~{r.Rows / Math.Max(1, sink.Commits):N0} rows, {sink.Busy / r.Elapsed:P0} of the run, the longest {sink.Longest.TotalMilliseconds:N0} ms")
-                    + (sink.Inner is SqliteSink q ? $", {q.WalRestarts.Requested + q.WalRestarts.Forced} WAL restarts" : "");
+                    + (sink.Inner is SqliteSink q ? $", {q.WalRestarts.Requested + q.WalRestarts.Forced} WAL restarts" : "")
+                    + (sink.Split is { } split ? string.Create(CultureInfo.InvariantCulture, $"; inside them the writer's thread ran {split.Running.TotalMilliseconds:N0} ms, waited for a core {split.WaitingForCore.TotalMilliseconds:N0} ms and for the disk or a lock {split.Other.TotalMilliseconds:N0} ms") : "");
                 Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included{writer})",
                     $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
             }

@@ -189,11 +189,20 @@ internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { P
     }
 }
 
-/// <summary>Times the writer: how long it spent inside the target's commits, how many it made and the longest.</summary>
+/// <summary>
+/// Times the writer: how long it spent inside the target's commits, how many it made and the
+/// longest; and, on Linux, how much of that time its thread ran, waited for a core (runnable but
+/// not running) or waited for anything else (the disk, a lock), from the kernel's per-thread
+/// scheduler counters. A commit that resumed on another thread (an asynchronous target) is left
+/// out of the split.
+/// </summary>
 internal sealed class BusySink(ISink inner) : DelegatingSink(inner)
 {
     private long _busy;
     private long _longest;
+    private TimeSpan _running;
+    private TimeSpan _waitingForCore;
+    private TimeSpan _split;
 
     public int Commits { get; private set; }
 
@@ -201,13 +210,43 @@ internal sealed class BusySink(ISink inner) : DelegatingSink(inner)
 
     public TimeSpan Longest => Stopwatch.GetElapsedTime(0, _longest);
 
+    /// <summary>The commits' time on the writer's thread: running, waiting for a core, waiting for anything else; null where the kernel does not say.</summary>
+    public (TimeSpan Running, TimeSpan WaitingForCore, TimeSpan Other)? Split =>
+        _split > TimeSpan.Zero ? (_running, _waitingForCore, _split - _running - _waitingForCore) : null;
+
     public override async Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken)
     {
+        var thread = Environment.CurrentManagedThreadId;
+        var before = ThreadSchedule.Read();
         var start = Stopwatch.GetTimestamp();
         await Inner.ApplyAsync(schema, events, checkpoint, cancellationToken);
         var took = Stopwatch.GetTimestamp() - start;
+        if (Environment.CurrentManagedThreadId == thread && before is { } b && ThreadSchedule.Read() is { } a)
+        {
+            _running += a.Running - b.Running;
+            _waitingForCore += a.Waiting - b.Waiting;
+            _split += Stopwatch.GetElapsedTime(0, took);
+        }
+
         _busy += took;
         _longest = Math.Max(_longest, took);
         Commits++;
+    }
+}
+
+/// <summary>The calling thread's time on a core and time runnable but waiting for one, from Linux's /proc/thread-self/schedstat (null elsewhere).</summary>
+internal static class ThreadSchedule
+{
+    public static (TimeSpan Running, TimeSpan Waiting)? Read()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
+            return (TimeSpan.FromTicks(long.Parse(fields[0], CultureInfo.InvariantCulture) / 100), TimeSpan.FromTicks(long.Parse(fields[1], CultureInfo.InvariantCulture) / 100));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 }
