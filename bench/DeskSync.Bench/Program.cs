@@ -190,6 +190,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         GC.Collect();
 
         var readOnly = targets[0];
+        var runs = new List<(string What, double Rate, double Micros)>();
         foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : Enumerable.Repeat(targets.Where(_ => only is null or "end-to-end"), repeat).SelectMany(t => t))
         {
             foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : Modes(name))
@@ -202,6 +203,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var cpu = CpuTime();
                 var sink = new BusySink(make(mode));
                 var r = await LoadTickets(client, sink);
+                runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, (CpuTime().Cpu - cpu.Cpu).TotalMicroseconds / Math.Max(1, r.Rows)));
                 Discard(sink.Inner);
                 // When the commits fill the run, the writer is what holds the load back; a WAL restart shows as the longest commit.
                 var writer = string.Create(CultureInfo.InvariantCulture, $"; {sink.Commits:N0} commits of ~{r.Rows / Math.Max(1, sink.Commits):N0} rows, {sink.Busy / r.Elapsed:P0} of the run, the longest {sink.Longest.TotalMilliseconds:N0} ms")
@@ -210,6 +212,15 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included{writer})",
                     $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
             }
+        }
+
+        // This machine's speed varies by a quarter from run to run: with --repeat, each mode's median and range.
+        foreach (var group in runs.GroupBy(x => x.What).Where(g => g.Count() > 1))
+        {
+            var rates = group.Select(x => x.Rate).Order().ToList();
+            var micros = group.Select(x => x.Micros).Order().ToList();
+            Report($"overhead, zero latency, {group.Key}, over {rates.Count} runs", string.Create(CultureInfo.InvariantCulture, $"median {Median(rates):N0} complete tickets/s ({rates[0]:N0}–{rates[^1]:N0}); {Median(micros):N1} µs of CPU a ticket ({micros[0]:N1}–{micros[^1]:N1})"),
+                $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")} --repeat {repeat}{(only is null ? "" : " --only " + only)}{(onlyMode is null ? "" : " --mode " + onlyMode)}");
         }
     }
 }
@@ -566,6 +577,8 @@ static string CpuMicros((TimeSpan Cpu, long Allocated, int Gen0, int Gen2, TimeS
     return string.Create(CultureInfo.InvariantCulture,
         $"{(now.Cpu - before.Cpu).TotalMicroseconds / Math.Max(1, rows):N1} µs of CPU and {(now.Allocated - before.Allocated) / 1024.0 / Math.Max(1, rows):N1} KB allocated {unit}, {now.Gen0 - before.Gen0} GCs ({now.Gen2 - before.Gen2} full) pausing {(now.Paused - before.Paused).TotalMilliseconds:N0} ms");
 }
+
+static double Median(List<double> sorted) => sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 
 static void Report(string what, string figure, string args)
 {
