@@ -443,6 +443,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>A column's type as a table definition gives it (CREATE TABLE, ADD COLUMN).</summary>
     protected abstract string SqlType(ColumnType type);
 
     /// <summary>The value as the provider wants it; DBNull for null.</summary>

@@ -215,6 +215,43 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
         Assert.Equal("2026-01-01T00:00:30.000Z", rows["1"]["_deleted_at"]);
     }
 
+    [Theory]
+    [InlineData(SinkMode.Flat)]
+    [InlineData(SinkMode.Document)]
+    public async Task PostgreSQL_stores_whole_records_compressed_with_lz4_by_both_write_paths(SinkMode mode)
+    {
+        // A record over 2 KB is compressed by the server; the column's method decides how. One row
+        // goes through a batch of INSERTs, forty through COPY into a staging table, which must carry
+        // the column's method over (a compressed value is copied into the table as it is).
+        var (sink, _) = await OpenAsync("postgres", mode);
+        var schema = ((PostgresSink)sink).SchemaName;
+        var notes = string.Join(" ", Enumerable.Range(0, 400).Select(i => $"note{i}"));
+        string Json(int id) => "{\"id\":\"" + id + "\",\"subject\":\"s" + id + "\",\"status\":\"Open\",\"modifiedTime\":\"2026-01-01T00:00:10.000Z\",\"description\":\"" + notes + "\"}";
+        await using (sink)
+        {
+            await sink.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, Json(1))], null, default);
+            await sink.ApplyAsync(Schema, [.. Enumerable.Range(2, 40).Select(i => Event(ChangeOp.Read, $"{i}", 10, Json(i)))], null, default);
+        }
+
+        await using var connection = await postgres.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'";
+        var serverHasLz4 = await command.ExecuteScalarAsync() is true;
+        var column = mode == SinkMode.Flat ? "_raw" : "record";
+        command.CommandText = $"SELECT pg_column_compression({column}), count(*) FROM \"{schema}\".tickets GROUP BY 1";
+        var methods = new Dictionary<string, long>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                methods[reader.IsDBNull(0) ? "none" : reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        // Debian's and the official PostgreSQL builds have LZ4; one without keeps the server's default.
+        Assert.Equal(new Dictionary<string, long> { [serverHasLz4 ? "lz4" : "pglz"] = 41 }, methods);
+    }
+
     private static ChangeEvent Event(ChangeOp op, string id, int second, string? json) =>
         new(op, "tickets", id, json is null ? null : JsonDocument.Parse(json).RootElement.Clone(), new DateTimeOffset(2026, 1, 1, 0, 0, second, TimeSpan.Zero), "test");
 
