@@ -1,4 +1,8 @@
+using System.Buffers;
 using System.Data.Common;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Unicode;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;
 using Npgsql;
@@ -142,21 +146,37 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
         }
 
         var types = layout.Columns.Select(c => DbType(c.Type)).ToArray();
+        var record = layout.Columns.ToList().FindIndex(c => c.Source == ColumnSource.Record);
         await using (var import = await connection.BeginBinaryImportAsync($"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var e in rows)
             {
                 await import.StartRowAsync(ct);
-                var values = RowValues(layout, e, syncedAt);
-                for (var i = 0; i < values.Length; i++)
+                var (buffer, length) = record >= 0 ? RecordBytes(e) : (null, 0);
+                try
                 {
-                    if (values[i] is DBNull)
+                    var values = RowValues(layout, e, syncedAt, withRecord: buffer is null);
+                    for (var i = 0; i < values.Length; i++)
                     {
-                        await import.WriteNullAsync(ct);
+                        if (i == record && buffer is not null)
+                        {
+                            await import.WriteAsync(new ReadOnlyMemory<byte>(buffer, 0, length), NpgsqlDbType.Jsonb, ct);
+                        }
+                        else if (values[i] is DBNull)
+                        {
+                            await import.WriteNullAsync(ct);
+                        }
+                        else
+                        {
+                            await import.WriteAsync(values[i], types[i], ct);
+                        }
                     }
-                    else
+                }
+                finally
+                {
+                    if (buffer is not null)
                     {
-                        await import.WriteAsync(values[i], types[i], ct);
+                        ArrayPool<byte>.Shared.Return(buffer);
                     }
                 }
             }
@@ -166,6 +186,29 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
 
         await using var upsert = new NpgsqlCommand(UpsertSql(layout, staging), connection, tx);
         await upsert.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The record as the UTF-8 Zoho sent, in a pooled buffer, for COPY to send as it is: no string
+    /// made of it and encoded back (6–7 KB a ticket). Null when it must go through a string, which
+    /// <see cref="ToDb"/> cleans: not valid UTF-8, or holding a \u0000, which JSONB refuses.
+    /// </summary>
+    private static (byte[]? Buffer, int Length) RecordBytes(ChangeEvent e)
+    {
+        if (e.Record is not { } record)
+        {
+            return (null, 0);
+        }
+
+        var text = JsonMarshal.GetRawUtf8Value(record);
+        if (!Utf8.IsValid(text) || text.IndexOf(@"\u0000"u8) >= 0)
+        {
+            return (null, 0);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(text.Length);
+        text.CopyTo(buffer);
+        return (buffer, text.Length);
     }
 
     protected override async Task<HashSet<string>> ExistingColumnsAsync(string table, DbTransaction tx, CancellationToken cancellationToken)

@@ -466,9 +466,10 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     protected abstract Task WriteRowsAsync(TableLayout layout, string sql, IReadOnlyList<ChangeEvent> rows, DateTimeOffset syncedAt, DbTransaction tx, CancellationToken cancellationToken);
 
     /// <summary>A row's values in the layout's column order, as the provider wants them (DBNull for null).</summary>
-    protected object[] RowValues(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt)
+    /// <param name="withRecord">False leaves the record column DBNull, for a writer that writes the record itself.</param>
+    protected object[] RowValues(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt, bool withRecord = true)
     {
-        var values = layout.Values(e, syncedAt);
+        var values = layout.Values(e, syncedAt, withRecord);
         var result = new object[values.Length];
         for (var i = 0; i < values.Length; i++)
         {
