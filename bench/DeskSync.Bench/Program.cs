@@ -180,7 +180,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 Report($"overhead, target stage alone, {name} {mode.ToString().ToLowerInvariant()}", $"{rows / watch.Elapsed.TotalSeconds:N0} tickets/s ({rows:N0} in {watch.Elapsed.TotalSeconds:N1} s, commits of ~{rows / Math.Max(1, commits)}; {CpuMicros(cpu, rows)})",
                     $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
                 await sink.DisposeAsync();
-                Discard(sink);
+                Discard(sink, pg);
             }
         }
 
@@ -204,7 +204,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var sink = new BusySink(make(mode));
                 var r = await LoadTickets(client, sink);
                 runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, (CpuTime().Cpu - cpu.Cpu).TotalMicroseconds / Math.Max(1, r.Rows)));
-                Discard(sink.Inner);
+                Discard(sink.Inner, pg);
                 // When the commits fill the run, the writer is what holds the load back; a WAL restart shows as the longest commit.
                 var writer = string.Create(CultureInfo.InvariantCulture, $"; {sink.Commits:N0} commits of ~{r.Rows / Math.Max(1, sink.Commits):N0} rows, {sink.Busy / r.Elapsed:P0} of the run, the longest {sink.Longest.TotalMilliseconds:N0} ms")
                     + (sink.Inner is SqliteSink q ? $", {q.WalRestarts.Requested + q.WalRestarts.Forced} WAL restarts" : "")
@@ -227,7 +227,9 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
 
 // A measured SQLite file is deleted at once: its pages not yet written back are then dropped
 // instead of being written while (and charged to) the next measurement.
-static void Discard(ISink sink)
+// Each run's target goes once measured: a SQLite file's pages would be written back during the
+// next run, and PostgreSQL schemas of 50,000 tickets (~200 MB each) would fill the disk.
+static void Discard(ISink sink, string? pg = null)
 {
     if (sink is SqliteSink sqlite)
     {
@@ -235,6 +237,13 @@ static void Discard(ISink sink)
         {
             File.Delete(file);
         }
+    }
+    else if (sink is PostgresSink postgres && pg is not null)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(pg);
+        connection.Open();
+        using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{postgres.SchemaName}\" CASCADE", connection);
+        drop.ExecuteNonQuery();
     }
 }
 

@@ -190,8 +190,9 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
 
     /// <summary>
     /// The record as the UTF-8 Zoho sent, in a pooled buffer, for COPY to send as it is: no string
-    /// made of it and encoded back (6–7 KB a ticket). Null when it must go through a string, which
-    /// <see cref="ToDb"/> cleans: not valid UTF-8, or holding a \u0000, which JSONB refuses.
+    /// made of it (twice its size: 6–7 KB for a ticket) and encoded back. Null when it must go
+    /// through a string, which <see cref="ToDb"/> cleans: not valid UTF-8, or holding a \u0000,
+    /// which JSONB refuses.
     /// </summary>
     private static (byte[]? Buffer, int Length) RecordBytes(ChangeEvent e)
     {

@@ -265,7 +265,6 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
         {
             await sink.ApplyAsync(Schema, [.. Enumerable.Range(1, 20).Select(i => Event(ChangeOp.Read, $"{i}", 10, Json(i, i == 7 ? "a\\u0000b" : $"s{i}")))], null, default);
 
-            Assert.Equal("ab", (await read("7"))!.Value.GetProperty("subject").GetString());
             for (var i = 1; i <= 20; i++)
             {
                 Assert.Equal(i == 7 ? "ab" : $"s{i}", (await read($"{i}"))!.Value.GetProperty("subject").GetString());
