@@ -28,6 +28,18 @@ public sealed class Faults(int seed)
         }
     }
 
+    /// <summary>Scripted answers not served yet.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _script.Count;
+            }
+        }
+    }
+
     public void Clear()
     {
         lock (_gate)

@@ -196,7 +196,9 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                         }
 
                         more = batches.MoveNextAsync();
-                        if (!more.IsCompleted)
+                        // A reader that failed meanwhile (a partition's error) still lets what it
+                        // read before be written: the error comes after this commit, from `more`.
+                        if (!more.IsCompletedSuccessfully)
                         {
                             running = true;
                             break;

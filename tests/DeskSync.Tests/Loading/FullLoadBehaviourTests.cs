@@ -127,6 +127,55 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.Equal("running", state.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Pages_read_before_a_partition_fails_are_written_before_the_load_fails()
+    {
+        // The partitions fail while the first batch (the oldest and newest pages) waits for its
+        // table: the failure is already there when the load looks for more batches to commit with
+        // it. The pages Zoho answered are still written, and the checkpoint lets a resume skip them.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None), times: 3); // field definitions, oldest and newest page
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 100);
+        var path = Path.Combine(_dir, "failed-after-opening.db");
+        await using var sink = new SlowTableSink(new SqliteSink(path, SinkMode.Flat), async () =>
+        {
+            // One partition and two attempts: two 500s served, then time for the client to give up.
+            while (portal.Emulator.Faults.Pending > 98)
+            {
+                await Task.Delay(10);
+            }
+
+            await Task.Delay(500);
+        });
+
+        var load = new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
+        Assert.Equal(98, portal.Emulator.Faults.Pending); // the partition's two attempts, nothing after them
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+        Assert.Equal("running", state.GetProperty("status").GetString());
+        var oldest = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        await using (var db = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            await db.OpenAsync();
+            await using var cmd = db.CreateCommand();
+            cmd.CommandText = "SELECT id FROM tickets";
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                written.Add(reader.GetString(0));
+            }
+        }
+
+        // Both pages: the oldest hundred and the newest ones.
+        Assert.InRange(written.Count, 199, 200);
+        Assert.Superset(oldest.Take(100).ToHashSet(StringComparer.Ordinal), written);
+        Assert.Superset(oldest.TakeLast(99).ToHashSet(StringComparer.Ordinal), written);
+    }
+
     [Theory]
     [InlineData(new[] { 150 })]
     [InlineData(new[] { 60, 80, 60 })]
@@ -624,6 +673,16 @@ public sealed class FullLoadBehaviourTests : IDisposable
 
         public void Warning(string message)
         {
+        }
+    }
+
+    /// <summary>A sink whose tables take as long as <paramref name="wait"/> to be made ready.</summary>
+    private sealed class SlowTableSink(ISink inner, Func<Task> wait) : DelegatingSink(inner)
+    {
+        public override async Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
+        {
+            await wait();
+            return await base.EnsureTableAsync(schema, cancellationToken);
         }
     }
 
