@@ -40,7 +40,7 @@ try
 
             break;
         case "overhead":
-            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1), opts.Int("page-size", 16384), opts.Int("commit-rows", 500));
+            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1), opts.Int("page-size", 16384), opts.Int("commit-rows", 500), opts.Int("wal-restart-mb", 0));
             break;
         case "economy":
             await Economy(opts.Int("tickets", 1_000));
@@ -110,15 +110,17 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
 
 // To profile one part: --only values|stage|read|end-to-end, --mode flat|document, --repeat n (the stage, the read side or the end-to-end runs n times).
 // --page-size n: the SQLite files' page size (DeskSync makes new files with 16 KB pages; 4096 is SQLite's default, for comparison).
+// --wal-restart-mb n: the WAL size at which the writer is asked to start the WAL over (see SqliteSink.WalRestartBytes).
 // --commit-rows n: the stage alone commits the load's rows n at a time: 500, as a load does when the target holds it back; 100, a page a commit.
-async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows)
+async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows, int walRestartMb)
 {
-    var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}");
+    var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}") + (walRestartMb == 0 ? "" : $" --wal-restart-mb {walRestartMb}");
+    var walRestart = walRestartMb == 0 ? SqliteSink.DefaultWalRestartBytes : (long)walRestartMb << 20;
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
     {
         ("no target (read side only)", _ => new NullSink()),
-        ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { NewFilePageSize = pageSize }),
-        ("SQLite without _raw", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { RawColumn = false, NewFilePageSize = pageSize }),
+        ("SQLite", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { NewFilePageSize = pageSize, WalRestartBytes = walRestart }),
+        ("SQLite without _raw", m => new SqliteSink(Path.Combine(work, $"oh-{m}-{Guid.NewGuid():N}.db"), m) { RawColumn = false, NewFilePageSize = pageSize, WalRestartBytes = walRestart }),
     };
     if (pg is not null)
     {

@@ -69,7 +69,9 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     internal long WalLimit { get; init; } = 256L << 20;
 
     /// <summary>Past this many bytes of frames, the checkpointer asks the writer to start the WAL over.</summary>
-    internal long WalRestartBytes { get; init; } = 64L << 20;
+    internal long WalRestartBytes { get; init; } = DefaultWalRestartBytes;
+
+    internal const long DefaultWalRestartBytes = 64L << 20;
 
     /// <summary>How long the background checkpointer lets commits gather before it checkpoints them.</summary>
     internal TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
