@@ -512,8 +512,12 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         Console.WriteLine($"(a call, ms: p10 / p50 / p90 / p99 / longest: {calls.Percentiles()})");
         var rate = r.Rows / r.Elapsed.TotalSeconds;
         var ceiling = cap * 100 / (latencyMs / 1000.0);
-        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), {(mode == "none" ? "no target" : "SQLite " + mode)}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; "
-            + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {(CpuTime().Cpu - ours) / r.Elapsed:N2} cores, emulator {(emulator.TotalProcessorTime - theirs) / r.Elapsed:N2} (of {Environment.ProcessorCount})",
+        var (ourCpu, theirCpu) = (CpuTime().Cpu - ours, emulator.TotalProcessorTime - theirs);
+        // At zero latency there is no ceiling; what is left to tell is each process's CPU a ticket.
+        var ratio = latencyMs > 0 ? $"ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; " : "";
+        var perTicket = string.Create(CultureInfo.InvariantCulture, $" = {ourCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} and {theirCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} µs a ticket");
+        Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), {(mode == "none" ? "no target" : "SQLite " + mode)}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; {ratio}"
+            + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {ourCpu / r.Elapsed:N2} cores, emulator {theirCpu / r.Elapsed:N2} (of {Environment.ProcessorCount}){perTicket}",
             $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}{(raw ? "" : " --no-raw")}");
     }
     finally
