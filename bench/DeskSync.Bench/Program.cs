@@ -31,7 +31,7 @@ try
             }
             else if (opts.Text("external") is not null)
             {
-                await FullLoadExternal(opts.Int("tickets", 20_000), opts.Int("latency-ms", 150), opts.Int("cap", 10), opts.Text("mode") ?? "flat", raw: opts.Text("no-raw") is null);
+                await FullLoadExternal(opts.Int("tickets", 20_000), opts.Int("latency-ms", 150), opts.Int("cap", 10), opts.Text("mode") ?? "flat", raw: opts.Text("no-raw") is null, gzip: opts.Text("gzip") is not null);
             }
             else
             {
@@ -224,6 +224,22 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
             Report($"overhead, zero latency, {group.Key}, over {rates.Count} runs", string.Create(CultureInfo.InvariantCulture, $"median {Median(rates):N0} complete tickets/s ({rates[0]:N0}–{rates[^1]:N0}); {Median(micros):N1} µs of CPU a ticket ({micros[0]:N1}–{micros[^1]:N1})"),
                 $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")} --repeat {repeat}{(only is null ? "" : " --only " + only)}{(onlyMode is null ? "" : " --mode " + onlyMode)}");
         }
+    }
+}
+
+// Bytes sent over the loopback interface so far (Linux's /proc/net/dev; 0 elsewhere): both
+// directions of every connection on the machine, which during a load are mostly its answers.
+static long LoopbackBytes()
+{
+    try
+    {
+        var line = File.ReadLines("/proc/net/dev").Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("lo:", StringComparison.Ordinal));
+        var fields = line?[3..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields is { Length: > 8 } ? long.Parse(fields[8], CultureInfo.InvariantCulture) : 0;
+    }
+    catch (IOException)
+    {
+        return 0;
     }
 }
 
@@ -449,9 +465,9 @@ async Task<(Process Process, JsonNode Details)> EmulatorProcess(params string[] 
     return (emulator, JsonNode.Parse((await emulator.StandardOutput.ReadLineAsync())!)!);
 }
 
-async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, int latencyMs, int cap)
+async Task<(Process Process, DeskClient Client)> ExternalEmulator(int tickets, int latencyMs, int cap, bool gzip = false)
 {
-    var (emulator, details) = await EmulatorProcess("--tickets", tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture));
+    var (emulator, details) = await EmulatorProcess(["--tickets", tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture), .. gzip ? new[] { "--gzip" } : []]);
     var client = await Connect(new Uri(details["url"]!.GetValue<string>()), details["clientId"]!.GetValue<string>(), details["clientSecret"]!.GetValue<string>(),
         details["grantCode"]!.GetValue<string>(), details["orgId"]!.GetValue<string>(), cap);
     return (emulator, client);
@@ -488,9 +504,10 @@ async Task FullLoadPortal(int tickets, int latencyMs, int cap)
     }
 }
 
-async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bool raw)
+// --gzip: the emulator compresses its answers (DeskSync always asks); the loopback's bytes a ticket show the difference.
+async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bool raw, bool gzip)
 {
-    var (emulator, client) = await ExternalEmulator(tickets, latencyMs, cap);
+    var (emulator, client) = await ExternalEmulator(tickets, latencyMs, cap, gzip);
     try
     {
         var sinkMode = mode == "document" ? SinkMode.Document : SinkMode.Flat;
@@ -503,6 +520,7 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         var ours = CpuTime().Cpu;
         emulator.Refresh();
         var theirs = emulator.TotalProcessorTime;
+        var loopback = LoopbackBytes();
         ISink target = mode == "none" ? new NullSink() : new SqliteSink(Path.Combine(work, $"fle-{cap}.db"), sinkMode) { RawColumn = raw };
         var r = await LoadTickets(client, target);
         emulator.Refresh();
@@ -515,10 +533,11 @@ async Task FullLoadExternal(int tickets, int latencyMs, int cap, string mode, bo
         var (ourCpu, theirCpu) = (CpuTime().Cpu - ours, emulator.TotalProcessorTime - theirs);
         // At zero latency there is no ceiling; what is left to tell is each process's CPU a ticket.
         var ratio = latencyMs > 0 ? $"ceiling {ceiling:N0}/s; ratio {rate / ceiling:N2}; " : "";
-        var perTicket = string.Create(CultureInfo.InvariantCulture, $" = {ourCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} and {theirCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} µs a ticket");
+        var perTicket = string.Create(CultureInfo.InvariantCulture, $" = {ourCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} and {theirCpu.TotalMicroseconds / Math.Max(1, r.Rows):N1} µs a ticket")
+            + (LoopbackBytes() - loopback is var bytes && bytes > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {bytes / 1024.0 / Math.Max(1, r.Rows):N2} KB a ticket over the loopback{(gzip ? ", answers compressed" : "")}") : "");
         Report($"full load, {latencyMs} ms per call, cap {cap}, emulator in another process (warmed), {(mode == "none" ? "no target" : "SQLite " + mode)}{(raw ? "" : " without _raw")}", $"{rate:N0} tickets/s, {r.Calls} calls, {r.Credits} credits in {r.Elapsed.TotalSeconds:N1} s; {ratio}"
             + $"{inFlight:N1} calls in flight on average ({callCount} timed), a call {meanCall.TotalMilliseconds:N1} ms; CPU: DeskSync {ourCpu / r.Elapsed:N2} cores, emulator {theirCpu / r.Elapsed:N2} (of {Environment.ProcessorCount}){perTicket}",
-            $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}{(raw ? "" : " --no-raw")}");
+            $"fullload --external --tickets {tickets} --latency-ms {latencyMs} --cap {cap} --mode {mode}{(raw ? "" : " --no-raw")}{(gzip ? " --gzip" : "")}");
     }
     finally
     {

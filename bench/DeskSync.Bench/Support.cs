@@ -109,7 +109,7 @@ internal sealed class NullSink(bool capture = false) : ISink
 /// arrive with the body): how many calls were in flight on average, and how long a call took
 /// beyond the emulator's injected latency. Explains a full load's ratio to its ceiling.
 /// </summary>
-internal sealed class CallTimer() : DelegatingHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+internal sealed class CallTimer() : DelegatingHandler(DeskSync.ZohoDesk.Api.DeskHttp.CreateTransport())
 {
     private readonly ConcurrentQueue<(long Start, long End)> _calls = new();
 

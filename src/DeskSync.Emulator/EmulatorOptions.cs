@@ -53,6 +53,13 @@ public sealed record EmulatorOptions
     /// <summary>Tables the portal's licence forbids (403 LICENSE_ACCESS_LIMITED), by list path, e.g. "contracts".</summary>
     public IReadOnlySet<string> LicenseLimitedTables { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// Compress answers with gzip (or Brotli) when the request's Accept-Encoding asks for it.
+    /// Whether the real Zoho Desk does is unknown (facts page §6), so the default is off: answers
+    /// are then plain whatever the client asks, as from a server that ignores Accept-Encoding.
+    /// </summary>
+    public bool CompressAnswers { get; init; }
+
     /// <summary>The emulator's clock: token expiry, credits' daily reset, generated timestamps.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

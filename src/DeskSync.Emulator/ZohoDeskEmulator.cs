@@ -60,6 +60,15 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
 
     public WebhookSender Webhooks { get; }
 
+    private long _compressedAnswers;
+    private long _plainAnswers;
+
+    /// <summary>Desk API answers with a body sent compressed (counted only with <see cref="EmulatorOptions.CompressAnswers"/>: to clients that asked).</summary>
+    public long CompressedAnswers => Interlocked.Read(ref _compressedAnswers);
+
+    /// <summary>Desk API answers with a body sent plain although the emulator compresses (the client did not ask); counted only with <see cref="EmulatorOptions.CompressAnswers"/>.</summary>
+    public long PlainAnswers => Interlocked.Read(ref _plainAnswers);
+
     /// <summary>e.g. http://127.0.0.1:53123 — serves /oauth/v2/token and /api/v1/….</summary>
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -92,8 +101,32 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
             .AddSingleton(webhooks)
             .AddSingleton(sp => new DeskApi(options, portal, oauth, limits, faults, OpenApiCatalog.Instance, webhooks));
 
+        if (options.CompressAnswers)
+        {
+            builder.Services.AddResponseCompression(c =>
+            {
+                c.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>();
+                c.Providers.Add<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProvider>();
+            });
+            builder.Services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(g => g.Level = System.IO.Compression.CompressionLevel.Fastest);
+            builder.Services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(b => b.Level = System.IO.Compression.CompressionLevel.Fastest);
+        }
+
         var app = builder.Build();
         var emulator = new ZohoDeskEmulator(app, options, client);
+        if (options.CompressAnswers)
+        {
+            app.Use(async (ctx, next) =>
+            {
+                await next();
+                if (ctx.Request.Path.StartsWithSegments("/api/v1") && ctx.Response.StatusCode != 204)
+                {
+                    Interlocked.Increment(ref ctx.Response.Headers.ContentEncoding.Count > 0 ? ref emulator._compressedAnswers : ref emulator._plainAnswers);
+                }
+            });
+            app.UseResponseCompression();
+        }
+
         emulator.MapRoutes();
         await app.StartAsync(cancellationToken);
         var url = app.Urls.First();

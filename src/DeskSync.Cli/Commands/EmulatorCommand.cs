@@ -18,9 +18,10 @@ internal static class EmulatorCommand
         var edition = new Option<string>("--edition") { Description = "FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE.", DefaultValueFactory = _ => "ENTERPRISE" };
         var compact = new Option<bool>("--compact") { Description = "Keep records as compact JSON (about 5 KB a ticket instead of 35 KB): for portals of a million tickets." };
         var latency = new Option<int>("--latency-ms") { Description = "How long every Desk API call takes before its answer starts, the emulator's own work included." };
+        var gzip = new Option<bool>("--gzip") { Description = "Compress answers (gzip or Brotli) for clients that ask; whether Zoho does is unknown, so off by default." };
         var command = new Command("emulator", "Run a Zoho Desk emulator (accounts + Desk API) on this machine.")
         {
-            port, bind, json, seed, tickets, edition, latency, compact,
+            port, bind, json, seed, tickets, edition, latency, compact, gzip,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -35,6 +36,7 @@ internal static class EmulatorCommand
                 Seed = parse.GetValue(seed),
                 Counts = new TableCounts { Tickets = parse.GetValue(tickets) },
                 CompactStore = parse.GetValue(compact),
+                CompressAnswers = parse.GetValue(gzip),
                 Edition = parse.GetValue(edition)!,
             };
             await using var emulator = await ZohoDeskEmulator.StartAsync(options, parse.GetValue(port), address, ct);

@@ -21,10 +21,22 @@ public static class DeskHttp
     public static HttpClient CreateClient(DeskClientOptions options, ApiCallLog log, TimeProvider? time = null, HttpMessageHandler? inner = null, RetryObserver? onRetry = null)
     {
         var pipeline = BuildPipeline(options, time ?? TimeProvider.System, onRetry);
-        var recorder = new CallRecordingHandler(log) { InnerHandler = inner ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } };
+        var recorder = new CallRecordingHandler(log) { InnerHandler = inner ?? CreateTransport() };
         var resilience = new ResilienceHandler(pipeline) { InnerHandler = recorder };
         return new HttpClient(resilience) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>
+    /// The connection handler: pooled connections renewed every five minutes (DNS changes), and
+    /// compressed answers asked for. A page of 100 complete tickets is ~330 KB of JSON, which at
+    /// 25 calls in flight and 150 ms a call needs ~440 Mbit/s; gzip makes it a sixth for 2–3 µs of
+    /// CPU a ticket. Whether Zoho compresses is unknown; asking costs nothing if it does not.
+    /// </summary>
+    public static SocketsHttpHandler CreateTransport() => new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Deflate | System.Net.DecompressionMethods.Brotli,
+    };
 
     public static ResiliencePipeline<HttpResponseMessage> BuildPipeline(DeskClientOptions options, TimeProvider time, RetryObserver? onRetry = null) =>
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }

@@ -115,11 +115,13 @@ public sealed class DeskClientTests
     }
 
     [Theory]
-    [InlineData(FaultKind.CutBody)]
-    [InlineData(FaultKind.StallBody)]
-    public async Task An_answer_cut_or_stalled_halfway_through_its_body_is_asked_for_again_and_arrives_whole(FaultKind fault)
+    [InlineData(FaultKind.CutBody, false)]
+    [InlineData(FaultKind.StallBody, false)]
+    [InlineData(FaultKind.CutBody, true)]
+    [InlineData(FaultKind.StallBody, true)]
+    public async Task An_answer_cut_or_stalled_halfway_through_its_body_is_asked_for_again_and_arrives_whole(FaultKind fault, bool compressed)
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 250 } });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 250 }, CompressAnswers = compressed });
         var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { AttemptTimeout = TimeSpan.FromSeconds(1) });
         portal.Emulator.Faults.Enqueue(new ScriptedFault(fault));
 
@@ -130,6 +132,7 @@ public sealed class DeskClientTests
 
         Assert.Equal(100, DeskClient.View(page).Count);
         Assert.Equal(1, portal.Emulator.Api.Calls["fault:" + fault]);
+        Assert.Equal(compressed, portal.Emulator.CompressedAnswers > 0);
         // The broken answer and the whole one, each counted once; when the cut reaches the client
         // before any of the answer did, its handler sends the request again unseen (one call).
         Assert.InRange(client.Log.ByLabel["tickets"].Calls, 1, 2);
@@ -262,6 +265,24 @@ public sealed class DeskClientTests
 
         Assert.Equal(ZohoFailureKind.Forbidden, ex.Kind);
         Assert.Equal("LICENSE_ACCESS_LIMITED", ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Compressed_error_answers_are_read_and_classified_like_plain_ones()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, DailyCredits = 100, CompressAnswers = true });
+        var client = await portal.ConnectAsync();
+        Assert.True(await client.GetTicketsCountAsync() > 0);
+        portal.Emulator.Limits.SetRemaining(0);
+
+        var ex = await Assert.ThrowsAsync<ZohoApiException>(() => client.GetTicketsCountAsync());
+
+        // Both answers were compressed; the error's code, kind and Retry-After came through.
+        Assert.Equal(2, portal.Emulator.CompressedAnswers);
+        Assert.Equal(0, portal.Emulator.PlainAnswers);
+        Assert.Equal(ZohoFailureKind.CreditsExhausted, ex.Kind);
+        Assert.Equal("THRESHOLD_EXCEEDED", ex.ErrorCode);
+        Assert.NotNull(ex.RetryAfter);
     }
 
     private static async Task<List<string>> Ids(IAsyncEnumerable<JsonElement> items)

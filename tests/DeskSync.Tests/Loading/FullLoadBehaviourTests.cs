@@ -277,6 +277,26 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task Compressed_answers_are_asked_for_and_load_the_same_rows()
+    {
+        // Whether Zoho compresses is unknown: DeskSync asks (Accept-Encoding), and an emulator
+        // that compresses for clients that ask sends every answer gzip- or Brotli-encoded.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 1_200 }, CompressAnswers = true });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "compressed.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+        }
+
+        // Every answer with a body (a 204 has none) went out compressed: none plain.
+        Assert.Equal(0, portal.Emulator.PlainAnswers);
+        Assert.InRange(portal.Emulator.CompressedAnswers, 20, client.Log.TotalCalls);
+        await VerifyFlatAsync(path, portal, DeskTables.All);
+    }
+
+    [Fact]
     public async Task Tables_load_together_and_report_in_the_order_asked()
     {
         // Four tables of one call each: loaded one after the other, never more than one call would be in flight.
