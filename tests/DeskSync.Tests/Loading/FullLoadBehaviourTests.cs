@@ -114,9 +114,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         // The partition after the newest page starts only when a call slot is free near the end;
         // a failure before that must still end the load with the failure.
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
-        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
-        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None), times: 3); // field definitions, oldest and newest page
-        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 100);
+        var client = await FailingAfterTheOpeningAsync(portal);
         await using var sink = new SqliteSink(Path.Combine(_dir, "failing.db"), SinkMode.Flat);
 
         var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
@@ -134,9 +132,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         // table: the failure is already there when the load looks for more batches to commit with
         // it. The pages Zoho answered are still written, and the checkpoint lets a resume skip them.
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
-        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
-        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None), times: 3); // field definitions, oldest and newest page
-        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 100);
+        var client = await FailingAfterTheOpeningAsync(portal);
         var path = Path.Combine(_dir, "failed-after-opening.db");
         await using var sink = new SlowTableSink(new SqliteSink(path, SinkMode.Flat), async () =>
         {
@@ -694,6 +690,18 @@ public sealed class FullLoadBehaviourTests : IDisposable
         public void Warning(string message)
         {
         }
+    }
+
+    /// <summary>
+    /// A client without retries beyond one, on a portal that answers the field definitions and the
+    /// oldest and newest page, then 500s to every call after them (100 of them).
+    /// </summary>
+    private static async Task<DeskSync.ZohoDesk.Api.DeskClient> FailingAfterTheOpeningAsync(TestPortal portal)
+    {
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None), times: 3);
+        portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 100);
+        return client;
     }
 
     /// <summary>A sink whose tables take as long as <paramref name="wait"/> to be made ready.</summary>
