@@ -24,6 +24,14 @@ public sealed record DeskClientOptions
 
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The largest answer accepted, decompressed: a page of 100 complete tickets is ~330 KB, so
+    /// this is never reached by a real page, and it bounds what a compressed answer may expand to
+    /// in memory. A larger answer fails its call (not retried) with
+    /// <see cref="ZohoFailureKind.Configuration"/>: a full load reports that table as failed.
+    /// </summary>
+    public long MaxAnswerBytes { get; init; } = 256L << 20;
+
     public static int ConcurrencyForEdition(string? edition) => (edition ?? "").ToUpperInvariant() switch
     {
         "FREE" or "NEW_FREE" or "FREE_2019" or "TRIAL" => 5,

@@ -21,7 +21,7 @@ public static class DeskHttp
     public static HttpClient CreateClient(DeskClientOptions options, ApiCallLog log, TimeProvider? time = null, HttpMessageHandler? inner = null, RetryObserver? onRetry = null)
     {
         var pipeline = BuildPipeline(options, time ?? TimeProvider.System, onRetry);
-        var recorder = new CallRecordingHandler(log) { InnerHandler = inner ?? CreateTransport() };
+        var recorder = new CallRecordingHandler(log, options.MaxAnswerBytes) { InnerHandler = inner ?? CreateTransport() };
         var resilience = new ResilienceHandler(pipeline) { InnerHandler = recorder };
         return new HttpClient(resilience) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -121,7 +121,7 @@ public static class DeskHttp
         return header.Date is { } date ? date - DateTimeOffset.UtcNow : null;
     }
 
-    private sealed class CallRecordingHandler(ApiCallLog log) : DelegatingHandler
+    private sealed class CallRecordingHandler(ApiCallLog log, long maxAnswerBytes) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -146,7 +146,13 @@ public static class DeskHttp
                 // through an answer is retried under the attempt's timeout like one that never
                 // answered (HttpClient would otherwise read it after the retries, with no timeout).
                 // The call is counted once, as Zoho counts it, whether its body arrives or not.
-                await response.Content.LoadIntoBufferAsync(cancellationToken);
+                await response.Content.LoadIntoBufferAsync(maxAnswerBytes, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+            {
+                // Not a dropped connection: the same answer would come again, so it is not retried.
+                response.Dispose();
+                throw new AnswerTooLargeException(maxAnswerBytes, ex);
             }
             catch
             {
@@ -162,4 +168,11 @@ public static class DeskHttp
                 ? v
                 : null;
     }
+}
+
+/// <summary>An answer larger than <see cref="DeskClientOptions.MaxAnswerBytes"/> once decompressed.</summary>
+internal sealed class AnswerTooLargeException(long limit, Exception inner)
+    : Exception($"The answer is larger than {limit:N0} bytes.", inner)
+{
+    public long Limit { get; } = limit;
 }

@@ -293,6 +293,30 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task An_answer_larger_than_the_limit_once_decompressed_fails_its_table_without_retries()
+    {
+        // A ticket of 3 MB compresses to a few kilobytes: the limit holds on what the answer
+        // expands to, not on what crossed the wire, so a compressed answer cannot blow up memory.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 150 }, CompressAnswers = true });
+        portal.Emulator.Portal.Create("tickets", new System.Text.Json.Nodes.JsonObject { ["subject"] = new string('x', 3_000_000) });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxAnswerBytes = 1 << 20 });
+        var recorder = new Recorder();
+        await using var sink = new SqliteSink(Path.Combine(_dir, "too-large.db"), SinkMode.Flat);
+
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets, DeskTables.Departments], recorder, CancellationToken.None);
+
+        var tickets = results.Single(r => r.Table == DeskTables.Tickets);
+        Assert.Equal(TableLoadStatus.Failed, tickets.Status);
+        Assert.Contains("more than 1 MB of JSON (decompressed)", tickets.Message, StringComparison.Ordinal);
+        Assert.Equal(TableLoadStatus.Loaded, results.Single(r => r.Table == DeskTables.Departments).Status);
+        Assert.Single(recorder.Warnings);
+        // The newest page holds the big ticket: asked for once, never again (the oldest page, the
+        // newest, and no retry of either).
+        Assert.InRange(portal.Emulator.Api.Calls["searchTickets"], 1, 2);
+        Assert.Equal(0, portal.Emulator.PlainAnswers);
+    }
+
+    [Fact]
     public async Task Tables_load_together_and_report_in_the_order_asked()
     {
         // Four tables of one call each: loaded one after the other, never more than one call would be in flight.
