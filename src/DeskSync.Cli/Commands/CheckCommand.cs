@@ -33,6 +33,12 @@ internal static class CheckCommand
         await output.WriteLineAsync($"Portal:   \"{AuthCommand.Text(portal, "companyName")}\" ({AuthCommand.Text(portal, "portalName")}), org {source.OrgId}, edition {AuthCommand.Text(portal, "edition")}");
         await output.WriteLineAsync($"Tickets:  {tickets.ToString("N0", CultureInfo.InvariantCulture)}");
         await output.WriteLineAsync($"API:      {log.TotalCalls} calls, {log.TotalCredits} credits spent; {(log.RemainingCredits is { } r ? r.ToString("N0", CultureInfo.InvariantCulture) : "unknown")} credits left today");
+        await output.WriteLineAsync($"Answers:  {Compression(log)}");
         return ExitCodes.Success;
     }
+
+    /// <summary>Whether Zoho compressed its answers (DeskSync asks for gzip or Brotli; the facts page does not know whether Zoho does).</summary>
+    internal static string Compression(DeskSync.ZohoDesk.Api.ApiCallLog log) => log.CompressedAnswers > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{log.CompressedAnswers:N0} of {log.TotalCalls:N0} came compressed ({log.InflatedBytes / 1024.0:N0} KB once inflated)")
+        : string.Create(CultureInfo.InvariantCulture, $"none of {log.TotalCalls:N0} came compressed (DeskSync asks for gzip or Brotli; small answers are often sent plain)");
 }

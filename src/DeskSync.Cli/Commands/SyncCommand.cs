@@ -54,7 +54,7 @@ internal static class SyncCommand
             results = await RunWithBarsAsync(load, selected, ct);
         }
 
-        PrintSummary(results, context.Connection.Client.Log.RemainingCredits);
+        PrintSummary(results, context.Connection.Client.Log);
         return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
     }
 
@@ -85,7 +85,7 @@ internal static class SyncCommand
         return results;
     }
 
-    private static void PrintSummary(IReadOnlyList<TableLoadResult> results, long? remaining)
+    private static void PrintSummary(IReadOnlyList<TableLoadResult> results, DeskSync.ZohoDesk.Api.ApiCallLog log)
     {
         var table = new Table().AddColumns("table", "status", "rows", "API calls", "credits", "time");
         foreach (var r in results)
@@ -114,10 +114,12 @@ internal static class SyncCommand
             Console.Out.WriteLine(r.Message);
         }
 
-        if (remaining is { } left)
+        if (log.RemainingCredits is { } left)
         {
             Console.Out.WriteLine($"API credits left today: {left.ToString("N0", CultureInfo.InvariantCulture)}");
         }
+
+        Console.Out.WriteLine($"Answers: {CheckCommand.Compression(log)}");
     }
 
     /// <summary>Plain lines, for logs and pipes.</summary>

@@ -14,7 +14,22 @@ public sealed class ApiCallLog
     /// <summary>Credits left today as Zoho last reported (X-Rate-Limit-Remaining-v3), or null before any answer.</summary>
     public long? RemainingCredits => Interlocked.Read(ref _remaining) is var r and >= 0 ? r : null;
 
+    private long _compressed;
+    private long _inflatedBytes;
+
     public long TotalCalls => _byLabel.Values.Sum(c => c.Calls);
+
+    /// <summary>Answers that came compressed (DeskSync asks for gzip or Brotli; whether Zoho compresses is not known).</summary>
+    public long CompressedAnswers => Interlocked.Read(ref _compressed);
+
+    /// <summary>The compressed answers' size once inflated.</summary>
+    public long InflatedBytes => Interlocked.Read(ref _inflatedBytes);
+
+    public void RecordCompressed(long inflatedBytes)
+    {
+        Interlocked.Increment(ref _compressed);
+        Interlocked.Add(ref _inflatedBytes, inflatedBytes);
+    }
 
     public long TotalCredits => _byLabel.Values.Sum(c => c.Credits);
 

@@ -26,17 +26,8 @@ public static class DeskHttp
         return new HttpClient(resilience) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>
-    /// The connection handler: pooled connections renewed every five minutes (DNS changes), and
-    /// compressed answers asked for. A page of 100 complete tickets is ~330 KB of JSON, which at
-    /// 25 calls in flight and 150 ms a call needs ~440 Mbit/s; gzip makes it a sixth for 2–3 µs of
-    /// CPU a ticket. Whether Zoho compresses is unknown; asking costs nothing if it does not.
-    /// </summary>
-    public static SocketsHttpHandler CreateTransport() => new()
-    {
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Deflate | System.Net.DecompressionMethods.Brotli,
-    };
+    /// <summary>The connection handler: pooled connections, renewed every five minutes (DNS changes).</summary>
+    public static SocketsHttpHandler CreateTransport() => new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
 
     public static ResiliencePipeline<HttpResponseMessage> BuildPipeline(DeskClientOptions options, TimeProvider time, RetryObserver? onRetry = null) =>
         new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
@@ -121,12 +112,26 @@ public static class DeskHttp
         return header.Date is { } date ? date - DateTimeOffset.UtcNow : null;
     }
 
+    /// <summary>
+    /// Counts every attempt, reads its answer whole inside the attempt, and asks for compressed
+    /// answers. A page of 100 complete tickets is ~330 KB of JSON, which at 25 calls in flight and
+    /// 150 ms a call needs ~440 Mbit/s; gzip makes it a sixth for 1–3 µs of CPU a ticket. Whether
+    /// Zoho compresses is unknown, and asking costs nothing if it does not. The answer is inflated
+    /// here rather than by the transport so that the log can tell which answers came compressed
+    /// (<see cref="ApiCallLog.CompressedAnswers"/>: `desksync check` and `sync` report it).
+    /// </summary>
     private sealed class CallRecordingHandler(ApiCallLog log, long maxAnswerBytes) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             request.Options.TryGetValue(LabelKey, out var label);
             label ??= "other";
+            if (request.Headers.AcceptEncoding.Count == 0)
+            {
+                request.Headers.AcceptEncoding.Add(new("gzip"));
+                request.Headers.AcceptEncoding.Add(new("br"));
+            }
+
             HttpResponseMessage response;
             try
             {
@@ -147,6 +152,11 @@ public static class DeskHttp
                 // answered (HttpClient would otherwise read it after the retries, with no timeout).
                 // The call is counted once, as Zoho counts it, whether its body arrives or not.
                 await response.Content.LoadIntoBufferAsync(maxAnswerBytes, cancellationToken);
+                if (response.Content.Headers.ContentEncoding.Count > 0)
+                {
+                    response.Content = await InflateAsync(response.Content, maxAnswerBytes, cancellationToken);
+                    log.RecordCompressed(response.Content.Headers.ContentLength ?? 0);
+                }
             }
             catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
             {
@@ -163,11 +173,103 @@ public static class DeskHttp
             return response;
         }
 
+        /// <summary>
+        /// The answer's content decompressed, with its other headers; at most
+        /// <paramref name="max"/> bytes. A body that does not decompress (corrupt on the way)
+        /// fails the attempt as a transport error, which is retried.
+        /// </summary>
+        private static async Task<HttpContent> InflateAsync(HttpContent compressed, long max, CancellationToken ct)
+        {
+            var encoding = compressed.Headers.ContentEncoding.Last().ToLowerInvariant();
+            if (compressed.Headers.ContentEncoding.Count > 1 || encoding is not ("gzip" or "br"))
+            {
+                throw new HttpRequestException($"Zoho Desk answered with Content-Encoding \"{string.Join(", ", compressed.Headers.ContentEncoding)}\", which DeskSync did not ask for.");
+            }
+
+            // Straight into a pooled array (a page inflates to ~330 KB: a fresh array a page, and the
+            // copies of a growing MemoryStream, would be large-object-heap work on every call).
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp((compressed.Headers.ContentLength ?? 8192) * 8, 8192, Math.Min(max, 1 << 24)));
+            var length = 0;
+            try
+            {
+                await using var source = await compressed.ReadAsStreamAsync(ct);
+                await using Stream decoder = encoding == "gzip" ? new System.IO.Compression.GZipStream(source, System.IO.Compression.CompressionMode.Decompress) : new System.IO.Compression.BrotliStream(source, System.IO.Compression.CompressionMode.Decompress);
+                int read;
+                while ((read = await decoder.ReadAsync(buffer.AsMemory(length), ct)) > 0)
+                {
+                    length += read;
+                    if (length > max)
+                    {
+                        throw new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded, $"The answer inflates to more than {max:N0} bytes.");
+                    }
+
+                    if (length == buffer.Length)
+                    {
+                        var larger = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                if (ex is InvalidDataException)
+                {
+                    throw new HttpRequestException($"Zoho Desk's {encoding} answer did not decompress: {ex.Message}", ex);
+                }
+
+                throw;
+            }
+
+            var content = new PooledContent(buffer, length);
+            foreach (var (name, values) in compressed.Headers)
+            {
+                if (name is not ("Content-Encoding" or "Content-Length"))
+                {
+                    content.Headers.TryAddWithoutValidation(name, values);
+                }
+            }
+
+            compressed.Dispose();
+            return content;
+        }
+
         private static long? Header(HttpResponseMessage response, string name) =>
             response.Headers.TryGetValues(name, out var values) && long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
                 ? v
                 : null;
     }
+}
+
+/// <summary>An inflated answer in a pooled array, given back when the answer is disposed.</summary>
+internal sealed class PooledContent(byte[] buffer, int length) : HttpContent
+{
+    private byte[]? _buffer = buffer;
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        stream.WriteAsync(Bytes(), 0, length);
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new MemoryStream(Bytes(), 0, length, writable: false));
+
+    protected override bool TryComputeLength(out long computed)
+    {
+        computed = length;
+        return true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _buffer, null) is { } rented)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private byte[] Bytes() => _buffer ?? throw new ObjectDisposedException(nameof(PooledContent));
 }
 
 /// <summary>An answer larger than <see cref="DeskClientOptions.MaxAnswerBytes"/> once decompressed.</summary>

@@ -42,6 +42,7 @@ public sealed class CliProcessTests : IAsyncLifetime
         Assert.True(check.ExitCode == 0, check.Stderr);
         Assert.Contains("Tickets:  123", check.Stdout, StringComparison.Ordinal);
         Assert.Contains(_details["orgId"]!.GetValue<string>(), check.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Answers:  none of 2 came compressed", check.Stdout, StringComparison.Ordinal);
 
         var secrets = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, ".desksync", "secrets", "default.json")))!;
         var secretValues = new[] { _details["clientSecret"]!.GetValue<string>(), secrets["refreshToken"]!.GetValue<string>(), secrets["accessToken"]!.GetValue<string>(), _details["grantCode"]!.GetValue<string>() };
@@ -127,6 +128,32 @@ public sealed class CliProcessTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains(option, result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_and_sync_say_whether_Zoho_compressed_its_answers()
+    {
+        // Whether Zoho compresses is unknown: against a real portal, check and sync tell.
+        var dir = Directory.CreateTempSubdirectory("desksync-cli-gzip-").FullName;
+        try
+        {
+            await using var gzip = await EmulatorProcess.StartAsync(dir, "--tickets", "150", "--gzip");
+            var auth = await gzip.AuthAsync();
+            Assert.True(auth.ExitCode == 0, auth.Stderr);
+            var config = Path.Combine(dir, "desksync.json");
+
+            var check = await DeskSyncProcess.RunAsync(dir, null, "check", "--config", config);
+            Assert.True(check.ExitCode == 0, check.Stderr);
+            Assert.Contains("Answers:  2 of 2 came compressed", check.Stdout, StringComparison.Ordinal);
+
+            var sync = await DeskSyncProcess.RunAsync(dir, null, "sync", "--config", config, "--quiet", "--tables", "tickets", "--target", "sqlite:" + Path.Combine(dir, "t.db"));
+            Assert.True(sync.ExitCode == 0, sync.Stderr);
+            Assert.Matches(@"Answers: [0-9]+ of [0-9]+ came compressed \([0-9,]+ KB once inflated\)", sync.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private string Config => Path.Combine(_dir, "desksync.json");

@@ -286,9 +286,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         }
 
-        // Every answer with a body (a 204 has none) went out compressed: none plain.
+        // Every answer with a body (a 204 has none) went out compressed, none plain, and the
+        // client's log knows each one (what `desksync check` and `sync` report).
         Assert.Equal(0, portal.Emulator.PlainAnswers);
         Assert.InRange(portal.Emulator.CompressedAnswers, 20, client.Log.TotalCalls);
+        Assert.Equal(portal.Emulator.CompressedAnswers, client.Log.CompressedAnswers);
+        Assert.True(client.Log.InflatedBytes > 1_200 * 2_000, $"{client.Log.InflatedBytes} bytes inflated");
         await VerifyFlatAsync(path, portal, DeskTables.All);
     }
 
