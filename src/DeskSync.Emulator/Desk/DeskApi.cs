@@ -113,7 +113,7 @@ public sealed class DeskApi
                 ctx.Items[DueKey] = Task.Delay(_faults.Latency, ctx.RequestAborted);
             }
 
-            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody)
+            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody or FaultKind.GarbledBody)
             {
                 ctx.Items[BodyFaultKey] = fault.Kind;
             }
@@ -711,7 +711,7 @@ public sealed class DeskApi
     private JsonNode Shaped(OpenApiOperation op, JsonNode node) =>
         op.ResponseSchema(_catalog, "200", out var file) is { } schema ? _shaper.Shape(node, schema, file)! : node;
 
-    /// <summary>The answer's headers and first half, then a cut connection or silence.</summary>
+    /// <summary>The answer's headers and first half, then a cut connection or silence; or the whole body under a false Content-Encoding.</summary>
     private async Task BrokenBodyAsync(HttpContext ctx, OpenApiOperation op, object body, FaultKind fault)
     {
         Count("fault:" + fault);
@@ -720,6 +720,13 @@ public sealed class DeskApi
             : Encoding.UTF8.GetBytes(Shaped(op, (JsonNode)body).ToJsonString(Json));
 
         ctx.Response.ContentLength = bytes.Length;
+        if (fault == FaultKind.GarbledBody)
+        {
+            ctx.Response.Headers.ContentEncoding = "gzip";
+            await ctx.Response.Body.WriteAsync(bytes);
+            return;
+        }
+
         await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
         await ctx.Response.Body.FlushAsync();
         if (fault == FaultKind.CutBody)

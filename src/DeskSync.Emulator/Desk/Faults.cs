@@ -89,6 +89,9 @@ public enum FaultKind
 
     /// <summary>A 200 that sends half its body and then nothing more until the client gives up.</summary>
     StallBody,
+
+    /// <summary>A 200 whose headers say Content-Encoding: gzip over a body that is not gzip (as a broken proxy might send).</summary>
+    GarbledBody,
 }
 
 /// <summary>A scripted answer: for <see cref="FaultKind.Status"/>, the status and error code to send.</summary>
