@@ -153,18 +153,9 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
         var oldest = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        await using (var db = new SqliteConnection($"Data Source={path};Pooling=false"))
-        {
-            await db.OpenAsync();
-            await using var cmd = db.CreateCommand();
-            cmd.CommandText = "SELECT id FROM tickets";
-            await using var reader = await cmd.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                written.Add(reader.GetString(0));
-            }
-        }
+        await using var db = new SqliteConnection($"Data Source={path};Pooling=false");
+        await db.OpenAsync();
+        var written = (await TargetVerifier.ReadRowsAsync(db, "SELECT id FROM tickets")).Keys.ToHashSet(StringComparer.Ordinal);
 
         // Both pages: the oldest hundred and the newest ones.
         Assert.InRange(written.Count, 199, 200);
