@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -113,7 +114,7 @@ public sealed class DeskApi
                 ctx.Items[DueKey] = Task.Delay(_faults.Latency, ctx.RequestAborted);
             }
 
-            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody or FaultKind.GarbledBody)
+            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody or FaultKind.GarbledBody or FaultKind.DeflatedBody or FaultKind.RawDeflatedBody or FaultKind.UnknownEncoding)
             {
                 ctx.Items[BodyFaultKey] = fault.Kind;
             }
@@ -711,7 +712,7 @@ public sealed class DeskApi
     private JsonNode Shaped(OpenApiOperation op, JsonNode node) =>
         op.ResponseSchema(_catalog, "200", out var file) is { } schema ? _shaper.Shape(node, schema, file)! : node;
 
-    /// <summary>The answer's headers and first half, then a cut connection or silence; or the whole body under a false Content-Encoding.</summary>
+    /// <summary>The answer's headers and first half, then a cut connection or silence; or the whole body under a false or unasked-for Content-Encoding.</summary>
     private async Task BrokenBodyAsync(HttpContext ctx, OpenApiOperation op, object body, FaultKind fault)
     {
         Count("fault:" + fault);
@@ -719,10 +720,26 @@ public sealed class DeskApi
             ? [.. RenderedPage.Head, .. page.Items.SelectMany((item, i) => i == 0 ? item : [(byte)',', .. item]), .. page.Tail()]
             : Encoding.UTF8.GetBytes(Shaped(op, (JsonNode)body).ToJsonString(Json));
 
-        ctx.Response.ContentLength = bytes.Length;
-        if (fault == FaultKind.GarbledBody)
+        if (fault is FaultKind.DeflatedBody or FaultKind.RawDeflatedBody)
         {
-            ctx.Response.Headers.ContentEncoding = "gzip";
+            using var deflated = new MemoryStream();
+            await using (Stream deflater = fault == FaultKind.DeflatedBody ? new ZLibStream(deflated, CompressionLevel.Fastest, leaveOpen: true) : new DeflateStream(deflated, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                await deflater.WriteAsync(bytes);
+            }
+
+            bytes = deflated.ToArray();
+        }
+
+        ctx.Response.ContentLength = bytes.Length;
+        if (fault is not (FaultKind.CutBody or FaultKind.StallBody))
+        {
+            ctx.Response.Headers.ContentEncoding = fault switch
+            {
+                FaultKind.GarbledBody => "gzip",
+                FaultKind.UnknownEncoding => "zstd",
+                _ => "deflate",
+            };
             await ctx.Response.Body.WriteAsync(bytes);
             return;
         }

@@ -92,6 +92,15 @@ public enum FaultKind
 
     /// <summary>A 200 whose headers say Content-Encoding: gzip over a body that is not gzip (as a broken proxy might send).</summary>
     GarbledBody,
+
+    /// <summary>A 200 in Content-Encoding: deflate (zlib-wrapped, as RFC 9110 says), which the client did not ask for: a server or proxy that ignores Accept-Encoding.</summary>
+    DeflatedBody,
+
+    /// <summary>The same in raw deflate, with no zlib header, as some servers send "deflate".</summary>
+    RawDeflatedBody,
+
+    /// <summary>A 200 that says Content-Encoding: zstd, an encoding the client did not ask for (the body is plain).</summary>
+    UnknownEncoding,
 }
 
 /// <summary>A scripted answer: for <see cref="FaultKind.Status"/>, the status and error code to send.</summary>

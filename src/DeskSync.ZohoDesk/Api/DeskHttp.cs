@@ -164,6 +164,13 @@ public static class DeskHttp
                 response.Dispose();
                 throw new AnswerTooLargeException(maxAnswerBytes, ex);
             }
+            catch (UnknownEncodingException)
+            {
+                // Nor is an encoding DeskSync cannot decode: whatever sent it would send it again,
+                // and each retry would cost the call's credits for nothing.
+                response.Dispose();
+                throw;
+            }
             catch
             {
                 response.Dispose();
@@ -176,14 +183,17 @@ public static class DeskHttp
         /// <summary>
         /// The answer's content decompressed, with its other headers; at most
         /// <paramref name="max"/> bytes. A body that does not decompress (corrupt on the way)
-        /// fails the attempt as a transport error, which is retried.
+        /// fails the attempt as a transport error, which is retried. Deflate, which DeskSync does
+        /// not ask for, is decoded all the same (a proxy may re-encode answers), whether it comes
+        /// zlib-wrapped, as RFC 9110 says, or raw, as some servers send it; an encoding that no
+        /// decoder here knows fails without retries (<see cref="UnknownEncodingException"/>).
         /// </summary>
         private static async Task<HttpContent> InflateAsync(HttpContent compressed, long max, CancellationToken ct)
         {
             var encoding = compressed.Headers.ContentEncoding.Last().ToLowerInvariant();
-            if (compressed.Headers.ContentEncoding.Count > 1 || encoding is not ("gzip" or "br"))
+            if (compressed.Headers.ContentEncoding.Count > 1 || encoding is not ("gzip" or "br" or "deflate"))
             {
-                throw new HttpRequestException($"Zoho Desk answered with Content-Encoding \"{string.Join(", ", compressed.Headers.ContentEncoding)}\", which DeskSync did not ask for.");
+                throw new UnknownEncodingException(string.Join(", ", compressed.Headers.ContentEncoding));
             }
 
             // Straight into a pooled array (a page inflates to ~330 KB: a fresh array a page, and the
@@ -193,7 +203,7 @@ public static class DeskHttp
             try
             {
                 await using var source = await compressed.ReadAsStreamAsync(ct);
-                await using Stream decoder = encoding == "gzip" ? new System.IO.Compression.GZipStream(source, System.IO.Compression.CompressionMode.Decompress) : new System.IO.Compression.BrotliStream(source, System.IO.Compression.CompressionMode.Decompress);
+                await using var decoder = await DecoderAsync(encoding, source, ct);
                 int read;
                 while ((read = await decoder.ReadAsync(buffer.AsMemory(length), ct)) > 0)
                 {
@@ -236,6 +246,26 @@ public static class DeskHttp
             return content;
         }
 
+        private static async Task<Stream> DecoderAsync(string encoding, Stream source, CancellationToken ct)
+        {
+            const System.IO.Compression.CompressionMode Decompress = System.IO.Compression.CompressionMode.Decompress;
+            switch (encoding)
+            {
+                case "gzip":
+                    return new System.IO.Compression.GZipStream(source, Decompress);
+                case "br":
+                    return new System.IO.Compression.BrotliStream(source, Decompress);
+                default:
+                    // A zlib stream opens with two bytes that name the deflate method and whose
+                    // big-endian value is a multiple of 31 (RFC 1950); raw deflate has no header.
+                    var head = new byte[2];
+                    var read = await source.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, ct);
+                    source.Position = 0; // the answer is buffered whole (LoadIntoBufferAsync), so its stream seeks
+                    var zlib = read == 2 && (head[0] & 0x0F) == 8 && ((head[0] << 8) | head[1]) % 31 == 0;
+                    return zlib ? new System.IO.Compression.ZLibStream(source, Decompress) : new System.IO.Compression.DeflateStream(source, Decompress);
+            }
+        }
+
         private static long? Header(HttpResponseMessage response, string name) =>
             response.Headers.TryGetValues(name, out var values) && long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
                 ? v
@@ -270,6 +300,13 @@ internal sealed class PooledContent(byte[] buffer, int length) : HttpContent
     }
 
     private byte[] Bytes() => _buffer ?? throw new ObjectDisposedException(nameof(PooledContent));
+}
+
+/// <summary>An answer in a Content-Encoding that DeskSync cannot decode.</summary>
+internal sealed class UnknownEncodingException(string encoding)
+    : Exception($"The answer came with Content-Encoding \"{encoding}\".")
+{
+    public string Encoding { get; } = encoding;
 }
 
 /// <summary>An answer larger than <see cref="DeskClientOptions.MaxAnswerBytes"/> once decompressed.</summary>

@@ -139,6 +139,44 @@ public sealed class DeskClientTests
         Assert.InRange(client.Log.ByLabel["tickets"].Calls, 1, 2);
     }
 
+    [Theory]
+    [InlineData(FaultKind.DeflatedBody)] // zlib-wrapped, as RFC 9110 has it
+    [InlineData(FaultKind.RawDeflatedBody)] // no zlib header, as some servers send it
+    public async Task A_deflated_answer_that_was_not_asked_for_is_read_without_another_call(FaultKind fault)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 250 } });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId));
+        using var plain = await client.GetAsync("tickets/search", PageQuery(), label: "plain");
+        portal.Emulator.Faults.Enqueue(new ScriptedFault(fault));
+
+        using var page = await client.GetAsync("tickets/search", PageQuery(), label: "tickets");
+
+        Assert.Equal(1, portal.Emulator.Api.Calls["fault:" + fault]);
+        Assert.Equal(1, client.Log.ByLabel["tickets"].Calls);
+        Assert.Equal(1, client.Log.CompressedAnswers);
+        Assert.Equal(plain!.RootElement.GetRawText(), page!.RootElement.GetRawText());
+    }
+
+    [Fact]
+    public async Task An_answer_in_an_encoding_DeskSync_cannot_decode_fails_as_configuration_without_retries()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 250 } });
+        var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId));
+        portal.Emulator.Faults.Enqueue(new ScriptedFault(FaultKind.UnknownEncoding), times: 10);
+
+        var ex = await Assert.ThrowsAsync<ZohoApiException>(() => client.GetAsync("tickets/search", PageQuery(), label: "tickets"));
+
+        Assert.Equal(ZohoFailureKind.Configuration, ex.Kind);
+        Assert.Contains("\"zstd\"", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("tickets/search", ex.Message, StringComparison.Ordinal);
+        // Each retry would have cost a call's credits for the same answer.
+        Assert.Equal(1, client.Log.ByLabel["tickets"].Calls);
+        Assert.Equal(1, portal.Emulator.Api.Calls["fault:" + FaultKind.UnknownEncoding]);
+    }
+
+    private static KeyValuePair<string, string?>[] PageQuery() =>
+        [new("createdTimeRange", "2000-01-01T00:00:00.000Z,2100-01-01T00:00:00.000Z"), new("sortBy", "createdTime"), new("from", "0"), new("limit", "100")];
+
     [Fact]
     public async Task A_lasting_outage_fails_as_transient_after_the_retries()
     {
