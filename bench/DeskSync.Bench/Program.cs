@@ -40,7 +40,7 @@ try
 
             break;
         case "overhead":
-            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1), opts.Int("page-size", 16384), opts.Int("commit-rows", 500), opts.Int("wal-restart-mb", 0));
+            await Overhead(opts.Int("tickets", 100_000), opts.Text("pg"), opts.Text("only"), opts.Text("mode"), opts.Int("repeat", 1), opts.Int("page-size", 16384), opts.Int("commit-rows", 500), opts.Int("wal-restart-mb", 0), opts.Int("cap", 25));
             break;
         case "economy":
             await Economy(opts.Int("tickets", 1_000));
@@ -112,9 +112,9 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
 // --page-size n: the SQLite files' page size (DeskSync makes new files with 16 KB pages; 4096 is SQLite's default, for comparison).
 // --wal-restart-mb n: the WAL size at which the writer is asked to start the WAL over (see SqliteSink.WalRestartBytes).
 // --commit-rows n: the stage alone commits the load's rows n at a time: 500, as a load does when the target holds it back; 100, a page a commit.
-async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows, int walRestartMb)
+async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows, int walRestartMb, int cap)
 {
-    var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}") + (walRestartMb == 0 ? "" : $" --wal-restart-mb {walRestartMb}");
+    var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (cap == 25 ? "" : $" --cap {cap}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}") + (walRestartMb == 0 ? "" : $" --wal-restart-mb {walRestartMb}");
     var walRestart = walRestartMb == 0 ? SqliteSink.DefaultWalRestartBytes : (long)walRestartMb << 20;
     var targets = new List<(string Name, Func<SinkMode, ISink> Sink)>
     {
@@ -192,7 +192,7 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         GC.Collect();
 
         var readOnly = targets[0];
-        var runs = new List<(string What, double Rate, double Micros)>();
+        var runs = new List<(string What, double Rate, double Micros, double Cores)>();
         foreach (var (name, make) in only == "read" ? Enumerable.Repeat(readOnly, repeat) : Enumerable.Repeat(targets.Where(_ => only is null or "end-to-end"), repeat).SelectMany(t => t))
         {
             foreach (var mode in (name.StartsWith("no target", StringComparison.Ordinal) ? new[] { SinkMode.Document } : Modes(name))
@@ -205,13 +205,16 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var cpu = CpuTime();
                 var sink = new BusySink(make(mode));
                 var r = await LoadTickets(client, sink);
-                runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, (CpuTime().Cpu - cpu.Cpu).TotalMicroseconds / Math.Max(1, r.Rows)));
+                // The process's CPU over the run's wall time: below the machine's cores, some of the
+                // run waited on one thread (the writer) while the others had nothing left to do.
+                var cores = (CpuTime().Cpu - cpu.Cpu) / r.Elapsed;
+                runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, (CpuTime().Cpu - cpu.Cpu).TotalMicroseconds / Math.Max(1, r.Rows), cores));
                 Discard(sink.Inner, pg);
                 // When the commits fill the run, the writer is what holds the load back; a WAL restart shows as the longest commit.
                 var writer = string.Create(CultureInfo.InvariantCulture, $"; {sink.Commits:N0} commits of ~{r.Rows / Math.Max(1, sink.Commits):N0} rows, {sink.Busy / r.Elapsed:P0} of the run, the longest {sink.Longest.TotalMilliseconds:N0} ms")
                     + (sink.Inner is SqliteSink q ? $", {q.WalRestarts.Requested + q.WalRestarts.Forced} WAL restarts" : "")
                     + (sink.Split is { } split ? string.Create(CultureInfo.InvariantCulture, $"; inside them the writer's thread ran {split.Running.TotalMilliseconds:N0} ms, waited for a core {split.WaitingForCore.TotalMilliseconds:N0} ms and for the disk or a lock {split.Other.TotalMilliseconds:N0} ms") : "");
-                Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included{writer})",
+                Report($"overhead, zero latency, in-process emulator (warm), {name} {mode.ToString().ToLowerInvariant()}", $"{r.Rows / r.Elapsed.TotalSeconds:N0} complete tickets/s ({r.Rows:N0} in {r.Elapsed.TotalSeconds:N1} s; {CpuMicros(cpu, r.Rows)}, emulator included; {cores:N2} of {Environment.ProcessorCount} cores busy{writer})",
                     $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")}");
             }
         }
@@ -221,7 +224,8 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
         {
             var rates = group.Select(x => x.Rate).Order().ToList();
             var micros = group.Select(x => x.Micros).Order().ToList();
-            Report($"overhead, zero latency, {group.Key}, over {rates.Count} runs", string.Create(CultureInfo.InvariantCulture, $"median {Median(rates):N0} complete tickets/s ({rates[0]:N0}–{rates[^1]:N0}); {Median(micros):N1} µs of CPU a ticket ({micros[0]:N1}–{micros[^1]:N1})"),
+            var cores = group.Select(x => x.Cores).Order().ToList();
+            Report($"overhead, zero latency, {group.Key}, over {rates.Count} runs", string.Create(CultureInfo.InvariantCulture, $"median {Median(rates):N0} complete tickets/s ({rates[0]:N0}–{rates[^1]:N0}); {Median(micros):N1} µs of CPU a ticket ({micros[0]:N1}–{micros[^1]:N1}); {Median(cores):N2} of {Environment.ProcessorCount} cores busy ({cores[0]:N2}–{cores[^1]:N2})"),
                 $"overhead --tickets {tickets}{pages}{(pg is null ? "" : " --pg \"…\"")} --repeat {repeat}{(only is null ? "" : " --only " + only)}{(onlyMode is null ? "" : " --mode " + onlyMode)}");
         }
     }
