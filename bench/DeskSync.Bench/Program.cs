@@ -112,6 +112,7 @@ async Task FullLoadThroughput(int tickets, int latencyMs, int cap)
 // --page-size n: the SQLite files' page size (DeskSync makes new files with 16 KB pages; 4096 is SQLite's default, for comparison).
 // --wal-restart-mb n: the WAL size at which the writer is asked to start the WAL over (see SqliteSink.WalRestartBytes).
 // --commit-rows n: the stage alone commits the load's rows n at a time: 500, as a load does when the target holds it back; 100, a page a commit.
+// --cap n: calls in flight (25 by default); at zero latency it only sets how many requests the in-process emulator serves at once.
 async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int repeat, int pageSize, int commitRows, int walRestartMb, int cap)
 {
     var pages = (pageSize == 16384 ? "" : $" --page-size {pageSize}") + (cap == 25 ? "" : $" --cap {cap}") + (commitRows == 500 ? "" : $" --commit-rows {commitRows}") + (walRestartMb == 0 ? "" : $" --wal-restart-mb {walRestartMb}");
