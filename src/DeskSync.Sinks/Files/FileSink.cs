@@ -124,7 +124,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new SinkException($"Cannot write {path}: {ex.Message}. Nothing after the last checkpoint counts as written; free space or fix permissions and run again.", ex, retryable: true);
+            throw new SinkException($"Cannot write {path}: {ex.Message.TrimEnd('.')}. Nothing after the last checkpoint counts as written; free space or fix permissions and run again.", ex, retryable: true);
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
         catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException)
         {
             await connection.DisposeAsync();
-            throw new SinkException($"Cannot connect to {Describe()}: {ex.Message}. Check that the server runs and the connection string.", ex, retryable: true);
+            throw new SinkException($"Cannot connect to {Describe()}: {ex.Message.TrimEnd('.')}. Check that the server runs and the connection string.", ex, retryable: true);
         }
 
         return connection;

@@ -409,7 +409,7 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
         catch (DbException ex)
         {
-            throw new SinkException($"{Describe()} {failed}: {ex.Message}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
+            throw new SinkException($"{Describe()} {failed}: {ex.Message.TrimEnd('.')}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
         }
     }
 

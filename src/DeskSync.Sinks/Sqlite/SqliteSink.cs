@@ -48,7 +48,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         catch (SqliteException ex)
         {
             await connection.DisposeAsync();
-            throw new SinkException($"Cannot open the SQLite file {Path}: {ex.Message}. Check the path and its permissions.", ex, retryable: true);
+            throw new SinkException($"Cannot open the SQLite file {Path}: {ex.Message.TrimEnd('.')}. Check the path and its permissions.", ex, retryable: true);
         }
 
         return connection;

@@ -189,7 +189,7 @@ public sealed class ZohoTokenManager : IAccessTokenSource
         }
         catch (HttpRequestException ex)
         {
-            throw new ZohoAuthException(AuthFailure.Unexpected, $"Could not reach Zoho Accounts at {_endpoints.AccountsUrl}: {ex.Message}. Check the data centre and the network.", ex);
+            throw new ZohoAuthException(AuthFailure.Unexpected, $"Could not reach Zoho Accounts at {_endpoints.AccountsUrl}: {ex.Message.TrimEnd('.')}. Check the data centre and the network.", ex);
         }
 
         using (response)

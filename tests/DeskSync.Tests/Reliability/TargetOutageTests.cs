@@ -226,6 +226,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
 
         var error = sync.Applier.TargetError;
         Assert.True(errorTexts.Any(t => error!.Contains(t, StringComparison.OrdinalIgnoreCase)), $"the target error names the cause: {error}");
+        Assert.DoesNotContain(".. ", error!, StringComparison.Ordinal); // the cause's own full stop and ours, once
         var health = JsonDocument.Parse(await http.GetStringAsync("/healthz")).RootElement;
         Assert.Equal("degraded", health.GetProperty("status").GetString());
         Assert.Contains("desksync_target_up 0", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
@@ -234,7 +235,28 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         await mendTarget();
         await changes.RunAsync(100, TimeSpan.Zero);
         await _portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
-        await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        // Should it not catch up, the failure says why: the error that stopped the sync, or what
+        // the applier and the target looked like when the wait ran out.
+        var caughtUp = sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        if (await Task.WhenAny(caughtUp, run) == run && !caughtUp.IsCompleted)
+        {
+            await run;
+            Assert.Fail("the sync stopped before it caught up, with no error");
+        }
+
+        try
+        {
+            await caughtUp;
+        }
+        catch (TimeoutException ex)
+        {
+            var target = sink is SqliteSink sqlite
+                ? string.Join(", ", new[] { "", "-wal", "-shm" }.Select(x => sqlite.Path + x).Where(File.Exists).Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length:N0} B"))
+                    + $"; {new DriveInfo(Path.GetDirectoryName(sqlite.Path)!).AvailableFreeSpace:N0} B free"
+                : sink.Describe();
+            throw new TimeoutException($"{ex.Message} Target error: {sync.Applier!.TargetError ?? "none"} ({sync.Applier.TargetFailures} refused writes); target: {target}; last reports: {string.Join(" | ", reports.TakeLast(4))}", ex);
+        }
+
         await stop.CancelAsync();
         await run;
 
