@@ -139,7 +139,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             return;
         }
 
-        if (wal >= WalLimit)
+        if (wal >= Math.Min(WalLimit, WalRoom(wal) / 2))
         {
             Checkpoint((SqliteConnection)Connection, "RESTART");
             _forcedRestarts++;
@@ -210,7 +210,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                     // once the WAL has grown as much again.
                     restartedAt = result.Frames < frames || result.Frames >= 2 * frames ? null : frames;
                 }
-                else if (result.Frames * _frameBytes >= WalRestartBytes && result.Copied == result.Frames)
+                else if (result.Frames * _frameBytes >= Math.Min(WalRestartBytes, WalRoom(WalFileBytes()) / 4) && result.Copied == result.Frames)
                 {
                     _restartWanted = true;
                     if (await _restarted.WaitAsync(TimeSpan.FromSeconds(1), stop))
@@ -230,6 +230,38 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         finally
         {
             connection?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The space the WAL could take: its own bytes and what is free on its file system. On a
+    /// small or nearly full disk the WAL is started over at a quarter of it (the checkpointer's
+    /// request) or half (the writer's own limit) rather than at 64 and 256 MB: a WAL that took the
+    /// last free byte would leave none for the checkpoint to grow the database file into, and
+    /// could then never be copied or started over — every write would fail for good, though the
+    /// data would fit. On any ordinary disk the fixed sizes come first.
+    /// </summary>
+    private long WalRoom(long wal)
+    {
+        try
+        {
+            return wal + new DriveInfo(System.IO.Path.GetDirectoryName(Path)!).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue; // no figure: the fixed sizes decide
+        }
+    }
+
+    private long WalFileBytes()
+    {
+        try
+        {
+            return new FileInfo(Path + "-wal").Length;
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 

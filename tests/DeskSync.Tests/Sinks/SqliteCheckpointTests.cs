@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Sinks;
@@ -93,6 +94,63 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.Equal(0, restarts.Forced);
         Assert.True(largestWal < 12 << 20, $"the WAL grew to {largestWal:N0} bytes against a 2 MB restart point");
         Assert.Equal(written * 50, await CountAsync(path));
+    }
+
+    [SmallDiskFact]
+    public async Task On_a_small_disk_the_writer_starts_the_WAL_over_long_before_it_fills_the_disk()
+    {
+        // A WAL that takes the last free byte leaves none for its checkpoint to grow the database
+        // file into: it can then never be copied nor started over, and every write fails for good
+        // (a streaming sync that caught up after a full disk was mended stopped so in CI). Here the
+        // checkpointer is held back and the writer's own limit (256 MB) is ten times the disk, so
+        // only the disk's free space can start the WAL over: ~60 MB go through it, ~400 KB a
+        // commit, the same 200 rows written again and again (under 2 MB of rows).
+        using var disk = SmallDisk.Mount(megabytes: 24);
+        var path = Path.Combine(disk.Path, "small.db");
+        long largestWal = 0;
+        (int Requested, int Forced) restarts;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { CheckpointInterval = TimeSpan.FromHours(1) })
+        {
+            await sink.InitializeAsync(default);
+            for (var i = 0; i < 150; i++)
+            {
+                await WriteAsync(sink, batches: 1, first: (i % 4) * 50);
+                largestWal = Math.Max(largestWal, new FileInfo(path + "-wal").Length);
+            }
+
+            restarts = sink.WalRestarts;
+        }
+
+        Assert.True(restarts.Forced > 0, "the writer never started the WAL over");
+        Assert.True(largestWal < 13 << 20, $"the WAL grew to {largestWal:N0} bytes on a 24 MB disk");
+        Assert.Equal(200, await CountAsync(path));
+    }
+
+    [SmallDiskFact]
+    public async Task On_a_small_disk_the_checkpointer_asks_for_a_restart_long_before_64_MB()
+    {
+        // The same on the checkpointer's side: its 64 MB restart point is more than this disk
+        // holds. The writer never pauses, as when a sync catches up on a backlog.
+        using var disk = SmallDisk.Mount(megabytes: 24);
+        var path = Path.Combine(disk.Path, "small.db");
+        long largestWal = 0;
+        (int Requested, int Forced) restarts;
+        var i = 0;
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+        {
+            await sink.InitializeAsync(default);
+            for (; i < 150 || (sink.WalRestarts.Requested == 0 && i < 600); i++)
+            {
+                await WriteAsync(sink, batches: 1, first: (i % 4) * 50);
+                largestWal = Math.Max(largestWal, new FileInfo(path + "-wal").Length);
+            }
+
+            restarts = sink.WalRestarts;
+        }
+
+        Assert.True(restarts.Requested > 0, $"the checkpointer never asked for a restart in {i} commits");
+        Assert.True(largestWal < 13 << 20, $"the WAL grew to {largestWal:N0} bytes on a 24 MB disk");
+        Assert.Equal(200, await CountAsync(path));
     }
 
     [Fact]
