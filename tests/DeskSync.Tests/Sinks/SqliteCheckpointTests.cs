@@ -127,28 +127,28 @@ public sealed class SqliteCheckpointTests : IDisposable
     }
 
     [SmallDiskFact]
-    public async Task On_a_small_disk_the_checkpointer_asks_for_a_restart_long_before_64_MB()
+    public async Task On_a_small_disk_a_writer_that_never_pauses_keeps_its_WAL_small_with_the_checkpointer_running()
     {
-        // The same on the checkpointer's side: its 64 MB restart point is more than this disk
-        // holds. The writer never pauses, as when a sync catches up on a backlog.
+        // The same with the checkpointer running, whose own restart point (64 MB) is more than this
+        // disk holds; the writer never pauses, as when a sync catches up on a backlog. Whether the
+        // checkpointer has to ask for the restart depends on timing (on a tmpfs it often copies
+        // every frame between two commits, and the WAL starts over by itself), so this checks the
+        // outcome: with the restart points at 64 and 256 MB alone the disk filled here. The
+        // writer's half of the space would hold the bound by itself, so the checkpointer's quarter
+        // is not pinned by a test; the test above is the one that cannot pass by timing.
         using var disk = SmallDisk.Mount(megabytes: 24);
         var path = Path.Combine(disk.Path, "small.db");
         long largestWal = 0;
-        (int Requested, int Forced) restarts;
-        var i = 0;
         await using (var sink = new SqliteSink(path, SinkMode.Flat) { CheckpointInterval = TimeSpan.FromMilliseconds(10) })
         {
             await sink.InitializeAsync(default);
-            for (; i < 150 || (sink.WalRestarts.Requested == 0 && i < 600); i++)
+            for (var i = 0; i < 300; i++)
             {
                 await WriteAsync(sink, batches: 1, first: (i % 4) * 50);
                 largestWal = Math.Max(largestWal, new FileInfo(path + "-wal").Length);
             }
-
-            restarts = sink.WalRestarts;
         }
 
-        Assert.True(restarts.Requested > 0, $"the checkpointer never asked for a restart in {i} commits");
         Assert.True(largestWal < 13 << 20, $"the WAL grew to {largestWal:N0} bytes on a 24 MB disk");
         Assert.Equal(200, await CountAsync(path));
     }
