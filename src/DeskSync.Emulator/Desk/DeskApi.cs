@@ -114,7 +114,7 @@ public sealed class DeskApi
                 ctx.Items[DueKey] = Task.Delay(_faults.Latency, ctx.RequestAborted);
             }
 
-            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody or FaultKind.GarbledBody or FaultKind.DeflatedBody or FaultKind.RawDeflatedBody or FaultKind.UnknownEncoding)
+            if (fault.Kind is FaultKind.CutBody or FaultKind.StallBody or FaultKind.GarbledBody or FaultKind.DeflatedBody or FaultKind.RawDeflatedBody or FaultKind.UnknownEncoding or FaultKind.IdentityEncoding)
             {
                 ctx.Items[BodyFaultKey] = fault.Kind;
             }
@@ -738,6 +738,7 @@ public sealed class DeskApi
             {
                 FaultKind.GarbledBody => "gzip",
                 FaultKind.UnknownEncoding => "zstd",
+                FaultKind.IdentityEncoding => "identity",
                 _ => "deflate",
             };
             await ctx.Response.Body.WriteAsync(bytes);

@@ -101,6 +101,9 @@ public enum FaultKind
 
     /// <summary>A 200 that says Content-Encoding: zstd, an encoding the client did not ask for (the body is plain).</summary>
     UnknownEncoding,
+
+    /// <summary>A 200 that says Content-Encoding: identity over its plain body: no encoding at all, said out loud.</summary>
+    IdentityEncoding,
 }
 
 /// <summary>A scripted answer: for <see cref="FaultKind.Status"/>, the status and error code to send.</summary>

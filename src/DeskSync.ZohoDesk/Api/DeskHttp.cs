@@ -152,7 +152,8 @@ public static class DeskHttp
                 // answered (HttpClient would otherwise read it after the retries, with no timeout).
                 // The call is counted once, as Zoho counts it, whether its body arrives or not.
                 await response.Content.LoadIntoBufferAsync(maxAnswerBytes, cancellationToken);
-                if (response.Content.Headers.ContentEncoding.Count > 0)
+                // "identity" is no encoding at all (RFC 9110 discourages sending it; a server may).
+                if (response.Content.Headers.ContentEncoding.Any(e => !e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
                 {
                     response.Content = await InflateAsync(response.Content, maxAnswerBytes, cancellationToken);
                     log.RecordCompressed(response.Content.Headers.ContentLength ?? 0);
