@@ -208,8 +208,9 @@ async Task Overhead(int tickets, string? pg, string? only, string? onlyMode, int
                 var r = await LoadTickets(client, sink);
                 // The process's CPU over the run's wall time: below the machine's cores, some of the
                 // run waited on one thread (the writer) while the others had nothing left to do.
-                var cores = (CpuTime().Cpu - cpu.Cpu) / r.Elapsed;
-                runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, (CpuTime().Cpu - cpu.Cpu).TotalMicroseconds / Math.Max(1, r.Rows), cores));
+                var spent = CpuTime().Cpu - cpu.Cpu;
+                var cores = spent / r.Elapsed;
+                runs.Add(($"{name} {mode.ToString().ToLowerInvariant()}", r.Rows / r.Elapsed.TotalSeconds, spent.TotalMicroseconds / Math.Max(1, r.Rows), cores));
                 Discard(sink.Inner, pg);
                 // When the commits fill the run, the writer is what holds the load back; a WAL restart shows as the longest commit.
                 var writer = string.Create(CultureInfo.InvariantCulture, $"; {sink.Commits:N0} commits of ~{r.Rows / Math.Max(1, sink.Commits):N0} rows, {sink.Busy / r.Elapsed:P0} of the run, the longest {sink.Longest.TotalMilliseconds:N0} ms")

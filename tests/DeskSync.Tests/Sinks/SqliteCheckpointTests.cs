@@ -101,7 +101,8 @@ public sealed class SqliteCheckpointTests : IDisposable
     {
         // A WAL that takes the last free byte leaves none for its checkpoint to grow the database
         // file into: it can then never be copied nor started over, and every write fails for good
-        // (a streaming sync that caught up after a full disk was mended stopped so in CI). Here the
+        // (most likely why, in one CI run, a streaming sync never caught up after its full disk was
+        // freed). Here the
         // checkpointer is held back and the writer's own limit (256 MB) is ten times the disk, so
         // only the disk's free space can start the WAL over: ~60 MB go through it, ~400 KB a
         // commit, the same 200 rows written again and again (under 2 MB of rows).
