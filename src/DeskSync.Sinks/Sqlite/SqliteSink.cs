@@ -76,7 +76,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// <summary>How long the background checkpointer lets commits gather before it checkpoints them.</summary>
     internal TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>WAL restarts the writer made at the checkpointer's request (cheap), and at its own limit (a long stall).</summary>
+    /// <summary>WAL restarts the writer made at the checkpointer's request (cheap), and at its own limit (a long stall) or a small disk's (the WAL emptied, or tried).</summary>
     internal (int Requested, int Forced) WalRestarts => (_requestedRestarts, _forcedRestarts);
 
     private readonly SemaphoreSlim _wakeCheckpointer = new(0, 1);
@@ -86,6 +86,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     private volatile bool _restartWanted;
     private int _requestedRestarts;
     private int _forcedRestarts;
+    private long _truncateAgainAt;
 
     /// <summary>
     /// WAL checkpoints (copying committed pages into the database file, then two fsyncs) run on a
@@ -139,10 +140,24 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             return;
         }
 
-        if (wal >= Math.Min(WalLimit, WalRoom(wal) / 2))
+        if (wal >= WalLimit)
         {
             Checkpoint((SqliteConnection)Connection, "RESTART");
             _forcedRestarts++;
+        }
+        else if (wal >= _truncateAgainAt && wal >= WalRoom(wal) / 2)
+        {
+            // A small or nearly full disk (see WalRoom): the WAL file is emptied, not only started
+            // over, so that its bytes go back to the disk and its size says again what it holds. A
+            // reader in another program that holds the WAL must not stall every commit: it gets
+            // 100 ms, and if the file could not be emptied it is tried again once it has grown by
+            // a quarter.
+            var connection = (SqliteConnection)Connection;
+            Pragma(connection, "busy_timeout=100");
+            Checkpoint(connection, "TRUNCATE");
+            Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
+            _forcedRestarts++;
+            _truncateAgainAt = WalFileBytes() >= wal ? wal + (wal / 4) : 0;
         }
         else if (_wakeCheckpointer.CurrentCount == 0)
         {
@@ -236,7 +251,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// <summary>
     /// The space the WAL could take: its own bytes and what is free on its file system. On a
     /// small or nearly full disk the WAL is started over at a quarter of it (the checkpointer's
-    /// request) or half (the writer's own limit) rather than at 64 and 256 MB: a WAL that took the
+    /// request) or emptied at half (the writer's own limit) rather than at 64 and 256 MB: a WAL that took the
     /// last free byte would leave none for the checkpoint to grow the database file into, and
     /// could then never be copied or started over — every write would fail for good, though the
     /// data would fit. On any ordinary disk the fixed sizes come first.

@@ -79,7 +79,9 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         var path = Path.Combine(disk.Path, "target.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            await OutageAsync(sink, () => Task.Run(disk.Fill), () => Task.Run(disk.Free), "full");
+            // Filled again before each round of changes: on a full disk the sink empties its WAL
+            // (see SqliteSink.WalRoom), which gives blocks back that the next writes can use.
+            await OutageAsync(sink, () => Task.Run(disk.Fill), () => Task.Run(disk.Free), ["full"], keepBroken: () => Task.Run(disk.Fill));
         }
 
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
@@ -191,7 +193,10 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
     /// Streams random changes, breaks the target, makes more changes (acknowledged and journaled
     /// meanwhile), mends it, makes more, and waits until everything is applied.
     /// </summary>
-    private async Task OutageAsync(ISink sink, Func<Task> breakTarget, Func<Task> mendTarget, params string[] errorTexts)
+    private Task OutageAsync(ISink sink, Func<Task> breakTarget, Func<Task> mendTarget, params string[] errorTexts) =>
+        OutageAsync(sink, breakTarget, mendTarget, errorTexts, keepBroken: null);
+
+    private async Task OutageAsync(ISink sink, Func<Task> breakTarget, Func<Task> mendTarget, string[] errorTexts, Func<Task>? keepBroken)
     {
         _portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 400, Contacts = 100 } });
         var client = await _portal.ConnectAsync();
@@ -216,6 +221,11 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         while (sync.Applier!.TargetError is null)
         {
             Assert.True(DateTime.UtcNow < deadline, "the applier never met the broken target");
+            if (keepBroken is not null)
+            {
+                await keepBroken();
+            }
+
             await changes.RunAsync(200, TimeSpan.FromMilliseconds(1));
             await _portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
             for (var wait = DateTime.UtcNow.AddSeconds(3); sync.Applier.TargetError is null && DateTime.UtcNow < wait;)
