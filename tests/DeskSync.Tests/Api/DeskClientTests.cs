@@ -175,6 +175,24 @@ public sealed class DeskClientTests
         Assert.Equal(1, portal.Emulator.Api.Calls["fault:" + FaultKind.UnknownEncoding]);
     }
 
+    /// <summary>
+    /// Moves the fake clock on by <paramref name="step"/> until the retry it waits on has run: the
+    /// next retry's callback, or the answer. Polly calls the retry callback before it starts the
+    /// delay on the clock; a single move made before the delay exists ends nothing, and the call
+    /// then waits for good — the likely cause of a CI run in which the exponential back-off test
+    /// waited 10 s for a retry that never came. Moving on until something happens cannot lose it.
+    /// </summary>
+    private static async Task AdvancePastDelayAsync(FakeTimeProvider time, TimeSpan step, SemaphoreSlim nextRetry, Task call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (nextRetry.CurrentCount == 0 && !call.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the retry's delay never ran out on the fake clock");
+            time.Advance(step);
+            await Task.Delay(20);
+        }
+    }
+
     private static KeyValuePair<string, string?>[] PageQuery() =>
         [new("createdTimeRange", "2000-01-01T00:00:00.000Z,2100-01-01T00:00:00.000Z"), new("sortBy", "createdTime"), new("from", "0"), new("limit", "100")];
 
@@ -214,7 +232,7 @@ public sealed class DeskClientTests
         {
             Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.False(call.IsCompleted);
-            time.Advance(TimeSpan.FromSeconds(30));
+            await AdvancePastDelayAsync(time, TimeSpan.FromSeconds(30), waiting, call);
         }
 
         Assert.Equal(30, await call);
@@ -240,7 +258,7 @@ public sealed class DeskClientTests
         for (var i = 0; i < 3; i++)
         {
             Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
-            time.Advance(delays[^1]);
+            await AdvancePastDelayAsync(time, delays[^1], waiting, call);
         }
 
         Assert.Equal(30, await call);
