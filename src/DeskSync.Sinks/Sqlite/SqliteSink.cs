@@ -81,6 +81,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
 
     private readonly SemaphoreSlim _wakeCheckpointer = new(0, 1);
     private readonly SemaphoreSlim _restarted = new(0, 1);
+    private readonly SemaphoreSlim _checkpointing = new(1, 1); // a background round, or the writer emptying the WAL
     private CancellationTokenSource? _stopCheckpointer;
     private Task? _checkpointer;
     private volatile bool _restartWanted;
@@ -152,10 +153,21 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             // reader in another program that holds the WAL must not stall every commit: it gets
             // 100 ms, and if the file could not be emptied it is tried again once it has grown by
             // a quarter.
+            // The background checkpointer's own round is waited out first, so that only another
+            // program's reader can make this try fail and wait for the WAL to grow.
             var connection = (SqliteConnection)Connection;
-            Pragma(connection, "busy_timeout=100");
-            Checkpoint(connection, "TRUNCATE");
-            Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
+            _checkpointing.Wait();
+            try
+            {
+                Pragma(connection, "busy_timeout=100");
+                Checkpoint(connection, "TRUNCATE");
+                Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
+            }
+            finally
+            {
+                _checkpointing.Release();
+            }
+
             _forcedRestarts++;
             _truncateAgainAt = WalFileBytes() >= wal ? wal + (wal / 4) : 0;
         }
@@ -204,7 +216,18 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                     continue;
                 }
 
-                if (Checkpoint(connection, "PASSIVE") is not { } result)
+                (long Frames, long Copied)? round;
+                _checkpointing.Wait(stop);
+                try
+                {
+                    round = Checkpoint(connection, "PASSIVE");
+                }
+                finally
+                {
+                    _checkpointing.Release();
+                }
+
+                if (round is not { } result)
                 {
                     connection.Dispose();
                     connection = null;
