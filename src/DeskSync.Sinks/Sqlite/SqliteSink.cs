@@ -114,10 +114,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             // in another program) must not hold the writer for the usual 10 s; if it stays, the WAL
             // is not started over this time, and the checkpointer asks again later.
             _restartWanted = false;
-            var connection = (SqliteConnection)Connection;
-            Pragma(connection, "busy_timeout=100");
-            Checkpoint(connection, "RESTART");
-            Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
+            CheckpointBriefly((SqliteConnection)Connection, "RESTART");
             _requestedRestarts++;
             try
             {
@@ -131,12 +128,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
             return;
         }
 
-        long wal;
-        try
-        {
-            wal = new FileInfo(Path + "-wal").Length;
-        }
-        catch (IOException)
+        if (WalFileBytes() is not { } wal)
         {
             return;
         }
@@ -149,19 +141,14 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         else if (wal >= _truncateAgainAt && wal >= WalRoom(wal) / 2)
         {
             // A small or nearly full disk (see WalRoom): the WAL file is emptied, not only started
-            // over, so that its bytes go back to the disk and its size says again what it holds. A
-            // reader in another program that holds the WAL must not stall every commit: it gets
-            // 100 ms, and if the file could not be emptied it is tried again once it has grown by
-            // a quarter.
-            // The background checkpointer's own round is waited out first, so that only another
-            // program's reader can make this try fail and wait for the WAL to grow.
-            var connection = (SqliteConnection)Connection;
+            // over, so that its bytes go back to the disk and its size says again what it holds.
+            // The background checkpointer's own round is waited out first, so that only a reader in
+            // another program can make this fail; that reader gets 100 ms, not every commit's
+            // time: the WAL is tried again once it has grown by a quarter.
             _checkpointing.Wait();
             try
             {
-                Pragma(connection, "busy_timeout=100");
-                Checkpoint(connection, "TRUNCATE");
-                Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
+                CheckpointBriefly((SqliteConnection)Connection, "TRUNCATE");
             }
             finally
             {
@@ -248,7 +235,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
                     // once the WAL has grown as much again.
                     restartedAt = result.Frames < frames || result.Frames >= 2 * frames ? null : frames;
                 }
-                else if (result.Frames * _frameBytes >= Math.Min(WalRestartBytes, WalRoom(WalFileBytes()) / 4) && result.Copied == result.Frames)
+                else if (result.Frames * _frameBytes >= Math.Min(WalRestartBytes, WalRoom(WalFileBytes() ?? 0) / 4) && result.Copied == result.Frames)
                 {
                     _restartWanted = true;
                     if (await _restarted.WaitAsync(TimeSpan.FromSeconds(1), stop))
@@ -291,7 +278,8 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         }
     }
 
-    private long WalFileBytes()
+    /// <summary>The WAL file's size, or null when it cannot be read (not there yet).</summary>
+    private long? WalFileBytes()
     {
         try
         {
@@ -299,8 +287,19 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
         }
         catch (IOException)
         {
-            return 0;
+            return null;
         }
+    }
+
+    /// <summary>
+    /// A checkpoint that waits at most 100 ms for readers (a long query in another program) instead
+    /// of the writer's usual 10 s: what it could not do this time is done later.
+    /// </summary>
+    private static void CheckpointBriefly(SqliteConnection connection, string mode)
+    {
+        Pragma(connection, "busy_timeout=100");
+        Checkpoint(connection, mode);
+        Pragma(connection, "busy_timeout=" + BusyTimeoutMs);
     }
 
     private static void Pragma(SqliteConnection connection, string pragma)

@@ -89,17 +89,9 @@ public sealed class DeskClient
                 throw new ZohoApiException(ZohoFailureKind.Transient,
                     $"Could not reach Zoho Desk at {_endpoints.DeskUrl.Host} after {Options.MaxRetryAttempts} retries: {ex.Message}", inner: ex);
             }
-            catch (AnswerTooLargeException ex)
+            catch (UnusableAnswerException ex)
             {
-                throw new ZohoApiException(ZohoFailureKind.Configuration,
-                    string.Create(CultureInfo.InvariantCulture, $"Zoho Desk answered {method} {path} with more than {ex.Limit / (1024.0 * 1024):N0} MB of JSON (decompressed), more than DeskSync accepts in one answer (DeskClientOptions.MaxAnswerBytes); a page of 100 records is normally well under 1 MB."),
-                    inner: ex);
-            }
-            catch (UnknownEncodingException ex)
-            {
-                throw new ZohoApiException(ZohoFailureKind.Configuration,
-                    $"Zoho Desk answered {method} {path} with Content-Encoding \"{ex.Encoding}\", which DeskSync cannot decode (it asks for gzip or br, and reads deflate too). A proxy between DeskSync and Zoho may be re-encoding the answers.",
-                    inner: ex);
+                throw new ZohoApiException(ZohoFailureKind.Configuration, $"Zoho Desk answered {method} {path} {ex.Message}", inner: ex);
             }
             catch (Polly.Timeout.TimeoutRejectedException ex)
             {

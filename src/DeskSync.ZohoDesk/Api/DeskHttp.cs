@@ -163,14 +163,8 @@ public static class DeskHttp
             {
                 // Not a dropped connection: the same answer would come again, so it is not retried.
                 response.Dispose();
-                throw new AnswerTooLargeException(maxAnswerBytes, ex);
-            }
-            catch (UnknownEncodingException)
-            {
-                // Nor is an encoding DeskSync cannot decode: whatever sent it would send it again,
-                // and each retry would cost the call's credits for nothing.
-                response.Dispose();
-                throw;
+                throw new UnusableAnswerException(string.Create(CultureInfo.InvariantCulture,
+                    $"with more than {maxAnswerBytes / (1024.0 * 1024):N0} MB of JSON (decompressed), more than DeskSync accepts in one answer (DeskClientOptions.MaxAnswerBytes); a page of 100 records is normally well under 1 MB."), ex);
             }
             catch
             {
@@ -187,14 +181,15 @@ public static class DeskHttp
         /// fails the attempt as a transport error, which is retried. Deflate, which DeskSync does
         /// not ask for, is decoded all the same (a proxy may re-encode answers), whether it comes
         /// zlib-wrapped, as RFC 9110 says, or raw, as some servers send it; an encoding that no
-        /// decoder here knows fails without retries (<see cref="UnknownEncodingException"/>).
+        /// decoder here knows fails without retries (<see cref="UnusableAnswerException"/>): whatever
+        /// sent it would send it again, and each retry would cost the call's credits for nothing.
         /// </summary>
         private static async Task<HttpContent> InflateAsync(HttpContent compressed, long max, CancellationToken ct)
         {
             var encoding = compressed.Headers.ContentEncoding.Last().ToLowerInvariant();
             if (compressed.Headers.ContentEncoding.Count > 1 || encoding is not ("gzip" or "br" or "deflate"))
             {
-                throw new UnknownEncodingException(string.Join(", ", compressed.Headers.ContentEncoding));
+                throw new UnusableAnswerException($"with Content-Encoding \"{string.Join(", ", compressed.Headers.ContentEncoding)}\", which DeskSync cannot decode (it asks for gzip or br, and reads deflate too). A proxy between DeskSync and Zoho may be re-encoding the answers.");
             }
 
             // Straight into a pooled array (a page inflates to ~330 KB: a fresh array a page, and the
@@ -303,16 +298,9 @@ internal sealed class PooledContent(byte[] buffer, int length) : HttpContent
     private byte[] Bytes() => _buffer ?? throw new ObjectDisposedException(nameof(PooledContent));
 }
 
-/// <summary>An answer in a Content-Encoding that DeskSync cannot decode.</summary>
-internal sealed class UnknownEncodingException(string encoding)
-    : Exception($"The answer came with Content-Encoding \"{encoding}\".")
-{
-    public string Encoding { get; } = encoding;
-}
-
-/// <summary>An answer larger than <see cref="DeskClientOptions.MaxAnswerBytes"/> once decompressed.</summary>
-internal sealed class AnswerTooLargeException(long limit, Exception inner)
-    : Exception($"The answer is larger than {limit:N0} bytes.", inner)
-{
-    public long Limit { get; } = limit;
-}
+/// <summary>
+/// An answer that arrived whole but cannot be used, and would come the same again: larger than
+/// <see cref="DeskClientOptions.MaxAnswerBytes"/> once decompressed, or in an encoding DeskSync
+/// cannot decode. Not retried; the message says what it was, after "Zoho Desk answered GET path".
+/// </summary>
+internal sealed class UnusableAnswerException(string what, Exception? inner = null) : Exception(what, inner);

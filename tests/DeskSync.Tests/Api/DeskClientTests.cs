@@ -127,9 +127,7 @@ public sealed class DeskClientTests
         portal.Emulator.Faults.Enqueue(new ScriptedFault(fault));
 
         // A stalled body would wait forever without a timeout on it; the test's own bound catches that.
-        using var page = await client.GetAsync("tickets/search",
-            [new("createdTimeRange", "2000-01-01T00:00:00.000Z,2100-01-01T00:00:00.000Z"), new("sortBy", "createdTime"), new("from", "0"), new("limit", "100")],
-            label: "tickets").WaitAsync(TimeSpan.FromSeconds(60));
+        using var page = await client.GetAsync("tickets/search", PageQuery(), label: "tickets").WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(100, DeskClient.View(page).Count);
         Assert.Equal(1, portal.Emulator.Api.Calls["fault:" + fault]);
