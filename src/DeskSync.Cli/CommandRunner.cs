@@ -1,4 +1,6 @@
 using DeskSync.Core;
+using DeskSync.Core.Journal;
+using DeskSync.Core.Locking;
 using DeskSync.Cli.Config;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
@@ -13,6 +15,16 @@ internal static class CommandRunner
         try
         {
             return await body();
+        }
+        catch (DataSourceBusyException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Busy;
+        }
+        catch (JournalDamagedException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Journal;
         }
         catch (SinkException ex)
         {

@@ -22,4 +22,10 @@ public static class ExitCodes
 
     /// <summary>The target (database or folder) refused: unreachable, full, read-only, or holding another mode's tables.</summary>
     public const int Target = 6;
+
+    /// <summary>Another desksync process is writing this data source (its journal, state or target); nothing was changed.</summary>
+    public const int Busy = 7;
+
+    /// <summary>The journal is damaged, or does not match the target's checkpoint: `desksync journal rebaseline` recovers.</summary>
+    public const int Journal = 8;
 }

@@ -13,9 +13,10 @@ internal static class OutputLog
 
     public static void Write(string level, string @event, string message, IReadOnlyDictionary<string, object?>? fields = null)
     {
+        var prefix = level is "warning" or "error" ? level + ": " : "";
         if (!Json)
         {
-            Console.Error.WriteLine(level == "warning" && !message.StartsWith("warning:", StringComparison.Ordinal) ? "warning: " + message : message);
+            Console.Error.WriteLine(prefix.Length > 0 && !message.StartsWith(prefix, StringComparison.Ordinal) ? prefix + message : message);
             return;
         }
 
@@ -24,7 +25,7 @@ internal static class OutputLog
             ["ts"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             ["level"] = level,
             ["event"] = @event,
-            ["message"] = message.StartsWith("warning: ", StringComparison.Ordinal) ? message["warning: ".Length..] : message,
+            ["message"] = prefix.Length > 0 && message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message,
         };
         foreach (var (k, v) in fields ?? new Dictionary<string, object?>())
         {

@@ -18,6 +18,7 @@ root.Subcommands.Add(RunCommand.Build(global));
 root.Subcommands.Add(PollCommand.Build(global));
 root.Subcommands.Add(StatusCommand.Build(global));
 root.Subcommands.Add(WebhookCommand.Build(global));
+root.Subcommands.Add(JournalCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 var parsed = root.Parse(args);

@@ -7,7 +7,8 @@ namespace DeskSync.Core;
 /// <summary>
 /// Turns a JSON value from Zoho into the column's type. Zoho sends most numbers and booleans as
 /// strings ("threadCount":"1", cf values) and times as ISO-8601 or epoch milliseconds; a value
-/// that does not parse becomes null here (the raw record keeps it).
+/// that does not parse, or lies outside what the column can hold (an epoch past year 9999), becomes
+/// null here and never throws: the raw record keeps it, and no value can stop a load or the applier.
 /// </summary>
 public static class ValueConverter
 {
@@ -47,7 +48,7 @@ public static class ValueConverter
     {
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var ms))
         {
-            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            return FromEpoch(ms);
         }
 
         if (value.ValueKind != JsonValueKind.String)
@@ -64,11 +65,15 @@ public static class ValueConverter
 
         if (text.Length >= 12 && text.All(char.IsAsciiDigit) && long.TryParse(text, CultureInfo.InvariantCulture, out var epoch))
         {
-            return DateTimeOffset.FromUnixTimeMilliseconds(epoch);
+            return FromEpoch(epoch);
         }
 
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
     }
+
+    /// <summary>Epoch milliseconds within what a time can hold (years 1 to 9999), else null.</summary>
+    public static DateTimeOffset? FromEpoch(long ms) =>
+        ms is >= -62135596800000 and <= 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     /// <summary>ISO-8601 UTC with milliseconds (yyyy-MM-ddTHH:mm:ss.fffZ): sorts as text in the same order as in time.</summary>
     public static string Iso(DateTimeOffset t) => string.Create(24, t.UtcDateTime, static (chars, u) =>

@@ -20,7 +20,7 @@ internal static class PollCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
-            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct);
+            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct, writer: "poll");
             var source = context.Source;
             await using var sink = targets.OpenSink(parse, source, configPath);
             var selected = targets.TablesOf(parse, source);

@@ -32,7 +32,7 @@ internal static class RunCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
-            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct);
+            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct, writer: "run");
             var source = context.Source;
             var (token, notice) = ServiceTokens.Ensure(configPath, context.Name);
             if (notice is not null)
@@ -65,7 +65,7 @@ internal static class RunCommand
             var retryText = parse.GetValue(targetRetry) ?? "forever";
             TimeSpan? retryLimit = retryText == "forever" ? null : Durations.Parse(retryText, "--target-retry");
             using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var journal = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", context.Name);
+            var journal = JournalCommand.JournalFolder(configPath, context.Name);
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
                 Tables = targets.TablesOf(parse, source),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DeskSync.Cli.Config;
+using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Catalog;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
@@ -46,25 +47,13 @@ internal static class StatusCommand
                 });
             }
 
-            var journalDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, ".desksync", "journal", name);
-            var applied = await sink.GetCheckpointAsync(JournalApplier.Stream, ct);
-            long journalBytes = Directory.Exists(journalDir) ? Directory.GetFiles(journalDir, "*.journal").Sum(f => new FileInfo(f).Length) : 0;
-            long backlog = journalBytes;
-            if (applied is not null)
-            {
-                var state = JsonDocument.Parse(applied.State).RootElement;
-                var segment = state.GetProperty("segment").GetInt64();
-                var offset = state.GetProperty("offset").GetInt64();
-                backlog = Directory.Exists(journalDir)
-                    ? Directory.GetFiles(journalDir, "*.journal").Sum(f =>
-                    {
-                        var n = long.Parse(Path.GetFileNameWithoutExtension(f), CultureInfo.InvariantCulture);
-                        var length = new FileInfo(f).Length;
-                        return n < segment ? 0 : n == segment ? Math.Max(0, length - offset) : length;
-                    })
-                    : 0;
-            }
-
+            var journalDir = JournalCommand.JournalFolder(configPath, name);
+            var applied = await JournalCheckpoint.ReadAsync(sink, ct);
+            var backlog = JournalFiles.BytesAfter(journalDir, applied?.Position ?? new JournalPosition(0, 0));
+            var journalId = File.Exists(Path.Combine(journalDir, "journal.id")) ? (await File.ReadAllTextAsync(Path.Combine(journalDir, "journal.id"), ct)).Trim() : null;
+            var mismatch = applied?.JournalId is { } expected && journalId is not null && expected != journalId
+                ? $"the target follows journal {expected}, but {journalDir} holds journal {journalId}: run `desksync journal rebaseline`"
+                : null;
             var quarantine = Path.Combine(journalDir, "quarantine");
             var quarantined = Directory.Exists(quarantine) ? Directory.GetFiles(quarantine, "*.body").Length : 0;
             var tokenFile = ServiceTokens.PathOf(configPath, name);
@@ -77,6 +66,8 @@ internal static class StatusCommand
                     ["target"] = sink.Describe(),
                     ["tables"] = tables,
                     ["journalBacklogBytes"] = backlog,
+                    ["journalMismatch"] = mismatch,
+                    ["appliedThrough"] = applied?.Through,
                     ["quarantined"] = quarantined,
                     ["serviceUrlConfigured"] = File.Exists(tokenFile),
                 }, new JsonSerializerOptions { WriteIndented = true }));
@@ -89,7 +80,11 @@ internal static class StatusCommand
                 Console.Out.WriteLine($"  {t["table"],-20} full load {t["fullLoad"]}{(t["polledUpTo"] is string w ? $", polled up to {w}" : "")}");
             }
 
-            Console.Out.WriteLine($"Webhook journal: {backlog:N0} bytes not yet applied{(quarantined > 0 ? $"; {quarantined} refused deliveries in {quarantine}" : "")}");
+            Console.Out.WriteLine($"Webhook journal: {backlog:N0} bytes not yet applied{(applied?.Through is { } through ? $", events applied up to {through:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(quarantined > 0 ? $"; {quarantined} refused deliveries in {quarantine}" : "")}");
+            if (mismatch is not null)
+            {
+                Console.Out.WriteLine("Journal: does not match the target — " + mismatch + ".");
+            }
             Console.Out.WriteLine(File.Exists(tokenFile) ? "Service URL: made (`desksync webhook url` prints it)." : "Service URL: not made yet (`desksync run` or `desksync webhook url` makes it).");
             return ExitCodes.Success;
         }));

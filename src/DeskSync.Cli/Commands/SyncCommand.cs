@@ -35,7 +35,7 @@ internal static class SyncCommand
 
     public static async Task<int> RunAsync(string configPath, string? sourceName, SyncSettings settings, bool quiet, CancellationToken ct)
     {
-        using var context = await SourceContext.OpenAsync(configPath, sourceName, ct);
+        using var context = await SourceContext.OpenAsync(configPath, sourceName, ct, writer: "sync");
         var source = context.Source;
         var sinkMode = Targets.ParseMode(settings.Mode ?? source.Mode);
         var selected = SelectTables(settings.Tables, source.Tables);

@@ -2,54 +2,24 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Threading.Channels;
+using DeskSync.Core.Files;
 
 namespace DeskSync.Core.Journal;
-
-/// <summary>A place in the journal: segment number and byte offset in it.</summary>
-public readonly record struct JournalPosition(long Segment, long Offset) : IComparable<JournalPosition>
-{
-    public static JournalPosition Start => new(1, 0);
-
-    public int CompareTo(JournalPosition other) => Segment != other.Segment ? Segment.CompareTo(other.Segment) : Offset.CompareTo(other.Offset);
-
-    public static bool operator <(JournalPosition a, JournalPosition b) => a.CompareTo(b) < 0;
-
-    public static bool operator >(JournalPosition a, JournalPosition b) => a.CompareTo(b) > 0;
-
-    public static bool operator <=(JournalPosition a, JournalPosition b) => a.CompareTo(b) <= 0;
-
-    public static bool operator >=(JournalPosition a, JournalPosition b) => a.CompareTo(b) >= 0;
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Segment}:{Offset}");
-}
-
-public sealed record JournalRecord(JournalPosition Position, JournalPosition Next, byte[] Payload);
-
-/// <summary>The journal cannot take more now (too much waits to be written) or at all (the disk refused).</summary>
-public sealed class JournalUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
-public sealed record JournalOptions
-{
-    /// <summary>A segment file is closed and a new one started past this size.</summary>
-    public long SegmentBytes { get; init; } = 64L << 20;
-
-    /// <summary>Bytes waiting to be written past which appends are refused (the caller answers 503).</summary>
-    public long MaxPendingBytes { get; init; } = 64L << 20;
-
-    /// <summary>Largest record.</summary>
-    public int MaxRecordBytes { get; init; } = 16 << 20;
-}
 
 /// <summary>
 /// An append-only, crash-safe log of byte records in numbered segment files. Each record is
 /// framed as [length u32][CRC-32 u32][payload]. <see cref="AppendAsync"/> completes only after
 /// the record is flushed to disk; concurrent appends share one flush (group commit), which is
 /// how durable acknowledgement stays fast. On open, a torn tail (a record cut by a crash, whose
-/// append never completed) is cut off. Readers see only flushed records.
+/// append never completed) is cut off and kept aside; damage anywhere else stops the open
+/// (<see cref="JournalRecovery"/>). Readers see only flushed records. Every journal has an id of
+/// its own, so that a target's checkpoint taken from another journal (lost, replaced, restored)
+/// is told apart. Its files are its owner's only.
 /// </summary>
 public sealed class DurableJournal : IAsyncDisposable
 {
-    private const int HeaderBytes = 8;
+    private const int HeaderBytes = JournalRecovery.HeaderBytes;
+    private const string IdFile = "journal.id";
     private readonly string _directory;
     private readonly JournalOptions _options;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -61,9 +31,10 @@ public sealed class DurableJournal : IAsyncDisposable
     private long _pendingBytes;
     private Exception? _failure;
 
-    private DurableJournal(string directory, JournalOptions options, long segment, FileStream stream)
+    private DurableJournal(string directory, string id, JournalOptions options, long segment, FileStream stream)
     {
         _directory = directory;
+        Id = id;
         _options = options;
         _segment = segment;
         _stream = stream;
@@ -83,23 +54,86 @@ public sealed class DurableJournal : IAsyncDisposable
 
     public string Directory => _directory;
 
+    /// <summary>This journal's identity, made when its folder was first used.</summary>
+    public string Id { get; }
+
+    /// <summary>The oldest segment still on disk.</summary>
+    public long FirstSegment => JournalFiles.Segments(_directory) is [var first, ..] ? first : _segment;
+
+    /// <summary>Set when opening cut a torn tail: where its bytes were kept.</summary>
+    public string? CutTail { get; private set; }
+
+    /// <summary>Opens (or starts) the journal in <paramref name="directory"/>; throws <see cref="JournalDamagedException"/> for damage that is not a torn tail.</summary>
     public static DurableJournal Open(string directory, JournalOptions? options = null)
     {
-        System.IO.Directory.CreateDirectory(directory);
-        var segments = Segments(directory);
+        options ??= new JournalOptions();
+        OwnerOnly.CreateFolder(directory);
+        var id = IdOf(directory);
+        var segments = JournalFiles.Segments(directory);
         var last = segments.Count == 0 ? 1 : segments[^1];
-        var path = SegmentPath(directory, last);
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
-        var valid = ValidLength(stream);
-        if (valid < stream.Length)
+        var path = JournalFiles.SegmentPath(directory, last);
+        var stream = new FileStream(path, OwnerOnly.NewFile(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16));
+        OwnerOnly.Check(path, isFolder: false);
+        string? cut = null;
+        try
         {
-            stream.SetLength(valid); // a record whose append never completed
-            stream.Flush(flushToDisk: true);
+            var valid = JournalRecovery.WholeRecords(stream, options.MaxRecordBytes);
+            if (valid < stream.Length)
+            {
+                if (JournalRecovery.NextWholeRecord(stream, valid, options.MaxRecordBytes) is { } resumes)
+                {
+                    throw new JournalDamagedException(JournalRecovery.DamagedMessage(path, valid, resumes));
+                }
+
+                cut = JournalRecovery.KeepAside(directory, path, stream, valid, "torn-tail");
+                stream.SetLength(valid); // a record whose append never completed
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
 
         stream.Seek(0, SeekOrigin.End);
-        return new DurableJournal(directory, options ?? new JournalOptions(), last, stream);
+        return new DurableJournal(directory, id, options, last, stream) { CutTail = cut };
     }
+
+    /// <summary>The id of the journal in <paramref name="directory"/>, made (owner-only) if it has none yet.</summary>
+    public static string IdOf(string directory)
+    {
+        var path = Path.Combine(directory, IdFile);
+        if (File.Exists(path))
+        {
+            var text = File.ReadAllText(path).Trim();
+            if (text.Length > 0)
+            {
+                return text;
+            }
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        OwnerOnly.WriteAllText(path, id + "\n");
+        return id;
+    }
+
+    /// <summary>Whether a whole record with this CRC starts at <paramref name="at"/> (a checkpoint names the record it was taken after).</summary>
+    public bool HasRecord(JournalPosition at, uint crc)
+    {
+        var path = JournalFiles.SegmentPath(_directory, at.Segment);
+        if (at >= End || !File.Exists(path))
+        {
+            return false;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return JournalRecovery.FrameAt(stream, at.Offset, _options.MaxRecordBytes, crc) is { } end
+            && new JournalPosition(at.Segment, end) <= End;
+    }
+
+    /// <summary>Journaled bytes from <paramref name="position"/> to the end; never negative.</summary>
+    public long BytesAfter(JournalPosition position) => JournalFiles.BytesAfter(_directory, position, End);
 
     /// <summary>Appends a record and returns once it is on disk.</summary>
     public Task<JournalPosition> AppendAsync(byte[] payload, CancellationToken cancellationToken = default)
@@ -109,9 +143,9 @@ public sealed class DurableJournal : IAsyncDisposable
             throw new JournalUnavailableException($"The journal in {_directory} cannot be written: {_failure.Message}", _failure);
         }
 
-        if (payload.Length > _options.MaxRecordBytes)
+        if (payload.Length > _options.MaxRecordBytes || payload.Length == 0)
         {
-            throw new ArgumentException($"A journal record is limited to {_options.MaxRecordBytes} bytes.", nameof(payload));
+            throw new ArgumentException($"A journal record holds 1 to {_options.MaxRecordBytes} bytes.", nameof(payload));
         }
 
         if (Interlocked.Add(ref _pendingBytes, payload.Length) > _options.MaxPendingBytes)
@@ -137,7 +171,7 @@ public sealed class DurableJournal : IAsyncDisposable
         var position = from;
         while (position < end)
         {
-            var path = SegmentPath(_directory, position.Segment);
+            var path = JournalFiles.SegmentPath(_directory, position.Segment);
             if (!File.Exists(path))
             {
                 if (position.Segment >= end.Segment)
@@ -159,19 +193,19 @@ public sealed class DurableJournal : IAsyncDisposable
                 stream.ReadExactly(header);
                 var length = BinaryPrimitives.ReadInt32LittleEndian(header);
                 var crc = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-                if (length < 0 || at + HeaderBytes + length > limit)
+                if (length <= 0 || at + HeaderBytes + length > limit)
                 {
-                    throw new InvalidDataException($"Journal segment {path} is damaged at {at}.");
+                    throw new JournalDamagedException(ReadDamage(path, at));
                 }
 
                 var payload = new byte[length];
                 stream.ReadExactly(payload);
                 if (Crc32.HashToUInt32(payload) != crc)
                 {
-                    throw new InvalidDataException($"Journal segment {path} has a bad checksum at {at}.");
+                    throw new JournalDamagedException(ReadDamage(path, at));
                 }
 
-                yield return new JournalRecord(new JournalPosition(position.Segment, at), new JournalPosition(position.Segment, stream.Position), payload);
+                yield return new JournalRecord(new JournalPosition(position.Segment, at), new JournalPosition(position.Segment, stream.Position), payload, crc);
             }
 
             if (position.Segment >= end.Segment)
@@ -203,14 +237,30 @@ public sealed class DurableJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes whole segments before the one holding <paramref name="applied"/>.</summary>
-    public void DeleteBefore(JournalPosition applied)
+    /// <summary>
+    /// Deletes whole segments before the one holding <paramref name="applied"/>; with
+    /// <paramref name="writtenBefore"/>, only those last written before it (segments are kept a
+    /// while after they are applied, to remember which events were already received).
+    /// </summary>
+    public void DeleteBefore(JournalPosition applied, DateTimeOffset? writtenBefore = null)
     {
-        foreach (var segment in Segments(_directory).Where(s => s < applied.Segment))
+        foreach (var segment in JournalFiles.Segments(_directory).Where(s => s < applied.Segment))
         {
-            File.Delete(SegmentPath(_directory, segment));
+            var path = JournalFiles.SegmentPath(_directory, segment);
+            if (writtenBefore is null || File.GetLastWriteTimeUtc(path) < writtenBefore.Value.UtcDateTime)
+            {
+                File.Delete(path);
+            }
         }
     }
+
+    /// <summary>When segment files still on disk were last written, oldest first (for rebuilding what was received).</summary>
+    public IReadOnlyList<(long Segment, DateTimeOffset Written)> SegmentTimes() =>
+        [.. JournalFiles.Segments(_directory).Select(s => (s, new DateTimeOffset(File.GetLastWriteTimeUtc(JournalFiles.SegmentPath(_directory, s)), TimeSpan.Zero)))];
+
+    private static string ReadDamage(string path, long at) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"Journal segment {path} is damaged at byte {at}: the events from there on cannot be read, so nothing after it was applied or skipped. Keep a copy of the journal folder, then run `desksync journal rebaseline` (with `run` stopped): it sets this journal aside, reads from Zoho what changed since the last applied event, and starts a new journal.");
 
     public async ValueTask DisposeAsync()
     {
@@ -302,7 +352,7 @@ public sealed class DurableJournal : IAsyncDisposable
 
         try
         {
-            _stream = new FileStream(SegmentPath(_directory, _segment), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+            _stream = new FileStream(JournalFiles.SegmentPath(_directory, _segment), OwnerOnly.NewFile(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16));
             if (_stream.Length > durable)
             {
                 _stream.SetLength(durable);
@@ -322,44 +372,8 @@ public sealed class DurableJournal : IAsyncDisposable
         _stream.Flush(flushToDisk: true);
         await _stream.DisposeAsync();
         _segment++;
-        _stream = new FileStream(SegmentPath(_directory, _segment), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+        _stream = new FileStream(JournalFiles.SegmentPath(_directory, _segment), OwnerOnly.NewFile(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16));
     }
-
-    private static long ValidLength(FileStream stream)
-    {
-        var header = new byte[HeaderBytes];
-        long valid = 0;
-        stream.Seek(0, SeekOrigin.Begin);
-        while (valid + HeaderBytes <= stream.Length)
-        {
-            stream.Seek(valid, SeekOrigin.Begin);
-            stream.ReadExactly(header);
-            var length = BinaryPrimitives.ReadInt32LittleEndian(header);
-            if (length < 0 || valid + HeaderBytes + length > stream.Length)
-            {
-                break;
-            }
-
-            var payload = new byte[length];
-            stream.ReadExactly(payload);
-            if (Crc32.HashToUInt32(payload) != BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4)))
-            {
-                break;
-            }
-
-            valid += HeaderBytes + length;
-        }
-
-        return valid;
-    }
-
-    private static List<long> Segments(string directory) =>
-        [.. System.IO.Directory.EnumerateFiles(directory, "*.journal")
-            .Select(f => long.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
-            .Where(n => n > 0).Order()];
-
-    private static string SegmentPath(string directory, long segment) =>
-        Path.Combine(directory, segment.ToString("D8", CultureInfo.InvariantCulture) + ".journal");
 
     private sealed record Pending(byte[] Payload, TaskCompletionSource<JournalPosition> Done);
 }

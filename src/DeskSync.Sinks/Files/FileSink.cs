@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeskSync.Core;
+using DeskSync.Core.Files;
 using DeskSync.Sinks.Sql;
 
 namespace DeskSync.Sinks.Files;
@@ -43,7 +44,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        OwnerOnly.CreateFolder(Directory);
         if (File.Exists(StatePath))
         {
             _state = JsonSerializer.Deserialize<FileState>(await File.ReadAllTextAsync(StatePath, cancellationToken), Json) ?? new FileState();
@@ -87,7 +88,12 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         var path = FileOf(schema.Name);
         try
         {
-            await using (var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16))
+            if (File.Exists(path))
+            {
+                OwnerOnly.Check(path, isFolder: false);
+            }
+
+            await using (var stream = new FileStream(path, OwnerOnly.NewFile(FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16)))
             await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
             {
                 // Lines of a batch that failed midway (a full disk) are cut before this one is written.
@@ -142,7 +148,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
     private async Task SaveStateAsync(CancellationToken cancellationToken)
     {
         var temp = StatePath + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        await using (var stream = new FileStream(temp, OwnerOnly.NewFile(FileMode.Create, FileAccess.Write)))
         {
             await JsonSerializer.SerializeAsync(stream, _state, Json, cancellationToken);
             stream.Flush(flushToDisk: true);

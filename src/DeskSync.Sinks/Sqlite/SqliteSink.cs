@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using DeskSync.Core;
+using DeskSync.Core.Files;
 using DeskSync.Sinks.Sql;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -26,9 +27,17 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
         {
-            Directory.CreateDirectory(directory);
+            OwnerOnly.CreateFolder(directory);
+        }
+
+        // Customer data: the file is made owner-only before SQLite opens it, and SQLite gives its
+        // -wal and -shm files the database file's mode.
+        OwnerOnly.Touch(Path);
+        foreach (var companion in new[] { Path + "-wal", Path + "-shm" }.Where(File.Exists))
+        {
+            OwnerOnly.Check(companion, isFolder: false);
         }
 
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());

@@ -52,7 +52,16 @@ public sealed class FileTokenStore(string path) : ITokenStore
         }
 
         await using var stream = File.OpenRead(Path);
-        return await JsonSerializer.DeserializeAsync<StoredTokens>(stream, Options, cancellationToken);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<StoredTokens>(stream, Options, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            // The message names the file and the place, never its contents: they are secrets.
+            throw new ZohoAuthException(AuthFailure.SecretsFileUnreadable,
+                $"The secrets file {Path} cannot be read: it is not DeskSync's JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}). Restore it from a backup, or remove it and connect again with `desksync auth` and a new grant code.");
+        }
     }
 
     public async Task SaveAsync(StoredTokens tokens, CancellationToken cancellationToken)

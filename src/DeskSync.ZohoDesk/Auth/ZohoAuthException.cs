@@ -22,6 +22,9 @@ public enum AuthFailure
 
     /// <summary>An answer Zoho Accounts is not known to give.</summary>
     Unexpected,
+
+    /// <summary>The file the tokens are kept in cannot be read as such (damaged, or not DeskSync's).</summary>
+    SecretsFileUnreadable,
 }
 
 /// <summary>An OAuth failure with a message that says what to do. Never carries a secret.</summary>

@@ -11,6 +11,9 @@ public sealed record PollOptions
 {
     /// <summary>Each poll reads again from this long before the watermark: Zoho's search may lag behind writes.</summary>
     public TimeSpan Overlap { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Changes before this are known to be in the target already (the newest webhook event applied): read from here when it is later than the table's watermark.</summary>
+    public DateTimeOffset? NotBefore { get; init; }
 }
 
 public sealed record PollResult(DeskTable Table, long Rows, long Calls, long Credits, string? Message = null);
@@ -76,8 +79,14 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
         return results;
     }
 
-    /// <summary>Where the previous poll (or, before any, the full load) left off.</summary>
+    /// <summary>Where the previous poll (or, before any, the full load) left off, or the newest applied event when that is later.</summary>
     private async Task<DateTimeOffset> WatermarkAsync(DeskTable table, CancellationToken ct)
+    {
+        var saved = await SavedWatermarkAsync(table, ct);
+        return _options.NotBefore is { } applied && applied > saved ? applied : saved;
+    }
+
+    private async Task<DateTimeOffset> SavedWatermarkAsync(DeskTable table, CancellationToken ct)
     {
         if (await sink.GetCheckpointAsync(StreamOf(table), ct) is { } poll)
         {

@@ -21,8 +21,7 @@ public sealed class JournalApplier(
     IReadOnlyDictionary<string, TableSchema> schemas,
     ILogger? logger = null)
 {
-    public const string Stream = "webhooks/journal";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public const string Stream = JournalCheckpoint.Stream;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private long _applied;
     private long _ignored;
@@ -40,6 +39,9 @@ public sealed class JournalApplier(
     /// <summary>The eventTime of the last applied event.</summary>
     public DateTimeOffset? LastEventTime { get; private set; }
 
+    /// <summary>The newest event time applied so far (committed with the rows).</summary>
+    public DateTimeOffset? Through { get; private set; }
+
     /// <summary>The journal position of the next event to apply.</summary>
     public JournalPosition Position { get; private set; } = JournalPosition.Start;
 
@@ -54,6 +56,11 @@ public sealed class JournalApplier(
 
     /// <summary>The longest wait between two tries of a refusing target (the waits double from 1 s up to this).</summary>
     public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long applied segments are kept: the receiver rebuilds from them which events it has already (redeliveries).</summary>
+    public TimeSpan KeepApplied { get; init; } = ReceivedEvents.DefaultWindow;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Lines for the operator: the target went away, and came back.</summary>
     public event Action<string>? Report;
@@ -113,10 +120,15 @@ public sealed class JournalApplier(
             await sink.EnsureTableAsync(schema, cancellationToken);
         }
 
-        var saved = await sink.GetCheckpointAsync(Stream, cancellationToken);
-        var state = saved is null ? new State(1, 0, 0) : JsonSerializer.Deserialize<State>(saved.State, Json)!;
-        var position = new JournalPosition(state.Segment, state.Offset);
+        var state = await JournalCheckpoint.ReadAsync(sink, cancellationToken) ?? JournalCheckpoint.Start(journal.Id, 1);
+        if (state.MismatchWith(journal) is { } mismatch)
+        {
+            throw new JournalDamagedException($"The journal does not match the target: {mismatch}. Nothing was applied or skipped. Run `desksync journal rebaseline` (with `run` stopped): it reads from Zoho what changed since the last applied event{(state.Through is { } t ? $" ({t:yyyy-MM-dd HH:mm:ss} UTC)" : "")}, and starts the target on the journal as it is now.");
+        }
+
+        var position = state.Position;
         var index = state.Index;
+        Through = state.Through;
         Position = position;
         while (true)
         {
@@ -136,7 +148,7 @@ public sealed class JournalApplier(
                 TargetBack(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
-            journal.DeleteBefore(position);
+            journal.DeleteBefore(position, writtenBefore: Time.GetUtcNow() - KeepApplied);
             if (!follow)
             {
                 return;
@@ -158,6 +170,11 @@ public sealed class JournalApplier(
         {
             var mapped = WebhookEventMapper.Map(parsed.Events[i]);
             LastEventTime = parsed.Events[i].EventTime ?? LastEventTime;
+            if (parsed.Events[i].EventTime is { } eventTime && (Through is null || eventTime > Through))
+            {
+                Through = eventTime;
+            }
+
             if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
             {
                 Interlocked.Increment(ref _ignored);
@@ -168,7 +185,7 @@ public sealed class JournalApplier(
             var change = mapped.Action == EventAction.Reread ? await RereadAsync(mapped.Table, mapped.Change!, ct) : mapped.Change!;
             if (batchTable is not null && batchTable != mapped.Table && batch.Count > 0)
             {
-                await FlushAsync(batchTable, batch, new State(record.Position.Segment, record.Position.Offset, i), ct);
+                await FlushAsync(batchTable, batch, StateAt(record, record.Position, i), ct);
                 batch = [];
             }
 
@@ -176,20 +193,24 @@ public sealed class JournalApplier(
             batch.Add(change);
         }
 
-        var next = new State(record.Next.Segment, record.Next.Offset, 0);
+        var next = StateAt(record, record.Next, 0);
         if (batch.Count > 0)
         {
             await FlushAsync(batchTable!, batch, next, ct);
         }
         else
         {
-            await sink.SaveCheckpointAsync(new Checkpoint(Stream, JsonSerializer.Serialize(next, Json)), ct);
+            await sink.SaveCheckpointAsync(next.ToCheckpoint(), ct);
         }
     }
 
-    private async Task FlushAsync(DeskTable table, List<ChangeEvent> batch, State next, CancellationToken ct)
+    /// <summary>The checkpoint after (or, part-way, inside) <paramref name="record"/>: it names that record by its start and CRC.</summary>
+    private JournalCheckpoint StateAt(JournalRecord record, JournalPosition next, int index) =>
+        new(journal.Id, next.Segment, next.Offset, index, record.Position.Segment, record.Position.Offset, record.Crc, Through);
+
+    private async Task FlushAsync(DeskTable table, List<ChangeEvent> batch, JournalCheckpoint next, CancellationToken ct)
     {
-        await sink.ApplyAsync(schemas[table.Name], batch, new Checkpoint(Stream, JsonSerializer.Serialize(next, Json)), ct);
+        await sink.ApplyAsync(schemas[table.Name], batch, next.ToCheckpoint(), ct);
         Interlocked.Add(ref _applied, batch.Count);
     }
 
@@ -214,6 +235,4 @@ public sealed class JournalApplier(
             return thin with { Op = ChangeOp.Delete };
         }
     }
-
-    private sealed record State(long Segment, long Offset, int Index);
 }

@@ -43,6 +43,11 @@ public sealed record RealtimeSyncOptions
 
     /// <summary>The longest wait between two tries of a refusing target.</summary>
     public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a received event is remembered, so that Zoho sending it again changes nothing.</summary>
+    public TimeSpan DuplicateWindow { get; init; } = ReceivedEvents.DefaultWindow;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -73,6 +78,14 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     public async Task StartReceiverAsync(CancellationToken cancellationToken)
     {
         Journal = DurableJournal.Open(options.JournalDirectory);
+        if (Journal.CutTail is { } tail)
+        {
+            Report?.Invoke($"journal: cut a torn tail (an append a crash interrupted, never acknowledged); its bytes are kept in {tail}.");
+        }
+
+        await RefuseAnotherJournalAsync(Journal, cancellationToken);
+        var received = new ReceivedEvents(options.DuplicateWindow, ReceivedEvents.DefaultCapacity, options.Time);
+        received.Rebuild(Journal);
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
@@ -80,7 +93,30 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             MaxBodyBytes = options.MaxBodyBytes,
             QuarantineDirectory = Path.Combine(options.JournalDirectory, "quarantine"),
             Jwt = options.Jwt,
+            Received = received,
         }, loggers, cancellationToken, Metrics, receive: options.UseWebhooks, health: Health);
+    }
+
+    /// <summary>Stops before listening when the target's checkpoint was taken from another journal (the applier checks again when the target is away now).</summary>
+    private async Task RefuseAnotherJournalAsync(DurableJournal journal, CancellationToken ct)
+    {
+        string? mismatch;
+        try
+        {
+            await sink.InitializeAsync(ct);
+            mismatch = (await JournalCheckpoint.ReadAsync(sink, ct))?.MismatchWith(journal);
+        }
+        catch (SinkException)
+        {
+            return;
+        }
+
+        if (mismatch is not null)
+        {
+            await journal.DisposeAsync();
+            Journal = null;
+            throw new JournalDamagedException($"The journal does not match the target: {mismatch}. Nothing was applied or skipped. Run `desksync journal rebaseline` (with `run` stopped): it reads from Zoho what changed since the last applied event and starts the target on a new journal.");
+        }
     }
 
     /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
@@ -98,23 +134,38 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         {
             TargetRetryLimit = options.TargetRetryLimit,
             TargetRetryMaxDelay = options.TargetRetryMaxDelay,
+            KeepApplied = options.DuplicateWindow,
+            Time = options.Time,
         };
         Applier.Report += line => Report?.Invoke(line);
         Streaming = true;
-        var loops = new List<Task> { Applier.RunAsync(follow && options.UseWebhooks, cancellationToken) };
+        using var stopLoops = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loops = new List<Task> { Applier.RunAsync(follow && options.UseWebhooks, stopLoops.Token) };
         if (follow && options.PollInterval is { } poll)
         {
-            loops.Add(EveryAsync(poll, PollOnceAsync, cancellationToken));
+            loops.Add(EveryAsync(poll, PollOnceAsync, stopLoops.Token));
         }
 
         if (follow && options.ReconcileInterval is { } reconcile)
         {
-            loops.Add(EveryAsync(reconcile, ReconcileOnceAsync, cancellationToken));
+            loops.Add(EveryAsync(reconcile, ReconcileOnceAsync, stopLoops.Token));
         }
 
         try
         {
-            await Task.WhenAll(loops);
+            // The first loop to fail stops the run with its error: none may die unseen while the others go on.
+            while (loops.Count > 0)
+            {
+                var done = await Task.WhenAny(loops);
+                loops.Remove(done);
+                if (done.IsFaulted)
+                {
+                    await stopLoops.CancelAsync();
+                    await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                await done;
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -141,10 +192,11 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         Metric("desksync_webhook_deliveries_total", "counter", "Webhook deliveries by outcome.",
             ("result=\"accepted\"", r?.Accepted ?? 0), ("result=\"refused\"", r?.Refused ?? 0));
         Metric("desksync_webhook_events_received_total", "counter", "Events in accepted deliveries.", ("", r?.EventsAccepted ?? 0));
+        Metric("desksync_webhook_duplicates_total", "counter", "Events received again (Zoho redelivered them) and not journaled twice.", ("", r?.Duplicates ?? 0));
         Metric("desksync_events_applied_total", "counter", "Events applied to the target.", ("", Applier?.EventsApplied ?? 0));
         Metric("desksync_events_ignored_total", "counter", "Events of tables not replicated.", ("", Applier?.EventsIgnored ?? 0));
         Metric("desksync_rereads_total", "counter", "Records re-read because an event was too thin.", ("", Applier?.Rereads ?? 0));
-        var backlog = Journal is null || Applier is null ? 0 : Journal.End.Segment == Applier.Position.Segment ? Journal.End.Offset - Applier.Position.Offset : Journal.End.Offset;
+        var backlog = Journal is null || Applier is null ? 0 : Journal.BytesAfter(Applier.Position);
         Metric("desksync_journal_backlog_bytes", "gauge", "Journaled bytes not yet applied.", ("", backlog));
         Metric("desksync_journal_pending_bytes", "gauge", "Bytes waiting to be flushed to the journal.", ("", Journal?.PendingBytes ?? 0));
         Metric("desksync_apply_lag_seconds", "gauge", "Age of the last applied event when a backlog remains.",

@@ -3,8 +3,16 @@ using System.Text.Json;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 
-/// <summary>One event of a Zoho Desk webhook delivery (facts page §5).</summary>
-public sealed record WebhookEvent(string EventType, string? OrgId, DateTimeOffset? EventTime, JsonElement Payload, JsonElement? PrevState);
+/// <summary>
+/// One event of a Zoho Desk webhook delivery (facts page §5). <see cref="Fingerprint"/> is a
+/// 64-bit hash of the event's bytes as Zoho sent them: a redelivery sends the same bytes, so the
+/// same fingerprint tells the receiver it has this event already.
+/// </summary>
+public sealed record WebhookEvent(string EventType, string? OrgId, DateTimeOffset? EventTime, JsonElement Payload, JsonElement? PrevState, ulong Fingerprint = 0)
+{
+    /// <summary>The whole event (type, times, payload) as sent, for rewriting a delivery without its repeated events.</summary>
+    public JsonElement Raw { get; init; }
+}
 
 public enum BodyKind
 {
@@ -137,7 +145,8 @@ public static class WebhookBody
             }
 
             var prev = item.TryGetProperty("prevState", out var p) && p.ValueKind == JsonValueKind.Object ? p : (JsonElement?)null;
-            events.Add(new WebhookEvent(type.GetString()!, orgId, eventTime, payload, prev));
+            var fingerprint = System.IO.Hashing.XxHash64.HashToUInt64(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(item));
+            events.Add(new WebhookEvent(type.GetString()!, orgId, eventTime, payload, prev, fingerprint) { Raw = item });
         }
 
         return new ParsedBody(BodyKind.Events, events, null);
@@ -164,6 +173,5 @@ public static class WebhookBody
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
     }
 
-    private static DateTimeOffset? FromEpoch(long ms) =>
-        ms is >= 0 and <= 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    private static DateTimeOffset? FromEpoch(long ms) => ms >= 0 ? DeskSync.Core.ValueConverter.FromEpoch(ms) : null;
 }

@@ -23,7 +23,9 @@ public sealed record MappedEvent(EventAction Action, DeskTable? Table, ChangeEve
 /// Department_* map to their own tables (Contacts are not Contracts). *_Delete, and any payload
 /// whose deleted flag is set (isDeleted, isTrashed, IsDel), is a delete. Updates carry only some
 /// fields at times, so they are merged into the row; an event without modifiedTime cannot be
-/// ordered and is re-read. Thread, comment, attachment and approval events change their ticket:
+/// ordered and is re-read. One ordering rule for every kind: an event is ordered by the record's
+/// own modifiedTime when its payload carries one, else by the event's time — the record's time is
+/// the one the full load and polling compare with, so a webhook and a poll of the same version agree. Thread, comment, attachment and approval events change their ticket:
 /// the ticket is re-read; so is the record a workflow-rule call names (*_Refresh).
 /// </summary>
 public static class WebhookEventMapper
@@ -73,7 +75,7 @@ public static class WebhookEventMapper
 
         if (action == "Delete" || DeletedFlags.Any(f => IsTrue(e.Payload, f)))
         {
-            return new MappedEvent(EventAction.Apply, table, new ChangeEvent(ChangeOp.Delete, table.Name, key, e.Payload, e.EventTime ?? modified, "webhook"));
+            return new MappedEvent(EventAction.Apply, table, new ChangeEvent(ChangeOp.Delete, table.Name, key, e.Payload, OrderingTime(modified, e), "webhook"));
         }
 
         var op = action == "Add" ? ChangeOp.Create : ChangeOp.Update;
@@ -83,9 +85,12 @@ public static class WebhookEventMapper
             return new MappedEvent(EventAction.Reread, table, new ChangeEvent(op, table.Name, key, null, e.EventTime, "webhook"));
         }
 
-        var change = new ChangeEvent(op, table.Name, key, e.Payload, modified ?? e.EventTime, "webhook") { IsPartial = op == ChangeOp.Update };
+        var change = new ChangeEvent(op, table.Name, key, e.Payload, OrderingTime(modified, e), "webhook") { IsPartial = op == ChangeOp.Update };
         return new MappedEvent(EventAction.Apply, table, change);
     }
+
+    /// <summary>The one ordering rule: the record's modifiedTime when the payload carries it, else the event's time.</summary>
+    public static DateTimeOffset? OrderingTime(DateTimeOffset? modified, WebhookEvent e) => modified ?? e.EventTime;
 
     private static bool IsTrue(JsonElement payload, string name) =>
         payload.TryGetProperty(name, out var v) && (v.ValueKind == JsonValueKind.True || (v.ValueKind == JsonValueKind.String && string.Equals(v.GetString(), "true", StringComparison.OrdinalIgnoreCase)));

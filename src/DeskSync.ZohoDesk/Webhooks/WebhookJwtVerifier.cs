@@ -76,12 +76,17 @@ public sealed class WebhookJwtVerifier(HttpClient http, Uri jwksUrl, string orgI
             return "the JWT has no exp";
         }
 
-        if (Time(exp) + _skew < now)
+        if (Time(exp) is not { } expires)
+        {
+            return "the JWT's exp is not a time";
+        }
+
+        if (expires + _skew < now)
         {
             return "the JWT has expired";
         }
 
-        if (token.TryGetPayloadValue<long>("iat", out var iat) && Time(iat) - _skew > now)
+        if (token.TryGetPayloadValue<long>("iat", out var iat) && (Time(iat) is not { } issued || issued - _skew > now))
         {
             return "the JWT was issued in the future";
         }
@@ -90,8 +95,8 @@ public sealed class WebhookJwtVerifier(HttpClient http, Uri jwksUrl, string orgI
     }
 
     /// <summary>Seconds or milliseconds since the epoch (both are seen).</summary>
-    private static DateTimeOffset Time(long value) =>
-        value > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(value) : DateTimeOffset.FromUnixTimeSeconds(value);
+    private static DateTimeOffset? Time(long value) =>
+        DeskSync.Core.ValueConverter.FromEpoch(value > 100_000_000_000 || value < -100_000_000_000 ? value : value * 1000);
 
     private async Task RefreshKeysAsync(CancellationToken cancellationToken)
     {

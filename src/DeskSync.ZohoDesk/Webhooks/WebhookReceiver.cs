@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using DeskSync.Core.Files;
 using DeskSync.Core.Journal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,14 +28,18 @@ public sealed record WebhookReceiverOptions
 
     /// <summary>When set, a delivery without a valid X-ZDesk-JWT is refused with 401.</summary>
     public WebhookJwtVerifier? Jwt { get; init; }
+
+    /// <summary>The events journaled lately: a repeat of one is acknowledged without journaling it again.</summary>
+    public ReceivedEvents Received { get; init; } = new(ReceivedEvents.DefaultWindow, ReceivedEvents.DefaultCapacity);
 }
 
 /// <summary>
 /// The service URL: answers Zoho's validation probes (GET, HEAD, POST without events) with 200,
 /// journals every accepted delivery durably before answering 200, and refuses what it cannot
 /// keep: a malformed body (400, quarantined), another portal's events (403, quarantined), an
-/// oversized body (413), a journal that is full or failing (503, so that Zoho retries). An
-/// unknown token gets the same empty 404 as an unknown path.
+/// oversized body (413), a journal that is full or failing (503, so that Zoho retries). Events it
+/// journaled already (Zoho sends a delivery again when our 200 came late) are acknowledged and
+/// counted, not journaled again. An unknown token gets the same empty 404 as an unknown path.
 /// </summary>
 public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
 {
@@ -45,6 +50,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     public long Accepted;
     public long EventsAccepted;
     public long Refused;
+    public long Duplicates;
 
     public long Quarantined => Interlocked.Read(ref _quarantined);
 
@@ -160,21 +166,60 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
             return;
         }
 
-        try
+        var claim = options.Received.Claim(parsed.Events);
+        if (claim.Fresh.Count > 0)
         {
-            await journal.AppendAsync(body, ctx.RequestAborted);
+            try
+            {
+                // Not cancelled with the request: an append that completes after the caller left is in
+                // the journal all the same, and must be remembered as such.
+                await journal.AppendAsync(claim.Fresh.Count == parsed.Events.Count ? body : Without(parsed, claim), CancellationToken.None);
+                options.Received.Journaled(claim);
+            }
+            catch (JournalUnavailableException ex)
+            {
+                options.Received.Failed(claim);
+                _logger.LogError("Could not journal a delivery: {Message}", ex.Message);
+                await Unavailable(ctx);
+                return;
+            }
         }
-        catch (JournalUnavailableException ex)
+
+        // Repeats of events another delivery is journaling right now are acknowledged only once that append succeeded.
+        if (claim.Waits.Count > 0 && (await Task.WhenAll(claim.Waits)).Contains(false))
         {
-            _logger.LogError("Could not journal a delivery: {Message}", ex.Message);
-            ctx.Response.Headers.RetryAfter = "5";
-            await Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this delivery now; retry later");
+            await Unavailable(ctx);
             return;
         }
 
         Interlocked.Increment(ref Accepted);
-        Interlocked.Add(ref EventsAccepted, parsed.Events.Count);
-        await Answer(ctx, StatusCodes.Status200OK, null, parsed.Events.Count);
+        Interlocked.Add(ref EventsAccepted, claim.Fresh.Count);
+        Interlocked.Add(ref Duplicates, claim.Repeats);
+        await Answer(ctx, StatusCodes.Status200OK, null, claim.Fresh.Count, claim.Repeats);
+    }
+
+    private static Task Unavailable(HttpContext ctx)
+    {
+        ctx.Response.Headers.RetryAfter = "5";
+        return Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this delivery now; retry later");
+    }
+
+    /// <summary>The delivery rewritten with only the events this receiver has not journaled yet.</summary>
+    private static byte[] Without(ParsedBody parsed, Claim claim)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var i in claim.Fresh)
+            {
+                parsed.Events[i].Raw.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.ToArray();
     }
 
     private async Task<byte[]?> ReadBodyAsync(HttpContext ctx)
@@ -249,10 +294,14 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     {
         try
         {
-            Directory.CreateDirectory(options.QuarantineDirectory);
+            OwnerOnly.CreateFolder(options.QuarantineDirectory);
             var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff", CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _quarantined).ToString(CultureInfo.InvariantCulture);
-            File.WriteAllBytes(Path.Combine(options.QuarantineDirectory, name + ".body"), body);
-            File.WriteAllText(Path.Combine(options.QuarantineDirectory, name + ".reason"), $"HTTP {status}: {reason}\n");
+            using (var file = new FileStream(Path.Combine(options.QuarantineDirectory, name + ".body"), OwnerOnly.NewFile(FileMode.Create, FileAccess.Write)))
+            {
+                file.Write(body);
+            }
+
+            OwnerOnly.WriteAllText(Path.Combine(options.QuarantineDirectory, name + ".reason"), $"HTTP {status}: {reason}\n");
             var files = Directory.GetFiles(options.QuarantineDirectory, "*.body").Order(StringComparer.Ordinal).ToList();
             foreach (var old in files.Take(Math.Max(0, files.Count - options.QuarantineMaxFiles)))
             {
@@ -266,12 +315,14 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         }
     }
 
-    private static Task Answer(HttpContext ctx, int status, string? error, int accepted = 0)
+    private static Task Answer(HttpContext ctx, int status, string? error, int accepted = 0, int duplicates = 0)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         var body = Encoding.UTF8.GetBytes(error is null
-            ? $"{{\"accepted\":{accepted.ToString(CultureInfo.InvariantCulture)}}}"
+            ? duplicates == 0
+                ? $"{{\"accepted\":{accepted.ToString(CultureInfo.InvariantCulture)}}}"
+                : $"{{\"accepted\":{accepted.ToString(CultureInfo.InvariantCulture)},\"duplicates\":{duplicates.ToString(CultureInfo.InvariantCulture)}}}"
             : $"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(error)}}}");
         ctx.Response.ContentLength = body.Length; // one plain response, not a chunked one
         return ctx.Response.Body.WriteAsync(body).AsTask();

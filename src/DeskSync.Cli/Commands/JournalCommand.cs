@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using DeskSync.ZohoDesk.Webhooks;
+
+namespace DeskSync.Cli.Commands;
+
+/// <summary>`desksync journal rebaseline`: recovers a data source whose journal is damaged, lost, replaced or restored.</summary>
+internal static class JournalCommand
+{
+    public static Command Build(GlobalOptions global)
+    {
+        var targets = new TargetOptions();
+        var noReconcile = new Option<bool>("--no-reconcile") { Description = "Do not list every id to find records deleted meanwhile (saves about a full read of ids; deletes whose events were in the old journal are then missed until the next reconciliation)." };
+        var rebaseline = new Command("rebaseline", "Set the journal aside (kept), read from Zoho what changed since the last applied event (the poll path), find deletes by an id listing, and start a new journal the target follows from now on. Run it with `run` stopped.")
+        {
+            noReconcile,
+        };
+        targets.AddTo(rebaseline);
+        rebaseline.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
+        {
+            var configPath = global.ConfigPath(parse);
+            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct, writer: "journal rebaseline");
+            await using var sink = targets.OpenSink(parse, context.Source, configPath);
+            var folder = JournalFolder(configPath, context.Name);
+            var result = await JournalRebaseline.RunAsync(context.Connection.Client, sink, targets.TablesOf(parse, context.Source), folder, !parse.GetValue(noReconcile), Console.Error.WriteLine, ct);
+            Console.Out.WriteLine(result.Since is { } t
+                ? $"Read what changed in Zoho since the last applied event ({t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC, less the overlap):"
+                : "No applied event was recorded: read what changed since each table's last poll or full load:");
+            foreach (var r in result.Polled)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Table.Name}: {r.Rows:N0} rows read, {r.Calls:N0} {Plural(r.Calls, "call")}, {r.Credits:N0} {Plural(r.Credits, "credit")}{(r.Message is null ? "" : " — " + r.Message)}"));
+            }
+
+            foreach (var r in result.Reconciled)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Table.Name}: {r.Deleted:N0} deleted in Zoho meanwhile, {r.Calls:N0} {Plural(r.Calls, "call")}{(r.Message is null ? "" : " — " + r.Message)}"));
+            }
+
+            Console.Out.WriteLine($"New journal {result.JournalId} in {folder}; the target follows it from its start. `desksync run` continues as before.");
+            return ExitCodes.Success;
+        }));
+
+        return new Command("journal", "The webhook journal: recover one that is damaged, lost, replaced or restored.") { rebaseline };
+    }
+
+    public static string JournalFolder(string configPath, string source) => Path.Combine(SourceContext.StateFolder(configPath), "journal", source);
+
+    private static string Plural(long n, string word) => n == 1 ? word : word + "s";
+}
