@@ -23,10 +23,11 @@ internal static class RunCommand
         var pollInterval = new Option<string?>("--poll-interval") { Description = "How often to poll, e.g. 5m (default 5m for polling, 30m for webhook+polling)." };
         var reconcileInterval = new Option<string?>("--reconcile-interval") { Description = "How often to find rows deleted in Zoho by an id listing, e.g. 24h (default), or off." };
         var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
+        var reconcileAfterDowntime = new Option<string?>("--reconcile-after-downtime") { Description = "After DeskSync was not listening for longer than this, the start also reconciles deletes (a delete leaves no trace a poll can see), e.g. 15m (default), or off." };
         var targetRetry = new Option<string?>("--target-retry") { Description = "How long to keep retrying a target that refuses writes (a database restarting, a full disk) while webhooks are still journaled, e.g. 1h; default: for ever." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, targetRetry,
+            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry,
         };
         targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
@@ -62,12 +63,16 @@ internal static class RunCommand
                 : Durations.Parse(parse.GetValue(pollInterval) ?? source.PollInterval ?? (useWebhooks ? "30m" : "5m"), "--poll-interval");
             var reconcileText = parse.GetValue(reconcileInterval) ?? source.ReconcileInterval ?? "24h";
             TimeSpan? reconcile = reconcileText == "off" ? null : Durations.Parse(reconcileText, "--reconcile-interval");
+            var downtimeText = parse.GetValue(reconcileAfterDowntime) ?? "15m";
+            var afterDowntime = downtimeText == "off" ? Timeout.InfiniteTimeSpan : Durations.Parse(downtimeText, "--reconcile-after-downtime");
             var retryText = parse.GetValue(targetRetry) ?? "forever";
             TimeSpan? retryLimit = retryText == "forever" ? null : Durations.Parse(retryText, "--target-retry");
             using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var journal = JournalCommand.JournalFolder(configPath, context.Name);
+            using var loggers = OperatorLoggerProvider.Factory();
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
+                ReconcileAfterDowntime = afterDowntime,
                 Tables = targets.TablesOf(parse, source),
                 Server = new WebhookServerOptions
                 {
@@ -85,7 +90,7 @@ internal static class RunCommand
                 Jwt = parse.GetValue(verifyJwt) || source.VerifyJwt == true
                     ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
                     : null,
-            });
+            }, loggers);
             sync.Report += line => OutputLog.Write(line.StartsWith("warning:", StringComparison.Ordinal) ? "warning" : "info", line.Split(':')[0].Replace(' ', '_'), line);
             await sync.StartReceiverAsync(ct);
             if (sync.Server is { } server && useWebhooks)
@@ -100,36 +105,12 @@ internal static class RunCommand
                 Console.Error.WriteLine($"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
             }
 
-            using var status = new Timer(_ => OutputLog.Info("status", StatusLine(sync, useWebhooks)), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+            var line = new StatusLine(sync, useWebhooks, TimeProvider.System);
+            using var status = new Timer(_ => OutputLog.Info("status", line.Next()), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
             var results = await sync.RunAsync(new SyncCommand.LineProgress(), ct, follow: !parse.GetValue(once));
-            OutputLog.Info("status", StatusLine(sync, useWebhooks));
+            OutputLog.Info("status", line.Next());
             return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
         }));
         return command;
-    }
-
-    private static long _lastApplied;
-    private static DateTime _lastAt = DateTime.UtcNow;
-
-    /// <summary>events/s since the previous line, lag, journal backlog, totals.</summary>
-    private static string StatusLine(RealtimeSync sync, bool webhooks)
-    {
-        if (sync.Server is null || !webhooks)
-        {
-            return $"[{(sync.Streaming ? "polling" : "full load")}] {sync.PollCycles} polls";
-        }
-
-        var r = sync.Server.Receiver;
-        var a = sync.Applier;
-        var applied = a?.EventsApplied ?? 0;
-        var now = DateTime.UtcNow;
-        var rate = (applied - Interlocked.Exchange(ref _lastApplied, applied)) / Math.Max(0.001, (now - _lastAt).TotalSeconds);
-        _lastAt = now;
-        var metrics = sync.Metrics();
-        static double Gauge(string text, string name) =>
-            text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
-        var state = !sync.Streaming ? "full load" : a?.TargetError is null ? "streaming" : "target unavailable, retrying";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"[{state}] {rate:N1} events/s applied, lag {Gauge(metrics, "desksync_apply_lag_seconds"):N1} s, journal backlog {Gauge(metrics, "desksync_journal_backlog_bytes"):N0} bytes; totals: {r.Accepted:N0} deliveries accepted, {r.Refused:N0} refused, {r.EventsAccepted:N0} events received, {applied:N0} applied, {a?.EventsIgnored ?? 0:N0} ignored, {a?.Rereads ?? 0:N0} re-read");
     }
 }

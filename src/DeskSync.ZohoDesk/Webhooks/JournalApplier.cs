@@ -1,7 +1,8 @@
-using System.Text.Json;
+using System.Text;
 using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Catalog;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,8 +12,10 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// <summary>
 /// Applies journaled webhook events to the sink in journal order. The position of the next event
 /// to apply is a checkpoint committed in the same transaction as the rows, so a crash at any
-/// point neither loses nor repeats an event's effect (and applying one twice would change
-/// nothing anyway: upserts keep the newest version, deletes leave a tombstone).
+/// point neither loses nor repeats an event's effect. When following, nothing stops it but what
+/// cannot heal (a damaged journal, a revoked grant): a target that refuses writes, Zoho failing a
+/// re-read, or a failure nobody foresaw is reported, shown in health, and tried again with growing
+/// waits; an event that cannot be applied at all is quarantined with its reason and skipped.
 /// </summary>
 public sealed class JournalApplier(
     DurableJournal journal,
@@ -27,14 +30,19 @@ public sealed class JournalApplier(
     private long _ignored;
     private long _rereads;
     private long _targetFailures;
+    private long _failures;
+    private long _quarantined;
     private int _attempt; // failed tries in the current outage
-    private DateTime? _failingSince;
+    private DateTimeOffset? _failingSince;
 
     public long EventsApplied => Interlocked.Read(ref _applied);
 
     public long EventsIgnored => Interlocked.Read(ref _ignored);
 
     public long Rereads => Interlocked.Read(ref _rereads);
+
+    /// <summary>Events that could not be applied at all: kept in the quarantine with the reason, and skipped.</summary>
+    public long EventsQuarantined => Interlocked.Read(ref _quarantined);
 
     /// <summary>The eventTime of the last applied event.</summary>
     public DateTimeOffset? LastEventTime { get; private set; }
@@ -45,16 +53,25 @@ public sealed class JournalApplier(
     /// <summary>The journal position of the next event to apply.</summary>
     public JournalPosition Position { get; private set; } = JournalPosition.Start;
 
+    /// <summary>When the applier last committed something or found nothing waiting.</summary>
+    public DateTimeOffset? LastProgress { get; private set; }
+
     /// <summary>Bumped by every write the target refused; see <see cref="TargetError"/>.</summary>
     public long TargetFailures => Interlocked.Read(ref _targetFailures);
+
+    /// <summary>Every failed try, whatever refused (target, Zoho, the unforeseen).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>Why the target refuses writes now; null while it takes them.</summary>
     public string? TargetError { get; private set; }
 
+    /// <summary>Why the applier cannot go on now (the target, Zoho, or the unforeseen); null while it works.</summary>
+    public string? Error { get; private set; }
+
     /// <summary>How long to keep retrying a target that refuses writes (null: for ever). Only when following.</summary>
     public TimeSpan? TargetRetryLimit { get; init; }
 
-    /// <summary>The longest wait between two tries of a refusing target (the waits double from 1 s up to this).</summary>
+    /// <summary>The longest wait between two tries (the waits double from 1 s up to this).</summary>
     public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long applied segments are kept: the receiver rebuilds from them which events it has already (redeliveries).</summary>
@@ -62,14 +79,16 @@ public sealed class JournalApplier(
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Where events that cannot be applied are kept; null: beside the journal.</summary>
+    public Quarantine? Quarantine { get; init; }
+
     /// <summary>Lines for the operator: the target went away, and came back.</summary>
     public event Action<string>? Report;
 
     /// <summary>
     /// Applies what the journal holds; with <paramref name="follow"/>, keeps applying what arrives
-    /// until cancelled. When following, a target that refuses writes (a database restarting, a
-    /// full disk) is retried with growing waits while the receiver keeps journaling; each try
-    /// starts again from the position committed in the target, so nothing is lost or repeated.
+    /// until cancelled, retrying every failure that can heal (each try starts again from the
+    /// position committed in the target, so nothing is lost or repeated).
     /// </summary>
     public async Task RunAsync(bool follow, CancellationToken cancellationToken)
     {
@@ -80,37 +99,70 @@ public sealed class JournalApplier(
                 await ApplyFromCheckpointAsync(follow, cancellationToken);
                 return;
             }
-            catch (SinkException ex) when (follow && ex.Retryable && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (follow && !cancellationToken.IsCancellationRequested && CanHeal(ex))
             {
-                _failingSince ??= DateTime.UtcNow;
-                if (TargetRetryLimit is { } limit && DateTime.UtcNow - _failingSince > limit)
-                {
-                    throw new SinkException($"{ex.Message} (gave up after retrying for {limit}; the journal keeps every event, so the next run applies them)", ex);
-                }
-
-                _attempt++;
-                Interlocked.Increment(ref _targetFailures);
-                TargetError = ex.Message;
-                var delay = TimeSpan.FromSeconds(Math.Min(TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(_attempt - 1, 16))));
-                Report?.Invoke($"warning: the target refused a write (try {_attempt}): {ex.Message} Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
-                _logger.LogWarning(ex, "Target write failed; retrying in {Delay}", delay);
-                await Task.Delay(delay, cancellationToken);
+                await WaitToRetryAsync(ex, cancellationToken);
             }
         }
     }
 
-    /// <summary>Called after the target took a write (or answered with nothing waiting): ends an outage.</summary>
-    private void TargetBack()
+    /// <summary>What a wait can mend; a damaged journal, a revoked grant and a target set up for something else need the operator.</summary>
+    private static bool CanHeal(Exception ex) => ex switch
     {
-        if (TargetError is null)
+        JournalDamagedException or OperationCanceledException => false,
+        SinkException sinkError => sinkError.Retryable,
+        ZohoAuthException auth => auth.IsTransient,
+        ZohoApiException api => api.Kind is not ZohoFailureKind.AuthExpired,
+        _ => true,
+    };
+
+    private async Task WaitToRetryAsync(Exception ex, CancellationToken cancellationToken)
+    {
+        _failingSince ??= Time.GetUtcNow();
+        var reason = ex is SinkException or ZohoApiException or ZohoAuthException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+        if (ex is SinkException sinkError)
+        {
+            if (TargetRetryLimit is { } limit && Time.GetUtcNow() - _failingSince > limit)
+            {
+                throw new SinkException($"{sinkError.Message} (gave up after retrying for {limit}; the journal keeps every event, so the next run applies them)", sinkError);
+            }
+
+            Interlocked.Increment(ref _targetFailures);
+            TargetError = ex.Message;
+        }
+
+        _attempt++;
+        Interlocked.Increment(ref _failures);
+        Error = ex is SinkException ? "the target refuses writes: " + reason : ex is ZohoApiException or ZohoAuthException ? "Zoho refuses a re-read: " + reason : "unexpected failure: " + reason;
+        var delay = TimeSpan.FromSeconds(Math.Min(TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(_attempt - 1, 16))));
+        var what = ex is SinkException ? "the target refused a write" : ex is ZohoApiException or ZohoAuthException ? "Zoho failed a re-read" : "applying failed";
+        Report?.Invoke($"warning: {what} (try {_attempt}): {reason.TrimEnd('.')}. Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
+        if (ex is SinkException or ZohoApiException or ZohoAuthException)
+        {
+            _logger.LogWarning("Applying failed (try {Attempt}): {Reason}", _attempt, reason);
+        }
+        else
+        {
+            _logger.LogError(ex, "Applying failed unexpectedly (try {Attempt})", _attempt);
+        }
+
+        await Task.Delay(delay, Time, cancellationToken);
+    }
+
+    /// <summary>Called after the target took a write (or answered with nothing waiting): ends an outage.</summary>
+    private void Progressed()
+    {
+        LastProgress = Time.GetUtcNow();
+        if (Error is null)
         {
             return;
         }
 
-        Report?.Invoke($"target: writing again after {_attempt} failed tries.");
+        Report?.Invoke(TargetError is not null ? $"target: writing again after {_attempt} failed tries." : $"applier: applying again after {_attempt} failed tries.");
         _attempt = 0;
         _failingSince = null;
         TargetError = null;
+        Error = null;
     }
 
     private async Task ApplyFromCheckpointAsync(bool follow, CancellationToken cancellationToken)
@@ -140,12 +192,12 @@ public sealed class JournalApplier(
                 position = record.Next;
                 index = 0;
                 Position = position;
-                TargetBack();
+                Progressed();
             }
 
             if (!progressed)
             {
-                TargetBack(); // nothing was waiting: the target answered the checkpoint read, so it is back
+                Progressed(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
             journal.DeleteBefore(position, writtenBefore: Time.GetUtcNow() - KeepApplied);
@@ -164,39 +216,37 @@ public sealed class JournalApplier(
     private async Task ApplyRecordAsync(JournalRecord record, int startIndex, CancellationToken ct)
     {
         var parsed = WebhookBody.Parse(record.Payload, journaled: true);
-        var batch = new List<ChangeEvent>();
+        var batch = new List<(int Index, ChangeEvent Change, WebhookEvent Source)>();
         DeskTable? batchTable = null;
         for (var i = startIndex; i < parsed.Events.Count; i++)
         {
-            var mapped = WebhookEventMapper.Map(parsed.Events[i]);
-            LastEventTime = parsed.Events[i].EventTime ?? LastEventTime;
-            if (parsed.Events[i].EventTime is { } eventTime && (Through is null || eventTime > Through))
+            var e = parsed.Events[i];
+            LastEventTime = e.EventTime ?? LastEventTime;
+            if (e.EventTime is { } eventTime && (Through is null || eventTime > Through))
             {
                 Through = eventTime;
             }
 
-            if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
+            var (mapped, change) = await PrepareAsync(e, ct);
+            if (mapped is null || change is null)
             {
-                Interlocked.Increment(ref _ignored);
-                _logger.LogDebug("Ignored {EventType}: {Reason}", parsed.Events[i].EventType, mapped.Reason ?? "table not replicated");
                 continue;
             }
 
-            var change = mapped.Action == EventAction.Reread ? await RereadAsync(mapped.Table, mapped.Change!, ct) : mapped.Change!;
             if (batchTable is not null && batchTable != mapped.Table && batch.Count > 0)
             {
-                await FlushAsync(batchTable, batch, StateAt(record, record.Position, i), ct);
+                await FlushAsync(batchTable, batch, record, StateAt(record, record.Position, i), ct);
                 batch = [];
             }
 
             batchTable = mapped.Table;
-            batch.Add(change);
+            batch.Add((i, change, e));
         }
 
         var next = StateAt(record, record.Next, 0);
         if (batch.Count > 0)
         {
-            await FlushAsync(batchTable!, batch, next, ct);
+            await FlushAsync(batchTable!, batch, record, next, ct);
         }
         else
         {
@@ -204,14 +254,99 @@ public sealed class JournalApplier(
         }
     }
 
+    /// <summary>The event as a change to apply; null when it is ignored or quarantined.</summary>
+    private async Task<(MappedEvent? Mapped, ChangeEvent? Change)> PrepareAsync(WebhookEvent e, CancellationToken ct)
+    {
+        MappedEvent mapped;
+        try
+        {
+            mapped = WebhookEventMapper.Map(e);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Quarantined(e, $"the event cannot be read: {ex.GetType().Name}: {ex.Message}");
+            return (null, null);
+        }
+
+        if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
+        {
+            Interlocked.Increment(ref _ignored);
+            _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, mapped.Reason ?? "table not replicated");
+            return (null, null);
+        }
+
+        if (mapped.Action != EventAction.Reread)
+        {
+            return (mapped, mapped.Change);
+        }
+
+        try
+        {
+            return (mapped, await RereadAsync(mapped.Table, mapped.Change!, ct));
+        }
+        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.Forbidden or ZohoFailureKind.Configuration)
+        {
+            // This record, not Zoho as a whole: another record's re-read may well work.
+            Quarantined(e, "the record cannot be re-read: " + ex.Message);
+            return (null, null);
+        }
+    }
+
     /// <summary>The checkpoint after (or, part-way, inside) <paramref name="record"/>: it names that record by its start and CRC.</summary>
     private JournalCheckpoint StateAt(JournalRecord record, JournalPosition next, int index) =>
         new(journal.Id, next.Segment, next.Offset, index, record.Position.Segment, record.Position.Offset, record.Crc, Through);
 
-    private async Task FlushAsync(DeskTable table, List<ChangeEvent> batch, JournalCheckpoint next, CancellationToken ct)
+    /// <summary>
+    /// Applies a table's run of events with the checkpoint that follows them. When the target
+    /// refuses it for a reason a wait will not mend, the events are applied one by one — each with
+    /// the checkpoint just after it, so that each step is still atomic — and the one the target
+    /// will not take is quarantined.
+    /// </summary>
+    private async Task FlushAsync(DeskTable table, List<(int Index, ChangeEvent Change, WebhookEvent Source)> batch, JournalRecord record, JournalCheckpoint next, CancellationToken ct)
     {
-        await sink.ApplyAsync(schemas[table.Name], batch, next.ToCheckpoint(), ct);
-        Interlocked.Add(ref _applied, batch.Count);
+        try
+        {
+            await sink.ApplyAsync(schemas[table.Name], [.. batch.Select(b => b.Change)], next.ToCheckpoint(), ct);
+            Interlocked.Add(ref _applied, batch.Count);
+            return;
+        }
+        catch (Exception ex) when (!Transient(ex))
+        {
+            _logger.LogWarning("The target refused {Count} events of {Table} ({Reason}); applying them one by one.", batch.Count, table.Name, ex.Message);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var after = i == batch.Count - 1 ? next : StateAt(record, record.Position, batch[i + 1].Index);
+            try
+            {
+                await sink.ApplyAsync(schemas[table.Name], [batch[i].Change], after.ToCheckpoint(), ct);
+                Interlocked.Increment(ref _applied);
+            }
+            catch (Exception ex) when (!Transient(ex))
+            {
+                Quarantined(batch[i].Source, $"the target will not take it: {ex.GetType().Name}: {ex.Message}");
+                await sink.SaveCheckpointAsync(after.ToCheckpoint(), ct);
+            }
+        }
+    }
+
+    /// <summary>A failure that says nothing about the event: the target or the network away, a stop.</summary>
+    private static bool Transient(Exception ex) => ex is OperationCanceledException or ZohoApiException or ZohoAuthException or JournalDamagedException or SinkException { Retryable: true };
+
+    private void Quarantined(WebhookEvent e, string reason)
+    {
+        Interlocked.Increment(ref _quarantined);
+        var raw = e.Raw.ValueKind == System.Text.Json.JsonValueKind.Undefined ? Encoding.UTF8.GetBytes(e.Payload.GetRawText()) : Encoding.UTF8.GetBytes(e.Raw.GetRawText());
+        try
+        {
+            var path = (Quarantine ?? new Quarantine(Path.Combine(journal.Directory, "quarantine"))).Keep(raw, "unapplied", $"{e.EventType}: {reason}");
+            Report?.Invoke($"warning: an event could not be applied and was quarantined ({e.EventType}: {reason}); it is kept in {path}. The next events are applied.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Report?.Invoke($"warning: an event could not be applied ({e.EventType}: {reason}), nor kept in the quarantine ({ex.Message}). The next events are applied.");
+        }
     }
 
     /// <summary>The record as Zoho has it now; gone means deleted.</summary>

@@ -1,6 +1,7 @@
 using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Catalog;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
@@ -8,63 +9,28 @@ using Microsoft.Extensions.Logging;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 
-public sealed record RealtimeSyncOptions
-{
-    public required IReadOnlyList<DeskTable> Tables { get; init; }
-
-    public SnapshotOptions Snapshot { get; init; } = new();
-
-    public WebhookServerOptions Server { get; init; } = new();
-
-    public required string JournalDirectory { get; init; }
-
-    public required string Token { get; init; }
-
-    public required string OrgId { get; init; }
-
-    public long MaxBodyBytes { get; init; } = 1 << 20;
-
-    /// <summary>Refuse deliveries without a valid X-ZDesk-JWT.</summary>
-    public WebhookJwtVerifier? Jwt { get; init; }
-
-    /// <summary>Receive webhooks (modes webhook and webhook+polling).</summary>
-    public bool UseWebhooks { get; init; } = true;
-
-    /// <summary>Poll this often (modes polling and webhook+polling); null: no polling.</summary>
-    public TimeSpan? PollInterval { get; init; }
-
-    /// <summary>Reconcile deletes this often; null: never.</summary>
-    public TimeSpan? ReconcileInterval { get; init; }
-
-    public ReconcileOptions Reconcile { get; init; } = new();
-
-    /// <summary>How long the applier keeps retrying a target that refuses writes (null: for ever).</summary>
-    public TimeSpan? TargetRetryLimit { get; init; }
-
-    /// <summary>The longest wait between two tries of a refusing target.</summary>
-    public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long a received event is remembered, so that Zoho sending it again changes nothing.</summary>
-    public TimeSpan DuplicateWindow { get; init; } = ReceivedEvents.DefaultWindow;
-
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-}
-
 /// <summary>
 /// The data source's incremental mode (snapshot + stream): the receiver starts first and journals
 /// every delivery; then the full load runs (completed tables are skipped); then the journal is
-/// applied from its committed position and followed. Changes made during the full load wait in
-/// the journal and are applied after it, where the modifiedTime guard keeps whichever version of
-/// a row is newest. A restart continues from the journal's committed position.
+/// applied from its committed position and followed. At every start it also reads from Zoho what
+/// changed while it was not listening (the poll path, from the newest applied event) and, after a
+/// long downtime, reconciles deletes. While following, nothing that can heal stops it: Zoho or the
+/// target failing at start or later is reported, shown in /healthz and retried while the receiver
+/// keeps journaling; only what cannot heal (a damaged journal, a revoked grant, a target set up for
+/// another mode) ends the run, with its error.
 /// </summary>
 public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
+    private const string AliveStream = "runtime/alive";
     private readonly SerializedSink sink = new(target);
+    private readonly ILogger _logger = loggers?.CreateLogger<RealtimeSync>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private Task? _applier;
 
     /// <summary>Lines for the operator: poll and reconciliation summaries, drift, warnings.</summary>
     public event Action<string>? Report;
 
     public long PollCycles { get; private set; }
+
     public DurableJournal? Journal { get; private set; }
 
     public WebhookServer? Server { get; private set; }
@@ -73,6 +39,22 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     /// <summary>Set once the full load finished and the applier started.</summary>
     public bool Streaming { get; private set; }
+
+    /// <summary>Why the full load (or the catch-up) is waiting to try again; null while nothing is wrong.</summary>
+    public string? LoadError { get; private set; }
+
+    /// <summary>The last poll's or reconciliation's failure, until one succeeds.</summary>
+    public string? PollError { get; private set; }
+
+    /// <summary>Set when the applier ended while the run goes on (it should never): its error.</summary>
+    public string? ApplierEnded { get; private set; }
+
+    /// <summary>Set once the catch-up after the start (what changed while DeskSync was not listening) is done.</summary>
+    public bool CaughtUp { get; private set; }
+
+    internal RealtimeSyncOptions Options => options;
+
+    internal DeskClient Client => client;
 
     /// <summary>Starts the HTTP server: the receiver (when webhooks are on), /healthz and /metrics.</summary>
     public async Task StartReceiverAsync(CancellationToken cancellationToken)
@@ -86,16 +68,19 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         await RefuseAnotherJournalAsync(Journal, cancellationToken);
         var received = new ReceivedEvents(options.DuplicateWindow, ReceivedEvents.DefaultCapacity, options.Time);
         received.Rebuild(Journal);
+        var status = new RealtimeStatus(this);
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
             OrgId = options.OrgId,
             MaxBodyBytes = options.MaxBodyBytes,
-            QuarantineDirectory = Path.Combine(options.JournalDirectory, "quarantine"),
+            QuarantineDirectory = QuarantineDirectory,
             Jwt = options.Jwt,
             Received = received,
-        }, loggers, cancellationToken, Metrics, receive: options.UseWebhooks, health: Health);
+        }, loggers, cancellationToken, status.Metrics, receive: options.UseWebhooks, health: status.Health);
     }
+
+    private string QuarantineDirectory => Path.Combine(options.JournalDirectory, "quarantine");
 
     /// <summary>Stops before listening when the target's checkpoint was taken from another journal (the applier checks again when the target is away now).</summary>
     private async Task RefuseAnotherJournalAsync(DurableJournal journal, CancellationToken ct)
@@ -128,27 +113,40 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         }
 
         var load = new FullLoad(client, sink, options.Snapshot);
-        var results = await load.RunAsync(options.Tables, progress, cancellationToken);
+        var results = await UntilItWorksAsync(
+            ct => load.RunAsync(options.Tables, progress, ct), follow, error => LoadError = error, "the full load", cancellationToken);
         var schemas = options.Tables.ToDictionary(t => t.Name, t => FullLoad.SchemaOf(t, load.Fields), StringComparer.Ordinal);
+        var downtime = await DowntimeAsync(results, cancellationToken);
         Applier = new JournalApplier(Journal!, sink, client, schemas, loggers?.CreateLogger<JournalApplier>())
         {
             TargetRetryLimit = options.TargetRetryLimit,
             TargetRetryMaxDelay = options.TargetRetryMaxDelay,
             KeepApplied = options.DuplicateWindow,
             Time = options.Time,
+            Quarantine = new Quarantine(QuarantineDirectory),
         };
         Applier.Report += line => Report?.Invoke(line);
         Streaming = true;
         using var stopLoops = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loops = new List<Task> { Applier.RunAsync(follow && options.UseWebhooks, stopLoops.Token) };
-        if (follow && options.PollInterval is { } poll)
+        _applier = Applier.RunAsync(follow && options.UseWebhooks, stopLoops.Token);
+        var loops = new List<Task> { _applier };
+        if (follow)
         {
-            loops.Add(EveryAsync(poll, PollOnceAsync, stopLoops.Token));
-        }
+            loops.Add(CatchUpAsync(downtime, stopLoops.Token));
+            loops.Add(AliveAsync(stopLoops.Token));
+            if (options.PollInterval is { } poll)
+            {
+                loops.Add(new Schedule("poll", poll, sink, options.Time).RunAsync(PollOnceAsync, error => PollError = error, Report, stopLoops.Token));
+            }
 
-        if (follow && options.ReconcileInterval is { } reconcile)
+            if (options.ReconcileInterval is { } reconcile)
+            {
+                loops.Add(new Schedule("reconcile", reconcile, sink, options.Time).RunAsync(ReconcileOnceAsync, error => PollError = error, Report, stopLoops.Token));
+            }
+        }
+        else
         {
-            loops.Add(EveryAsync(reconcile, ReconcileOnceAsync, stopLoops.Token));
+            CaughtUp = true;
         }
 
         try
@@ -160,6 +158,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
                 loops.Remove(done);
                 if (done.IsFaulted)
                 {
+                    ApplierEnded = done == _applier ? done.Exception!.InnerException!.Message : ApplierEnded;
                     await stopLoops.CancelAsync();
                     await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
@@ -175,53 +174,113 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         return results;
     }
 
-    /// <summary>Prometheus text exposition of the service's counters.</summary>
-    public string Metrics()
+    /// <summary>Whether the applier's task has ended while the run goes on.</summary>
+    internal bool ApplierStopped => _applier is { IsCompleted: true } && Streaming;
+
+    /// <summary>
+    /// Runs <paramref name="work"/>; when following, a failure that can heal (Zoho or the target
+    /// away) is reported and tried again with growing waits while the receiver keeps journaling.
+    /// </summary>
+    private async Task<T> UntilItWorksAsync<T>(Func<CancellationToken, Task<T>> work, bool follow, Action<string?> error, string what, CancellationToken ct)
     {
-        var sb = new System.Text.StringBuilder();
-        void Metric(string name, string type, string help, params (string Labels, double Value)[] samples)
+        for (var attempt = 1; ; attempt++)
         {
-            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            foreach (var (labels, value) in samples)
+            try
             {
-                sb.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : "").Append(' ').Append(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+                var result = await work(ct);
+                if (attempt > 1)
+                {
+                    Report?.Invoke($"{what}: working again after {attempt - 1} failed tries.");
+                }
+
+                error(null);
+                return result;
+            }
+            catch (Exception ex) when (follow && !ct.IsCancellationRequested && Heals(ex))
+            {
+                var delay = TimeSpan.FromSeconds(Math.Min(options.TargetRetryMaxDelay.TotalSeconds, Math.Pow(2, Math.Min(attempt - 1, 16))));
+                error($"{what} is waiting: {ex.Message}");
+                Report?.Invoke($"warning: {what} failed (try {attempt}): {ex.Message.TrimEnd('.')}. Webhooks are still received and journaled; trying again in {delay.TotalSeconds:0.#} s.");
+                _logger.LogWarning("{What} failed (try {Attempt}): {Message}", what, attempt, ex.Message);
+                await Task.Delay(delay, options.Time, ct);
             }
         }
-
-        var r = Server?.Receiver;
-        Metric("desksync_webhook_deliveries_total", "counter", "Webhook deliveries by outcome.",
-            ("result=\"accepted\"", r?.Accepted ?? 0), ("result=\"refused\"", r?.Refused ?? 0));
-        Metric("desksync_webhook_events_received_total", "counter", "Events in accepted deliveries.", ("", r?.EventsAccepted ?? 0));
-        Metric("desksync_webhook_duplicates_total", "counter", "Events received again (Zoho redelivered them) and not journaled twice.", ("", r?.Duplicates ?? 0));
-        Metric("desksync_events_applied_total", "counter", "Events applied to the target.", ("", Applier?.EventsApplied ?? 0));
-        Metric("desksync_events_ignored_total", "counter", "Events of tables not replicated.", ("", Applier?.EventsIgnored ?? 0));
-        Metric("desksync_rereads_total", "counter", "Records re-read because an event was too thin.", ("", Applier?.Rereads ?? 0));
-        var backlog = Journal is null || Applier is null ? 0 : Journal.BytesAfter(Applier.Position);
-        Metric("desksync_journal_backlog_bytes", "gauge", "Journaled bytes not yet applied.", ("", backlog));
-        Metric("desksync_journal_pending_bytes", "gauge", "Bytes waiting to be flushed to the journal.", ("", Journal?.PendingBytes ?? 0));
-        Metric("desksync_apply_lag_seconds", "gauge", "Age of the last applied event when a backlog remains.",
-            ("", backlog > 0 && Applier?.LastEventTime is { } t ? (DateTimeOffset.UtcNow - t).TotalSeconds : 0));
-        Metric("desksync_polls_total", "counter", "Poll cycles.", ("", PollCycles));
-        Metric("desksync_target_write_failures_total", "counter", "Writes the target refused (each is retried).", ("", Applier?.TargetFailures ?? 0));
-        Metric("desksync_target_up", "gauge", "0 while the target refuses writes (events wait in the journal).", ("", Applier?.TargetError is null ? 1 : 0));
-        Metric("desksync_streaming", "gauge", "1 once the full load finished and events are applied.", ("", Streaming ? 1 : 0));
-        var byLabel = client.Log.ByLabel;
-        Metric("desksync_api_calls_total", "counter", "Desk API calls (retries included) by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Calls))]);
-        Metric("desksync_api_credits_total", "counter", "Desk API credits spent by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Credits))]);
-        Metric("desksync_api_errors_total", "counter", "Desk API calls that failed, by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Failures))]);
-        Metric("desksync_api_credits_remaining", "gauge", "Credits Zoho says remain today.", ("", client.Log.RemainingCredits ?? -1));
-        return sb.ToString();
     }
 
-    /// <summary>What /healthz answers: "ok", or "degraded" with the reason while the target refuses writes.</summary>
-    public object Health() => Applier?.TargetError is { } error
-        ? new { status = "degraded", streaming = Streaming, target = (string?)error }
-        : new { status = "ok", streaming = Streaming, target = (string?)null };
+    /// <summary>A failure that waiting can mend: Zoho or the network away, a target that refuses writes for now.</summary>
+    internal static bool Heals(Exception ex) => ex switch
+    {
+        ZohoApiException api => api.Kind is ZohoFailureKind.Transient or ZohoFailureKind.RateLimited or ZohoFailureKind.CreditsExhausted,
+        ZohoAuthException auth => auth.IsTransient,
+        SinkException sinkError => sinkError.Retryable,
+        HttpRequestException or TimeoutException or IOException => true,
+        _ => false,
+    };
+
+    /// <summary>How long DeskSync was not listening: since it was last seen alive; null when it just loaded everything.</summary>
+    private async Task<TimeSpan?> DowntimeAsync(IReadOnlyList<TableLoadResult> results, CancellationToken ct)
+    {
+        if (results.All(r => r.Status != TableLoadStatus.AlreadyLoaded))
+        {
+            return null; // everything was just read: nothing can have been missed
+        }
+
+        var alive = await sink.GetCheckpointAsync(AliveStream, ct);
+        return alive is null ? TimeSpan.MaxValue : options.Time.GetUtcNow() - ValueConverter.ParseTime(alive.State.Trim('"'));
+    }
+
+    /// <summary>
+    /// What changed in Zoho while DeskSync was not listening: one poll of every table from the
+    /// newest applied event (or the table's later watermark) less the overlap; after a downtime
+    /// longer than <see cref="RealtimeSyncOptions.ReconcileAfterDowntime"/>, a delete reconciliation too,
+    /// since a delete leaves no trace a poll can see. Retried until it works.
+    /// </summary>
+    private async Task CatchUpAsync(TimeSpan? downtime, CancellationToken ct)
+    {
+        var through = (await JournalCheckpoint.ReadAsync(sink, ct))?.Through;
+        await UntilItWorksAsync(async c =>
+        {
+            var results = await new Poller(client, sink, new PollOptions { NotBefore = through }, options.Time).PollOnceAsync(options.Tables, Report, c);
+            Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed while DeskSync was not listening, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
+            if (downtime is { } d && d > options.ReconcileAfterDowntime && options.ReconcileAfterDowntime != Timeout.InfiniteTimeSpan)
+            {
+                await ReconcileOnceAsync(c);
+                await new Schedule("reconcile", options.ReconcileInterval ?? TimeSpan.FromDays(1), sink, options.Time).MarkRunAsync(c);
+            }
+
+            return true;
+        }, follow: true, error => LoadError = error, "the catch-up", ct);
+        CaughtUp = true;
+    }
+
+    /// <summary>Records every minute that DeskSync is listening, for the next start's downtime.</summary>
+    private async Task AliveAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), options.Time);
+        do
+        {
+            try
+            {
+                await sink.SaveCheckpointAsync(new Checkpoint(AliveStream, "\"" + ValueConverter.Iso(options.Time.GetUtcNow()) + "\""), ct);
+            }
+            catch (SinkException)
+            {
+                // The target is away: the applier reports it.
+            }
+        }
+        while (await timer.WaitForNextTickAsync(ct));
+    }
+
+    /// <summary>Prometheus text exposition of the service's counters.</summary>
+    public string Metrics() => new RealtimeStatus(this).Metrics();
+
+    /// <summary>What /healthz answers.</summary>
+    public HealthReport Health() => new RealtimeStatus(this).Health();
 
     /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>
     public async Task PollOnceAsync(CancellationToken ct)
     {
-        var results = await new Poller(client, sink).PollOnceAsync(options.Tables, Report, ct);
+        var results = await new Poller(client, sink, time: options.Time).PollOnceAsync(options.Tables, Report, ct);
         PollCycles++;
         var credits = results.Sum(r => r.Credits);
         var perDay = options.PollInterval is { } interval ? credits * (TimeSpan.FromDays(1) / interval) : 0;
@@ -230,25 +289,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     public async Task ReconcileOnceAsync(CancellationToken ct)
     {
-        var results = await new DeleteReconciler(client, sink, options.Reconcile).RunAsync(options.Tables, Report, ct);
+        var results = await new DeleteReconciler(client, sink, options.Reconcile, options.Time).RunAsync(options.Tables, Report, ct);
         Report?.Invoke($"reconcile: {results.Sum(r => r.Deleted):N0} rows deleted, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
-    }
-
-    private async Task EveryAsync(TimeSpan interval, Func<CancellationToken, Task> action, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(ct))
-        {
-            try
-            {
-                await action(ct);
-            }
-            catch (Exception ex) when (ex is ZohoApiException or SinkException { Retryable: true })
-            {
-                // A failed cycle changes nothing it did not commit; the next one tries again.
-                Report?.Invoke("warning: " + ex.Message);
-            }
-        }
     }
 
     /// <summary>Waits until everything journaled so far is applied.</summary>

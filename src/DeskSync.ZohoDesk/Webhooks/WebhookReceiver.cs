@@ -44,7 +44,8 @@ public sealed record WebhookReceiverOptions
 public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
-    private long _quarantined;
+    private readonly Quarantine _quarantine = new(options.QuarantineDirectory, options.QuarantineMaxFiles);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, long> _refusedByStatus = new();
 
     public long Received;
     public long Accepted;
@@ -52,7 +53,10 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     public long Refused;
     public long Duplicates;
 
-    public long Quarantined => Interlocked.Read(ref _quarantined);
+    public long Quarantined => _quarantine.Count;
+
+    /// <summary>Every refused delivery by the status it got (400, 401, 403, 413, 503).</summary>
+    public IReadOnlyDictionary<int, long> RefusedByStatus => _refusedByStatus;
 
     public void Map(IEndpointRouteBuilder app)
     {
@@ -98,8 +102,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         }
         catch (JournalUnavailableException)
         {
-            ctx.Response.Headers.RetryAfter = "5";
-            await Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this call now; retry later");
+            await Unavailable(ctx);
             return;
         }
 
@@ -198,8 +201,10 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         await Answer(ctx, StatusCodes.Status200OK, null, claim.Fresh.Count, claim.Repeats);
     }
 
-    private static Task Unavailable(HttpContext ctx)
+    private Task Unavailable(HttpContext ctx)
     {
+        Interlocked.Increment(ref Refused);
+        _refusedByStatus.AddOrUpdate(StatusCodes.Status503ServiceUnavailable, 1, (_, n) => n + 1);
         ctx.Response.Headers.RetryAfter = "5";
         return Answer(ctx, StatusCodes.Status503ServiceUnavailable, "the journal cannot take this delivery now; retry later");
     }
@@ -282,6 +287,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     private async Task Refuse(HttpContext ctx, int status, string reason, byte[]? body)
     {
         Interlocked.Increment(ref Refused);
+        _refusedByStatus.AddOrUpdate(status, 1, (_, n) => n + 1);
         if (body is not null)
         {
             Quarantine(body, status, reason);
@@ -294,22 +300,9 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     {
         try
         {
-            OwnerOnly.CreateFolder(options.QuarantineDirectory);
-            var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff", CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _quarantined).ToString(CultureInfo.InvariantCulture);
-            using (var file = new FileStream(Path.Combine(options.QuarantineDirectory, name + ".body"), OwnerOnly.NewFile(FileMode.Create, FileAccess.Write)))
-            {
-                file.Write(body);
-            }
-
-            OwnerOnly.WriteAllText(Path.Combine(options.QuarantineDirectory, name + ".reason"), $"HTTP {status}: {reason}\n");
-            var files = Directory.GetFiles(options.QuarantineDirectory, "*.body").Order(StringComparer.Ordinal).ToList();
-            foreach (var old in files.Take(Math.Max(0, files.Count - options.QuarantineMaxFiles)))
-            {
-                File.Delete(old);
-                File.Delete(Path.ChangeExtension(old, ".reason"));
-            }
+            _quarantine.Keep(body, "refused", $"HTTP {status}: {reason}");
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.LogWarning("Could not quarantine a refused body: {Message}", ex.Message);
         }

@@ -36,7 +36,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>The address the server listens on (with the real port when 0 was asked).</summary>
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<object>? health = null)
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<HealthReport>? health = null)
     {
         var uri = new Uri(options.Listen);
         // No appsettings.json from the working directory and no file watching: that directory often
@@ -68,8 +68,13 @@ public sealed class WebhookServer : IAsyncDisposable
             receiver.Map(app);
         }
 
-        // 200 either way: the receiver journals while the target is away, so it must stay in rotation.
-        app.MapGet("/healthz", () => Results.Ok(health?.Invoke() ?? new { status = "ok" }));
+        // 200 while degraded: the receiver journals while the target is away, so it must stay in
+        // rotation; 503 only when events are no longer applied (the applier ended or is stuck).
+        app.MapGet("/healthz", () =>
+        {
+            var report = health?.Invoke() ?? new HealthReport("ok", false, null, []);
+            return Results.Json(report, statusCode: report.HttpStatus);
+        });
         if (metrics is not null)
         {
             app.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));

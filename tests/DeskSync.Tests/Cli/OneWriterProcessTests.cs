@@ -26,7 +26,7 @@ public sealed partial class OneWriterProcessTests() : EmulatorProcessTest(["--ti
                     lines.Enqueue(line);
                 }
             });
-            await WaitForAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load", lines);
+            await WaitForAsync(() => lines.Any(l => l.StartsWith("catch-up:", StringComparison.Ordinal)), "the full load and the catch-up", lines);
             var address = AddressLine().Match(string.Join('\n', lines)).Groups[1].Value;
             var bytesBefore = Directory.GetFiles(output).ToDictionary(f => f, f => new FileInfo(f).Length);
 

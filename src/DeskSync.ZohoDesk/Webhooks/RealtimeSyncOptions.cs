@@ -1,0 +1,53 @@
+using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Polling;
+using DeskSync.ZohoDesk.Snapshot;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+public sealed record RealtimeSyncOptions
+{
+    public required IReadOnlyList<DeskTable> Tables { get; init; }
+
+    public SnapshotOptions Snapshot { get; init; } = new();
+
+    public WebhookServerOptions Server { get; init; } = new();
+
+    public required string JournalDirectory { get; init; }
+
+    public required string Token { get; init; }
+
+    public required string OrgId { get; init; }
+
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Refuse deliveries without a valid X-ZDesk-JWT.</summary>
+    public WebhookJwtVerifier? Jwt { get; init; }
+
+    /// <summary>Receive webhooks (modes webhook and webhook+polling).</summary>
+    public bool UseWebhooks { get; init; } = true;
+
+    /// <summary>Poll this often (modes polling and webhook+polling); null: no polling.</summary>
+    public TimeSpan? PollInterval { get; init; }
+
+    /// <summary>Reconcile deletes this often; null: never.</summary>
+    public TimeSpan? ReconcileInterval { get; init; }
+
+    public ReconcileOptions Reconcile { get; init; } = new();
+
+    /// <summary>How long the applier keeps retrying a target that refuses writes (null: for ever).</summary>
+    public TimeSpan? TargetRetryLimit { get; init; }
+
+    /// <summary>The longest wait between two tries of a refusing target.</summary>
+    public TimeSpan TargetRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a received event is remembered, so that Zoho sending it again changes nothing.</summary>
+    public TimeSpan DuplicateWindow { get; init; } = ReceivedEvents.DefaultWindow;
+
+    /// <summary>After a downtime longer than this, the start also reconciles deletes (a delete leaves no trace a poll can see); InfiniteTimeSpan: never.</summary>
+    public TimeSpan ReconcileAfterDowntime { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>/healthz says "failing" when events wait and none was applied for this long.</summary>
+    public TimeSpan StallAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
