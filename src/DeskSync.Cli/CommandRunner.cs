@@ -67,5 +67,12 @@ internal static class CommandRunner
             await error.WriteLineAsync($"error: {ex.Message} Check the folder's permissions.");
             return ExitCodes.Configuration;
         }
+        catch (Exception ex)
+        {
+            // Nobody foresaw it: one line with what happened, never a stack trace. What was
+            // committed stays committed; running the same command again continues from there.
+            await error.WriteLineAsync($"error: an unexpected failure ({ex.GetType().Name}: {ex.Message.TrimEnd('.')}). What was committed is kept; run the command again to continue, and if it recurs, report it with this line.");
+            return ExitCodes.Unexpected;
+        }
     }
 }

@@ -50,6 +50,22 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
 
         _connection = await OpenAsync(cancellationToken);
         _initialized = true;
+        try
+        {
+            await CreateBookkeepingTablesAsync(cancellationToken);
+        }
+        catch (DbException ex)
+        {
+            // Not initialized: the next call opens and tries again (a read-only or restarting server heals).
+            var connection = _connection;
+            (_connection, _initialized) = (null, false);
+            await connection.DisposeAsync();
+            throw new SinkException($"{Describe()} could not prepare its bookkeeping tables: {ex.Message.TrimEnd('.')}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
+        }
+    }
+
+    private async Task CreateBookkeepingTablesAsync(CancellationToken cancellationToken)
+    {
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_state")} (stream TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tables")} (table_name TEXT PRIMARY KEY, mode TEXT NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tombstones")} (table_name TEXT NOT NULL, id TEXT NOT NULL, deleted_at {SqlType(ColumnType.Timestamp)} NOT NULL, PRIMARY KEY (table_name, id))", null, cancellationToken);

@@ -55,7 +55,11 @@ internal sealed class RealtimeStatus(RealtimeSync sync)
 
     /// <summary>Journaled bytes not yet applied (all of the journal before the applier starts).</summary>
     public long Backlog() =>
-        sync.Journal is not { } journal ? 0 : journal.BytesAfter(sync.Applier?.Position ?? new Core.Journal.JournalPosition(journal.FirstSegment, 0));
+        sync.Journal is not { } journal ? 0 : journal.BytesAfter(From(journal));
+
+    /// <summary>The applier's position; before it runs, the target's checkpoint as read at start (else the journal's start).</summary>
+    private Core.Journal.JournalPosition From(Core.Journal.DurableJournal journal) =>
+        sync.Applier?.Position ?? sync.AppliedAtStart ?? new Core.Journal.JournalPosition(journal.FirstSegment, 0);
 
     /// <summary>Seconds since the oldest event not yet applied happened; 0 when nothing waits.</summary>
     public double ApplyLagSeconds()
@@ -65,10 +69,9 @@ internal sealed class RealtimeStatus(RealtimeSync sync)
             return 0;
         }
 
-        var from = sync.Applier?.Position ?? new Core.Journal.JournalPosition(journal.FirstSegment, 0);
         try
         {
-            foreach (var record in journal.Read(from))
+            foreach (var record in journal.Read(From(journal)))
             {
                 var oldest = WebhookBody.Parse(record.Payload, journaled: true).Events.Select(e => e.EventTime).Min();
                 if (oldest is { } t)

@@ -24,6 +24,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     private const string AliveStream = "runtime/alive";
     private readonly SerializedSink sink = new(target);
     private readonly ILogger _logger = loggers?.CreateLogger<RealtimeSync>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private readonly SemaphoreSlim _validated = new(0);
     private Task? _applier;
 
     /// <summary>Lines for the operator: poll and reconciliation summaries, drift, warnings.</summary>
@@ -54,6 +55,9 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     internal RealtimeSyncOptions Options => options;
 
+    /// <summary>Where the target stood in the journal when the receiver started (the backlog until the applier runs).</summary>
+    internal JournalPosition? AppliedAtStart { get; private set; }
+
     internal DeskClient Client => client;
 
     /// <summary>Starts the HTTP server: the receiver (when webhooks are on), /healthz and /metrics.</summary>
@@ -78,6 +82,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             Jwt = options.Jwt,
             Received = received,
         }, loggers, cancellationToken, status.Metrics, receive: options.UseWebhooks, health: status.Health);
+        Server.Receiver.Validated += () => _validated.Release();
     }
 
     private string QuarantineDirectory => Path.Combine(options.JournalDirectory, "quarantine");
@@ -89,7 +94,9 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         try
         {
             await sink.InitializeAsync(ct);
-            mismatch = (await JournalCheckpoint.ReadAsync(sink, ct))?.MismatchWith(journal);
+            var applied = await JournalCheckpoint.ReadAsync(sink, ct);
+            mismatch = applied?.MismatchWith(journal);
+            AppliedAtStart = mismatch is null ? applied?.Position : null;
         }
         catch (SinkException)
         {
@@ -226,8 +233,15 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         }
 
         var alive = await sink.GetCheckpointAsync(AliveStream, ct);
-        return alive is null ? TimeSpan.MaxValue : options.Time.GetUtcNow() - ValueConverter.ParseTime(alive.State.Trim('"'));
+        var downtime = alive is null ? TimeSpan.MaxValue : options.Time.GetUtcNow() - ValueConverter.ParseTime(alive.State.Trim('"'));
+        Report?.Invoke(alive is null
+            ? "start: when DeskSync last listened is not recorded; catching up as after a long downtime."
+            : $"start: DeskSync was not listening for {Readable(downtime)}; catching up{(downtime > options.ReconcileAfterDowntime && options.ReconcileAfterDowntime != Timeout.InfiniteTimeSpan ? ", deletes included" : "")}.");
+        return downtime;
     }
+
+    private static string Readable(TimeSpan t) =>
+        t.TotalDays >= 1 ? $"{t.TotalDays:0.#} days" : t.TotalHours >= 1 ? $"{t.TotalHours:0.#} hours" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} minutes" : $"{t.TotalSeconds:0} seconds";
 
     /// <summary>
     /// What changed in Zoho while DeskSync was not listening: one poll of every table from the
@@ -240,8 +254,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         var through = (await JournalCheckpoint.ReadAsync(sink, ct))?.Through;
         await UntilItWorksAsync(async c =>
         {
-            var results = await new Poller(client, sink, new PollOptions { NotBefore = through }, options.Time).PollOnceAsync(options.Tables, Report, c);
-            Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed while DeskSync was not listening, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
+            await CatchUpPollAsync(through, "while DeskSync was not listening", c);
             if (downtime is { } d && d > options.ReconcileAfterDowntime && options.ReconcileAfterDowntime != Timeout.InfiniteTimeSpan)
             {
                 await ReconcileOnceAsync(c);
@@ -251,6 +264,30 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             return true;
         }, follow: true, error => LoadError = error, "the catch-up", ct);
         CaughtUp = true;
+
+        // Zoho checks the service URL when a webhook is created: what changed between the catch-up
+        // above and that moment reached no webhook, so it is read once more (the poll watermark
+        // the catch-up left makes this cheap).
+        while (true)
+        {
+            await _validated.WaitAsync(ct);
+            while (_validated.CurrentCount > 0)
+            {
+                await _validated.WaitAsync(ct);
+            }
+
+            await UntilItWorksAsync(async c =>
+            {
+                await CatchUpPollAsync(null, "before the webhook was set up", c);
+                return true;
+            }, follow: true, error => LoadError = error, "the catch-up", ct);
+        }
+    }
+
+    private async Task CatchUpPollAsync(DateTimeOffset? through, string when, CancellationToken ct)
+    {
+        var results = await new Poller(client, sink, new PollOptions { NotBefore = through }, options.Time).PollOnceAsync(options.Tables, Report, ct);
+        Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed {when}, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
     }
 
     /// <summary>Records every minute that DeskSync is listening, for the next start's downtime.</summary>

@@ -58,6 +58,9 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
     /// <summary>Every refused delivery by the status it got (400, 401, 403, 413, 503).</summary>
     public IReadOnlyDictionary<int, long> RefusedByStatus => _refusedByStatus;
 
+    /// <summary>Raised when Zoho checks the service URL (a webhook being created or changed).</summary>
+    public event Action? Validated;
+
     public void Map(IEndpointRouteBuilder app)
     {
         app.MapMethods("/hooks/{token}", ["GET", "HEAD"], (HttpContext ctx, string token) => Probe(ctx, token));
@@ -120,6 +123,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         }
 
         ctx.Response.StatusCode = StatusCodes.Status200OK;
+        Validated?.Invoke();
         return Task.CompletedTask;
     }
 
@@ -155,6 +159,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         {
             case BodyKind.Probe:
                 ctx.Response.StatusCode = StatusCodes.Status200OK;
+                Validated?.Invoke();
                 return;
             case BodyKind.Malformed:
                 await Refuse(ctx, StatusCodes.Status400BadRequest, parsed.Reason!, body);

@@ -78,6 +78,8 @@ public sealed class HostileInputTests : IAsyncLifetime
             { "NUL characters", U(valid.Replace("\"1\"", "\"1\\u0000\"", StringComparison.Ordinal)), "application/json", 200 },
             { "10,000 events", U("[" + string.Join(',', Enumerable.Range(0, 10_000).Select(i => $"{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"payload\":{{\"id\":\"{i}\"}}}}")) + "]"), "application/json", 200 },
             { "a JSON number", U("42"), "application/json", 400 },
+            { "times past year 9999 and text where a time belongs", U($"[{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"eventTime\":\"1700000000000\",\"payload\":{{\"id\":\"1\",\"modifiedTime\":\"2026-01-01T00:00:00.000Z\",\"dueDate\":\"99999999999999999\",\"closedTime\":99999999999999999,\"createdTime\":\"never\",\"isSpam\":\"perhaps\",\"threadCount\":\"1e400\"}}}}]"), "application/json", 200 },
+            { "an epoch past year 9999 as the eventTime", U($"[{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"eventTime\":\"99999999999999999\",\"payload\":{{\"id\":\"1\"}}}}]"), "application/json", 400 },
             { "an empty payload object", U($"[{{\"eventType\":\"Ticket_Update\",\"orgId\":\"{Org}\",\"payload\":{{}}}}]"), "application/json", 200 },
         };
     }
