@@ -8,8 +8,8 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// acknowledged without being journaled — and so applied — a second time. An event being
 /// journaled by another delivery right now is waited for: if that append fails, both deliveries
 /// get a 503 and Zoho sends them again. The memory covers <see cref="Window"/> or the newest
-/// <see cref="Capacity"/> events, whichever is fewer, and is rebuilt from the journal's segments
-/// (kept that long after they are applied) when the process starts.
+/// <see cref="Capacity"/> events, whichever is fewer (about 40 bytes an event), and is rebuilt
+/// from the journal's segments (kept that long after they are applied) when the process starts.
 /// </summary>
 public sealed class ReceivedEvents(TimeSpan window, int capacity, TimeProvider? time = null)
 {
@@ -17,8 +17,11 @@ public sealed class ReceivedEvents(TimeSpan window, int capacity, TimeProvider? 
     public const int DefaultCapacity = 500_000;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly Dictionary<ulong, Entry> _seen = [];
-    private readonly Queue<(ulong Fingerprint, Entry Entry)> _order = new();
+
+    // Fingerprint → when it was received (UTC ticks); an append under way is also in _journaling.
+    private readonly Dictionary<ulong, long> _seen = [];
+    private readonly Dictionary<ulong, TaskCompletionSource<bool>> _journaling = [];
+    private readonly Queue<(ulong Fingerprint, long At)> _order = new();
     private readonly Lock _gate = new();
 
     public TimeSpan Window { get; } = window;
@@ -41,30 +44,30 @@ public sealed class ReceivedEvents(TimeSpan window, int capacity, TimeProvider? 
     {
         var fresh = new List<int>();
         var waits = new List<Task<bool>>();
-        var owned = new List<(ulong, Entry)>();
+        var owned = new List<ulong>();
         var repeats = 0;
-        var now = _time.GetUtcNow();
+        var now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
             Prune(now);
             for (var i = 0; i < events.Count; i++)
             {
                 var fingerprint = events[i].Fingerprint;
-                if (_seen.TryGetValue(fingerprint, out var entry))
+                if (_seen.ContainsKey(fingerprint))
                 {
                     repeats++;
-                    if (!entry.Done.Task.IsCompleted && !owned.Exists(o => o.Item2 == entry))
+                    if (_journaling.TryGetValue(fingerprint, out var underway) && !owned.Contains(fingerprint))
                     {
-                        waits.Add(entry.Done.Task);
+                        waits.Add(underway.Task);
                     }
 
                     continue;
                 }
 
-                entry = new Entry(now);
-                _seen[fingerprint] = entry;
-                _order.Enqueue((fingerprint, entry));
-                owned.Add((fingerprint, entry));
+                _seen[fingerprint] = now;
+                _journaling[fingerprint] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _order.Enqueue((fingerprint, now));
+                owned.Add(fingerprint);
                 fresh.Add(i);
             }
         }
@@ -73,33 +76,10 @@ public sealed class ReceivedEvents(TimeSpan window, int capacity, TimeProvider? 
     }
 
     /// <summary>The claim's events are in the journal: later copies are repeats.</summary>
-    public void Journaled(Claim claim)
-    {
-        foreach (var (_, entry) in claim.Owned)
-        {
-            entry.Done.TrySetResult(true);
-        }
-    }
+    public void Journaled(Claim claim) => Settle(claim, journaled: true);
 
     /// <summary>The claim's events could not be journaled: forget them, so that Zoho's next try is taken.</summary>
-    public void Failed(Claim claim)
-    {
-        lock (_gate)
-        {
-            foreach (var (fingerprint, entry) in claim.Owned)
-            {
-                if (_seen.TryGetValue(fingerprint, out var current) && current == entry)
-                {
-                    _seen.Remove(fingerprint);
-                }
-            }
-        }
-
-        foreach (var (_, entry) in claim.Owned)
-        {
-            entry.Done.TrySetResult(false);
-        }
-    }
+    public void Failed(Claim claim) => Settle(claim, journaled: false);
 
     /// <summary>Remembers every event of the journal's segments written within the window (at start, before receiving).</summary>
     public long Rebuild(DurableJournal journal)
@@ -112,62 +92,74 @@ public sealed class ReceivedEvents(TimeSpan window, int capacity, TimeProvider? 
         }
 
         long events = 0;
-        var written = recent.ToDictionary(s => s.Segment, s => s.Written);
+        var written = recent.ToDictionary(s => s.Segment, s => s.Written.UtcTicks);
         foreach (var record in journal.Read(new JournalPosition(recent[0].Segment, 0)))
         {
             var body = WebhookBody.Parse(record.Payload, journaled: true);
-            var at = written.GetValueOrDefault(record.Position.Segment, _time.GetUtcNow());
+            var at = written.GetValueOrDefault(record.Position.Segment, _time.GetUtcNow().UtcTicks);
             lock (_gate)
             {
                 foreach (var e in body.Events)
                 {
-                    if (!_seen.ContainsKey(e.Fingerprint))
+                    if (_seen.TryAdd(e.Fingerprint, at))
                     {
-                        var entry = new Entry(at);
-                        entry.Done.TrySetResult(true);
-                        _seen[e.Fingerprint] = entry;
-                        _order.Enqueue((e.Fingerprint, entry));
+                        _order.Enqueue((e.Fingerprint, at));
                         events++;
                     }
                 }
 
-                Prune(_time.GetUtcNow());
+                Prune(_time.GetUtcNow().UtcTicks);
             }
         }
 
         return events;
     }
 
-    private void Prune(DateTimeOffset now)
+    private void Settle(Claim claim, bool journaled)
     {
-        while (_order.TryPeek(out var oldest) && (_order.Count > Capacity || oldest.Entry.At < now - Window))
+        var done = new List<TaskCompletionSource<bool>>(claim.Owned.Count);
+        lock (_gate)
         {
-            if (!oldest.Entry.Done.Task.IsCompleted)
+            foreach (var fingerprint in claim.Owned)
+            {
+                if (_journaling.Remove(fingerprint, out var underway))
+                {
+                    done.Add(underway);
+                }
+
+                if (!journaled)
+                {
+                    _seen.Remove(fingerprint); // its place in _order is skipped when it comes up
+                }
+            }
+        }
+
+        done.ForEach(d => d.TrySetResult(journaled));
+    }
+
+    private void Prune(long now)
+    {
+        var oldest = now - Window.Ticks;
+        while (_order.TryPeek(out var head) && (_order.Count > Capacity || head.At < oldest))
+        {
+            if (_journaling.ContainsKey(head.Fingerprint))
             {
                 return; // still being journaled: it cannot be forgotten yet
             }
 
             _order.Dequeue();
-            if (_seen.TryGetValue(oldest.Fingerprint, out var current) && current == oldest.Entry)
+            if (_seen.TryGetValue(head.Fingerprint, out var at) && at == head.At)
             {
-                _seen.Remove(oldest.Fingerprint);
+                _seen.Remove(head.Fingerprint);
             }
         }
     }
-
-}
-
-internal sealed class Entry(DateTimeOffset at)
-{
-    public DateTimeOffset At { get; } = at;
-
-    public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>One delivery's share: the indexes of the events it must journal, how many were repeats, and appends of others it waits for.</summary>
 public sealed class Claim
 {
-    internal Claim(IReadOnlyList<int> fresh, int repeats, IReadOnlyList<Task<bool>> waits, IReadOnlyList<(ulong, Entry)> owned)
+    internal Claim(IReadOnlyList<int> fresh, int repeats, IReadOnlyList<Task<bool>> waits, IReadOnlyList<ulong> owned)
     {
         Fresh = fresh;
         Repeats = repeats;
@@ -181,5 +173,5 @@ public sealed class Claim
 
     public IReadOnlyList<Task<bool>> Waits { get; }
 
-    internal IReadOnlyList<(ulong, Entry)> Owned { get; }
+    internal IReadOnlyList<ulong> Owned { get; }
 }
