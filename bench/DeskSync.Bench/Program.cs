@@ -384,14 +384,16 @@ async Task IngestWithWrk(Uri url, DeskSync.Core.Journal.DurableJournal journal, 
         return;
     }
 
-    var script = Path.Combine(work, "post.lua");
-    await File.WriteAllTextAsync(script,
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal n = 0\n" +
-        "request = function()\n  n = n + 1\n  local body = '[{\"eventType\":\"Ticket_Update\",\"orgId\":\"" + org +
-        "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"' .. n .. '\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"status\":\"Open\",\"subject\":\"benchmark event ' .. n .. '\"}}]'\n" +
-        "  return wrk.format(nil, nil, nil, body)\nend\n");
     foreach (var connections in new[] { 64, 256 })
     {
+        // Each run's events differ from the last run's: the receiver acknowledges a repeat without journaling it.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var script = Path.Combine(work, "post.lua");
+        await File.WriteAllTextAsync(script,
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal n = 0\n" +
+            "request = function()\n  n = n + 1\n  local body = '[{\"eventType\":\"Ticket_Update\",\"orgId\":\"" + org +
+            "\",\"eventTime\":\"1790000000000\",\"payload\":{\"id\":\"" + run + "-' .. n .. '\",\"modifiedTime\":\"2026-11-27T10:00:00.000Z\",\"status\":\"Open\",\"subject\":\"benchmark event ' .. n .. '\"}}]'\n" +
+            "  return wrk.format(nil, nil, nil, body)\nend\n");
         var before = journal.Appended;
         var flushesBefore = journal.Flushes;
         var cpu = CpuTime();
