@@ -26,6 +26,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     private readonly ILogger _logger = loggers?.CreateLogger<RealtimeSync>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly SemaphoreSlim _validated = new(0);
     private Task? _applier;
+    private bool _applierFollows;
 
     /// <summary>Lines for the operator: poll and reconciliation summaries, drift, warnings.</summary>
     public event Action<string>? Report;
@@ -71,7 +72,15 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
         await RefuseAnotherJournalAsync(Journal, cancellationToken);
         var received = new ReceivedEvents(options.DuplicateWindow, ReceivedEvents.DefaultCapacity, options.Time);
-        received.Rebuild(Journal);
+        try
+        {
+            received.Rebuild(Journal);
+        }
+        catch (JournalDamagedException ex)
+        {
+            // Only the memory of repeats is short; the applier stops at the damage if it lies in what is not applied yet.
+            Report?.Invoke("warning: the journal could not be read whole to remember which events were received (" + ex.Message + "); a repeat of an event before the damage may be journaled again.");
+        }
         var status = new RealtimeStatus(this);
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
@@ -135,7 +144,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         Applier.Report += line => Report?.Invoke(line);
         Streaming = true;
         using var stopLoops = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _applier = Applier.RunAsync(follow && options.UseWebhooks, stopLoops.Token);
+        _applierFollows = follow && options.UseWebhooks;
+        _applier = Applier.RunAsync(_applierFollows, stopLoops.Token);
         var loops = new List<Task> { _applier };
         if (follow)
         {
@@ -182,7 +192,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     }
 
     /// <summary>Whether the applier's task has ended while the run goes on.</summary>
-    internal bool ApplierStopped => _applier is { IsCompleted: true } && Streaming;
+    internal bool ApplierStopped => _applierFollows && _applier is { IsCompleted: true };
 
     /// <summary>
     /// Runs <paramref name="work"/>; when following, a failure that can heal (Zoho or the target

@@ -92,6 +92,40 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
+    public async Task An_applier_stopped_by_a_damaged_journal_ends_the_run_with_the_error_and_healthz_says_failing()
+    {
+        await using var portal = await TestPortal.StartAsync();
+        var client = await portal.ConnectAsync();
+        var token = ServiceUrlToken.New();
+        await using var sink = new Stuck(new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat));
+        await using var sync = new RealtimeSync(client, sink, Options(portal, token));
+        await sync.StartReceiverAsync(CancellationToken.None);
+        var (run, stop) = await Realtime.StartStreamingAsync(sync);
+        await WaitAsync(() => sync.CaughtUp, "the catch-up");
+
+        sink.Hold();
+        await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000011"]).ReadAsStringAsync());
+        await WaitAsync(() => sink.Held, "the applier to hold the first delivery");
+        await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000012"]).ReadAsStringAsync());
+        var segment = Directory.GetFiles(Path.Combine(_dir, "journal"), "*.journal").Single();
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Seek(-20, SeekOrigin.End); // inside the second delivery, which the applier has not read
+            file.WriteByte(0x00);
+        }
+
+        sink.Release();
+        var error = await Assert.ThrowsAsync<DeskSync.Core.Journal.JournalDamagedException>(() => run);
+        Assert.Contains(segment, error.Message, StringComparison.Ordinal);
+        var health = sync.Health();
+        Assert.Equal("failing", health.Status);
+        Assert.Equal(503, health.HttpStatus);
+        Assert.StartsWith("the applier has stopped: Journal segment", health.Reasons[0], StringComparison.Ordinal);
+        Assert.Equal(1, sync.Applier!.EventsApplied);
+        stop.Dispose();
+    }
+
+    [Fact]
     public async Task Started_with_Zoho_failing_the_receiver_journals_health_says_why_and_everything_lands_once_Zoho_returns()
     {
         await using var portal = await TestPortal.StartAsync();
