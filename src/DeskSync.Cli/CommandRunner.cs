@@ -10,6 +10,8 @@ namespace DeskSync.Cli;
 /// <summary>Runs a command body and turns failures into one clear line and an exit code.</summary>
 internal static class CommandRunner
 {
+    public const string Stopped = "Stopped; what was done is kept: run the same command again to continue.";
+
     public static async Task<int> RunAsync(TextWriter error, Func<Task<int>> body)
     {
         try
@@ -52,10 +54,15 @@ internal static class CommandRunner
                 _ => ExitCodes.Configuration,
             };
         }
+        catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
+        {
+            await error.WriteLineAsync($"error: a call timed out ({ex.InnerException.Message.TrimEnd('.')}). Check the network and the data centre; run again to continue.");
+            return ExitCodes.Transient;
+        }
         catch (OperationCanceledException)
         {
-            await error.WriteLineAsync("Stopped.");
-            return ExitCodes.Transient;
+            await error.WriteLineAsync(Stopped);
+            return ExitCodes.Interrupted;
         }
         catch (IOException ex)
         {

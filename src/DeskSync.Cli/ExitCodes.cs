@@ -26,6 +26,9 @@ public static class ExitCodes
     /// <summary>Another desksync process is writing this data source (its journal, state or target); nothing was changed.</summary>
     public const int Busy = 7;
 
+    /// <summary>Stopped by Ctrl+C (or SIGTERM): what was committed is kept, and the same command continues from there.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>The journal is damaged, or does not match the target's checkpoint: `desksync journal rebaseline` recovers.</summary>
     public const int Journal = 8;
 }

@@ -29,18 +29,47 @@ internal static class Targets
 
         var spec = string.IsNullOrWhiteSpace(target) ? "sqlite:desksync.db" : target.Trim();
         var colon = spec.IndexOf(':', StringComparison.Ordinal);
-        var kind = colon > 0 ? spec[..colon].ToLowerInvariant() : "";
-        var rest = colon > 0 ? spec[(colon + 1)..] : spec;
+        // "C:\x.db" is a path, not a target kind.
+        var kind = colon > 1 ? spec[..colon].ToLowerInvariant() : "";
+        var rest = colon > 1 ? spec[(colon + 1)..].Trim() : spec;
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
-        string Local(string p) => Path.IsPathRooted(p) ? p : Path.Combine(baseDir, p);
+        string Local(string what)
+        {
+            if (rest.Length == 0)
+            {
+                throw new ConfigException($"The target '{spec}' names no {what}: give one, e.g. {kind}:{(what == "file" ? "desksync.db" : "out")}.");
+            }
+
+            return Path.IsPathRooted(rest) ? rest : Path.Combine(baseDir, rest);
+        }
+
         return kind switch
         {
-            "sqlite" => new SqliteSink(Local(rest), mode) { RawColumn = raw },
-            "postgres" or "postgresql" or "pg" => new PostgresSink(rest, mode, schema ?? "public") { RawColumn = raw },
-            "jsonl" => new FileSink(Local(rest), FileFormat.Jsonl, mode) { RawColumn = raw },
-            "csv" => new FileSink(Local(rest), FileFormat.Csv, mode) { RawColumn = raw },
-            _ when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local(spec), mode) { RawColumn = raw },
-            _ => throw new ConfigException($"Unknown target '{(kind.Length > 0 ? kind + ":" : spec)}': use sqlite:FILE, postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER."),
+            "sqlite" => new SqliteSink(Local("file"), mode) { RawColumn = raw },
+            "postgres" or "postgresql" or "pg" => new PostgresSink(PostgresConnection(rest), mode, schema ?? "public") { RawColumn = raw },
+            "jsonl" => new FileSink(Local("folder"), FileFormat.Jsonl, mode) { RawColumn = raw },
+            "csv" => new FileSink(Local("folder"), FileFormat.Csv, mode) { RawColumn = raw },
+            "" when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local("file"), mode) { RawColumn = raw },
+            _ => throw new ConfigException($"Unknown target '{(kind.Length > 0 ? kind + ":" : spec)}': use sqlite:FILE, postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER (a bare FILE.db or FILE.sqlite is SQLite)."),
         };
+    }
+
+    /// <summary>The connection string, checked before anything starts: a misspelt keyword is named with the ones Npgsql takes.</summary>
+    private static string PostgresConnection(string text)
+    {
+        if (text.Length == 0)
+        {
+            throw new ConfigException("The target 'postgres:' has no connection string: e.g. postgres:\"Host=127.0.0.1;Database=zoho;Username=me\" (password in PGPASSWORD).");
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(text);
+            return text;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            throw new ConfigException($"The PostgreSQL connection string is not valid: {ex.Message.TrimEnd('.')}. It is KEY=VALUE pairs separated by ';', with keys such as Host, Port, Database, Username, Password, SSL Mode, Timeout (Npgsql's names).");
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json.Nodes;
+using DeskSync.Cli.Config;
 using DeskSync.Emulator;
 
 namespace DeskSync.Cli.Commands;
@@ -23,12 +24,26 @@ internal static class EmulatorCommand
         {
             port, bind, json, seed, tickets, edition, latency, compact, gzip,
         };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
             {
-                await Console.Error.WriteLineAsync("error: --bind must be an IP address, e.g. 127.0.0.1.");
-                return ExitCodes.Configuration;
+                throw new ConfigException($"--bind '{parse.GetValue(bind)}' is not an IP address: give one such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).");
+            }
+
+            if (parse.GetValue(port) is < 0 or > 65535)
+            {
+                throw new ConfigException($"--port {parse.GetValue(port)} is not a port: give 1–65535, or 0 for any free one.");
+            }
+
+            if (parse.GetValue(tickets) < 0 || parse.GetValue(latency) < 0)
+            {
+                throw new ConfigException("--tickets and --latency-ms cannot be negative.");
+            }
+
+            if (parse.GetValue(edition)!.ToUpperInvariant() is not ("FREE" or "EXPRESS" or "STANDARD" or "PROFESSIONAL" or "ENTERPRISE"))
+            {
+                throw new ConfigException($"--edition '{parse.GetValue(edition)}' is not an edition: use FREE, EXPRESS, STANDARD, PROFESSIONAL or ENTERPRISE.");
             }
 
             var options = new EmulatorOptions
@@ -39,7 +54,17 @@ internal static class EmulatorCommand
                 CompressAnswers = parse.GetValue(gzip),
                 Edition = parse.GetValue(edition)!,
             };
-            await using var emulator = await ZohoDeskEmulator.StartAsync(options, parse.GetValue(port), address, ct);
+            ZohoDeskEmulator emulator;
+            try
+            {
+                emulator = await ZohoDeskEmulator.StartAsync(options, parse.GetValue(port), address, ct);
+            }
+            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ConfigException($"Port {parse.GetValue(port)} on {address} is in use by another program: pick another with --port, or --port 0 for any free one.");
+            }
+
+            await using var _ = emulator;
             emulator.Faults.Latency = TimeSpan.FromMilliseconds(parse.GetValue(latency));
             var code = emulator.MintGrantCode();
             var url = emulator.BaseUrl.ToString().TrimEnd('/');
@@ -86,7 +111,7 @@ internal static class EmulatorCommand
             }
 
             return ExitCodes.Success;
-        });
+        }));
         return command;
     }
 }

@@ -76,7 +76,7 @@ internal static class RunCommand
                 Tables = targets.TablesOf(parse, source),
                 Server = new WebhookServerOptions
                 {
-                    Listen = parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080",
+                    Listen = ListenUrl.Check(parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080"),
                     CertificatePath = parse.GetValue(cert),
                     CertificatePassword = DeskSyncConfig.Env("DESKSYNC_CERT_PASSWORD"),
                 },
@@ -109,6 +109,12 @@ internal static class RunCommand
             using var status = new Timer(_ => OutputLog.Info("status", line.Next()), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
             var results = await sync.RunAsync(new SyncCommand.LineProgress(), ct, follow: !parse.GetValue(once));
             OutputLog.Info("status", line.Next());
+            if (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine(CommandRunner.Stopped);
+                return ExitCodes.Interrupted;
+            }
+
             return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
         }));
         return command;

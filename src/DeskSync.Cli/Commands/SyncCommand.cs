@@ -42,7 +42,7 @@ internal static class SyncCommand
         await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: Targets.RawOf(settings.NoRaw, source));
         var options = new SnapshotOptions { DetailMode = settings.Detail || source.DetailMode == true, FullRefresh = settings.FullRefresh };
         var load = new FullLoad(context.Connection.Client, sink, options);
-        OutputLog.Info("load_started", $"Loading {selected.Count} tables into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");
+        OutputLog.Info("load_started", $"Loading {Words.Count(selected.Count, "table")} into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");
 
         IReadOnlyList<TableLoadResult> results;
         if (quiet || OutputLog.Json || Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
@@ -54,8 +54,40 @@ internal static class SyncCommand
             results = await RunWithBarsAsync(load, selected, ct);
         }
 
+        results = await UpdateLoadedAsync(context.Connection.Client, sink, results, ct);
         PrintSummary(results, context.Connection.Client.Log);
         return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Tables loaded by an earlier `sync` are brought up to date the cheap way: what changed since
+    /// their last load or poll, by modifiedTime (the poll path), rather than being left as they were
+    /// or read again whole (`--full-refresh` does that).
+    /// </summary>
+    private static async Task<IReadOnlyList<TableLoadResult>> UpdateLoadedAsync(DeskSync.ZohoDesk.Api.DeskClient client, ISink sink, IReadOnlyList<TableLoadResult> results, CancellationToken ct)
+    {
+        var earlier = results.Where(r => r.Status == TableLoadStatus.AlreadyLoaded).Select(r => r.Table).ToList();
+        if (earlier.Count == 0)
+        {
+            return results;
+        }
+
+        OutputLog.Info("update_started", $"Bringing {Words.Count(earlier.Count, "table")} loaded earlier up to date (what changed since the last load or poll)…");
+        var started = DateTime.UtcNow;
+        var polled = (await new DeskSync.ZohoDesk.Polling.Poller(client, sink).PollOnceAsync(earlier, line => OutputLog.Write(line.StartsWith("warning:", StringComparison.Ordinal) ? "warning" : "info", "update", line), ct))
+            .ToDictionary(p => p.Table);
+        var progress = new LineProgress();
+        return [.. results.Select(r =>
+        {
+            if (!polled.TryGetValue(r.Table, out var p))
+            {
+                return r;
+            }
+
+            var updated = new TableLoadResult(r.Table, p.Message is null ? TableLoadStatus.Updated : TableLoadStatus.Skipped, p.Rows, p.Calls, p.Credits, DateTime.UtcNow - started, p.Message);
+            progress.TableFinished(updated);
+            return updated;
+        })];
     }
 
     internal static List<DeskTable> SelectTables(string? flag, List<string>? configured)
@@ -96,6 +128,7 @@ internal static class SyncCommand
                 {
                     TableLoadStatus.Loaded => "[green]loaded[/]",
                     TableLoadStatus.AlreadyLoaded => "[grey]already loaded[/]",
+                    TableLoadStatus.Updated => "[green]updated[/]",
                     TableLoadStatus.Skipped => "[yellow]skipped[/]",
                     _ => "[red]failed[/]",
                 },
@@ -133,8 +166,8 @@ internal static class SyncCommand
         }
 
         public void TableFinished(TableLoadResult r) => OutputLog.Info("table_finished",
-            string.Create(CultureInfo.InvariantCulture, $"{r.Table.Name}: {r.Status.ToString().ToLowerInvariant()}, {r.Rows:N0} rows, {r.Calls:N0} calls, {r.Credits:N0} credits, {r.Elapsed.TotalSeconds:0.0} s"),
-            new Dictionary<string, object?> { ["table"] = r.Table.Name, ["status"] = r.Status.ToString().ToLowerInvariant(), ["rows"] = r.Rows, ["calls"] = r.Calls, ["credits"] = r.Credits, ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3) });
+            string.Create(CultureInfo.InvariantCulture, $"{r.Table.Name}: {Words.Status(r.Status)}, {Words.Count(r.Rows, "row")}, {Words.Count(r.Calls, "call")}, {Words.Count(r.Credits, "credit")}, {r.Elapsed.TotalSeconds:0.0} s"),
+            new Dictionary<string, object?> { ["table"] = r.Table.Name, ["status"] = Words.Status(r.Status), ["rows"] = r.Rows, ["calls"] = r.Calls, ["credits"] = r.Credits, ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3) });
 
         public void Warning(string message) => OutputLog.Warn("warning", message);
     }

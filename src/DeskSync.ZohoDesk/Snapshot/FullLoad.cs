@@ -10,6 +10,9 @@ public enum TableLoadStatus
 {
     Loaded,
     AlreadyLoaded,
+
+    /// <summary>Loaded before; brought up to date since by the poll path (`sync` on a loaded table).</summary>
+    Updated,
     Skipped,
     Failed,
 }

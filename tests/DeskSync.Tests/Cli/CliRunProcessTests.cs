@@ -69,7 +69,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
         Assert.NotEmpty(acked);
         var restart = await DeskSyncProcess.RunAsync(Dir, null, [.. args, "--once"]);
         Assert.True(restart.ExitCode == 0, restart.Stderr);
-        Assert.Contains("tickets: alreadyloaded", restart.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tickets: already loaded", restart.Stderr, StringComparison.Ordinal);
 
         var applied = (await File.ReadAllLinesAsync(Path.Combine(output, "tickets.jsonl")))
             .Select(l => JsonDocument.Parse(l).RootElement)

@@ -59,7 +59,8 @@ public sealed partial class CliSyncProcessTests() : EmulatorProcessTest(["--tick
         Assert.True(Calls(resumed.Stderr) < Calls(fresh.Stderr), $"resumed: {resumed.Stderr}\nfresh: {fresh.Stderr}");
 
         var again = await DeskSyncProcess.RunAsync(Dir, null, "sync", "--config", Config, "--tables", "tickets", "--target", "sqlite:" + db, "--quiet");
-        Assert.Contains("tickets: alreadyloaded", again.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tickets: already loaded", again.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tickets: updated, 0 rows", again.Stderr, StringComparison.Ordinal); // the poll path: nothing changed since the load
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
                 await Task.Delay(random.Next(50, 2_500));
             }
 
-            var loaded = lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal) || l.StartsWith("tickets: alreadyloaded", StringComparison.Ordinal));
+            var loaded = lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal) || l.StartsWith("tickets: already loaded", StringComparison.Ordinal));
             run.Kill(); // SIGKILL
             await run.WaitForExitAsync();
             await reader;
