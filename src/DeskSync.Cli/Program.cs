@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using DeskSync.Cli;
 using DeskSync.Cli.Commands;
 
@@ -23,4 +24,20 @@ root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 var parsed = root.Parse(args);
 OutputLog.Json = string.Equals(parsed.GetValue(global.Log), "json", StringComparison.OrdinalIgnoreCase);
-return await parsed.InvokeAsync();
+// The first Ctrl+C (or SIGTERM) cancels the command, which commits what it holds and says how to
+// continue; a second one ends the process at once. The handlers are registered before anything
+// runs, so no moment is left where a signal would end the process without a word.
+using var interrupt = new CancellationTokenSource();
+var signals = 0;
+void OnSignal(PosixSignalContext context)
+{
+    if (Interlocked.Increment(ref signals) == 1)
+    {
+        context.Cancel = true;
+        _ = Task.Run(interrupt.Cancel); // not on the signal thread: cancellation runs the command's own code
+    }
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);

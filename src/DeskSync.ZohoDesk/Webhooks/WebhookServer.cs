@@ -43,6 +43,9 @@ public sealed class WebhookServer : IAsyncDisposable
         // holds the SQLite target and the journal, and a watcher there woke up on every write.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
+        // The command owns Ctrl+C and SIGTERM: the host's console lifetime would also take them, stop
+        // Kestrel on its own, and hold the process's exit until the host is disposed.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandOwnsLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -91,4 +94,12 @@ public sealed class WebhookServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>A host lifetime that leaves signals to the command running the server.</summary>
+internal sealed class CommandOwnsLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
