@@ -48,7 +48,7 @@ internal static class DemoCommand
             Console.WriteLine($"The data is in {dbPath}. Try:");
             Console.WriteLine($"  sqlite3 {dbPath} \"SELECT status, COUNT(*) FROM tickets GROUP BY status;\"");
             Console.WriteLine($"  sqlite3 {dbPath} \"SELECT column_name, label FROM _desksync_columns WHERE table_name = 'tickets' AND is_custom_field;\"");
-            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT ticket_number, cf_customer_refund_if_any, json_extract(_raw, '$.assignee.email') FROM tickets LIMIT 5;\"");
+            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT ticket_number, cf_customer_refund_if_any, json_extract(_raw, '$.assignee.emailId') FROM tickets LIMIT 5;\"");
             Console.WriteLine($"Settings: {configPath}. The emulator stopped with the demo; run your own with `desksync emulator` (see README.md).");
             return ExitCodes.Success;
         }));
