@@ -40,6 +40,7 @@ internal static class WebhookCommand
             var hook = await WebhookRegistration.RegisterAsync(context.Connection.Client, ServiceUrlToken.Url(baseUrl, token),
                 SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables), $"DeskSync {context.Name}", ct);
             Console.Out.WriteLine($"Created webhook {hook.GetProperty("id")} for {ServiceTokens.Redact(ServiceUrlToken.Url(baseUrl, token))}.");
+            SavePublicUrl(configPath, context.Name, baseUrl);
             return ExitCodes.Success;
         }));
 
@@ -68,5 +69,16 @@ internal static class WebhookCommand
         }));
 
         return new Command("webhook", "The service URL and the portal's webhooks.") { url, register, list, delete };
+    }
+
+    /// <summary>The public URL a webhook was registered with is kept, so that `webhook url` and `run` know it without the flag.</summary>
+    private static void SavePublicUrl(string configPath, string source, string baseUrl)
+    {
+        var config = DeskSyncConfig.Load(configPath);
+        if (config.Sources.TryGetValue(source, out var saved) && saved.PublicUrl != baseUrl)
+        {
+            config.Sources[source] = saved with { PublicUrl = baseUrl };
+            config.Save(configPath);
+        }
     }
 }

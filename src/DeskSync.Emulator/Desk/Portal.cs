@@ -78,7 +78,7 @@ public sealed class Portal
         {
             record = _generator.NewRecord(module, _time.GetUtcNow());
             Overlay(record, values);
-            _generator.SyncCustomFields(module, record);
+            _generator.SyncDerivedFields(module, record);
             _tables[module].Add(record);
         }
 
@@ -100,7 +100,7 @@ public sealed class Portal
 
             record = previous.DeepClone().AsObject();
             Overlay(record, values);
-            _generator.SyncCustomFields(module, record);
+            _generator.SyncDerivedFields(module, record);
             if (record.ContainsKey("modifiedTime"))
             {
                 // An update always moves modifiedTime forward, even within the same millisecond.

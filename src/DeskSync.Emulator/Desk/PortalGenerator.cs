@@ -141,6 +141,20 @@ internal sealed class PortalGenerator
     };
 
     /// <summary>customFields (by label) mirrors cf (by API name).</summary>
+    /// <summary>Zoho's status type follows the status: Closed and On Hold are their own types, every other status is Open.</summary>
+    public static string StatusType(string? status) => status switch { "Closed" => "Closed", "On Hold" => "On Hold", _ => "Open" };
+
+    /// <summary>What follows from a record's own fields after a change: its status type, its custom fields by label.</summary>
+    public void SyncDerivedFields(string module, JsonObject record)
+    {
+        if (module == "tickets" && record["status"] is JsonValue status && status.TryGetValue<string>(out var text))
+        {
+            record["statusType"] = StatusType(text);
+        }
+
+        SyncCustomFields(module, record);
+    }
+
     public void SyncCustomFields(string module, JsonObject record)
     {
         if (record["cf"] is not JsonObject cf)
@@ -196,7 +210,7 @@ internal sealed class PortalGenerator
             ["subject"] = $"{Pick(["Cannot log in", "Refund request", "Broken item", "Question about invoice", "Feature request"])} #{number}",
             ["description"] = $"<div>Customer wrote about ticket {number}. Ünïcödé and \"quotes\".</div>",
             ["status"] = status,
-            ["statusType"] = status switch { "Closed" => "Closed", "On Hold" => "On Hold", _ => "Open" },
+            ["statusType"] = StatusType(status),
             ["priority"] = Pick(Priorities),
             ["channel"] = Pick(Channels),
             ["channelCode"] = null,
