@@ -7,7 +7,7 @@ using DeskSync.ZohoDesk.Auth;
 
 namespace DeskSync.Cli;
 
-/// <summary>Runs a command body and turns failures into one clear line and an exit code.</summary>
+/// <summary>Runs a command body and turns failures into one clear line (in the --log format) and an exit code; never a stack trace.</summary>
 internal static class CommandRunner
 {
     public const string Stopped = "Stopped; what was done is kept: run the same command again to continue.";
@@ -18,68 +18,45 @@ internal static class CommandRunner
         {
             return await body();
         }
-        catch (DataSourceBusyException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Busy;
-        }
-        catch (JournalDamagedException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Journal;
-        }
-        catch (SinkException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Target;
-        }
-        catch (ConfigException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Configuration;
-        }
-        catch (ZohoAuthException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ex.IsTransient ? ExitCodes.Transient : ExitCodes.Authentication;
-        }
-        catch (ZohoApiException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ex.Kind switch
-            {
-                ZohoFailureKind.Transient or ZohoFailureKind.RateLimited => ExitCodes.Transient,
-                ZohoFailureKind.CreditsExhausted => ExitCodes.CreditsExhausted,
-                ZohoFailureKind.AuthExpired => ExitCodes.Authentication,
-                _ => ExitCodes.Configuration,
-            };
-        }
-        catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
-        {
-            await error.WriteLineAsync($"error: a call timed out ({ex.InnerException.Message.TrimEnd('.')}). Check the network and the data centre; run again to continue.");
-            return ExitCodes.Transient;
-        }
-        catch (OperationCanceledException)
-        {
-            await error.WriteLineAsync(Stopped);
-            return ExitCodes.Interrupted;
-        }
-        catch (IOException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Transient;
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            await error.WriteLineAsync($"error: {ex.Message} Check the folder's permissions.");
-            return ExitCodes.Configuration;
-        }
         catch (Exception ex)
         {
-            // Nobody foresaw it: one line with what happened, never a stack trace. What was
-            // committed stays committed; running the same command again continues from there.
-            await error.WriteLineAsync($"error: an unexpected failure ({ex.GetType().Name}: {ex.Message.TrimEnd('.')}). What was committed is kept; run the command again to continue, and if it recurs, report it with this line.");
-            return ExitCodes.Unexpected;
+            var (code, message) = Explain(ex);
+            if (OutputLog.Json)
+            {
+                OutputLog.Write(code == ExitCodes.Interrupted ? "info" : "error", code == ExitCodes.Interrupted ? "stopped" : "error", message,
+                    new Dictionary<string, object?> { ["exitCode"] = code });
+            }
+            else
+            {
+                await error.WriteLineAsync(code == ExitCodes.Interrupted ? message : "error: " + message);
+            }
+
+            return code;
         }
     }
+
+    private static (int Code, string Message) Explain(Exception ex) => ex switch
+    {
+        DataSourceBusyException => (ExitCodes.Busy, ex.Message),
+        JournalDamagedException => (ExitCodes.Journal, ex.Message),
+        SinkException => (ExitCodes.Target, ex.Message),
+        ConfigException => (ExitCodes.Configuration, ex.Message),
+        ZohoAuthException auth => (auth.IsTransient ? ExitCodes.Transient : ExitCodes.Authentication, ex.Message),
+        ZohoApiException api => (api.Kind switch
+        {
+            ZohoFailureKind.Transient or ZohoFailureKind.RateLimited => ExitCodes.Transient,
+            ZohoFailureKind.CreditsExhausted => ExitCodes.CreditsExhausted,
+            ZohoFailureKind.AuthExpired => ExitCodes.Authentication,
+            _ => ExitCodes.Configuration,
+        }, ex.Message),
+        TaskCanceledException { InnerException: TimeoutException timeout } =>
+            (ExitCodes.Transient, $"a call timed out ({timeout.Message.TrimEnd('.')}). Check the network and the data centre; run again to continue."),
+        OperationCanceledException => (ExitCodes.Interrupted, Stopped),
+        IOException => (ExitCodes.Transient, ex.Message),
+        UnauthorizedAccessException => (ExitCodes.Configuration, ex.Message + " Check the folder's permissions."),
+
+        // Nobody foresaw it: one line with what happened. What was committed stays committed;
+        // running the same command again continues from there.
+        _ => (ExitCodes.Unexpected, $"an unexpected failure ({ex.GetType().Name}: {ex.Message.TrimEnd('.')}). What was committed is kept; run the command again to continue, and if it recurs, report it with this line."),
+    };
 }

@@ -9,6 +9,9 @@ namespace DeskSync.Cli;
 /// </summary>
 internal static class OutputLog
 {
+    /// <summary>Text as people read it ("+", "&lt;", non-ASCII letters unescaped); still valid JSON.</summary>
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static bool Json { get; set; }
 
     public static void Write(string level, string @event, string message, IReadOnlyDictionary<string, object?>? fields = null)
@@ -22,7 +25,7 @@ internal static class OutputLog
 
         var line = new Dictionary<string, object?>
         {
-            ["ts"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["ts"] = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
             ["level"] = level,
             ["event"] = @event,
             ["message"] = prefix.Length > 0 && message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message,
@@ -32,10 +35,18 @@ internal static class OutputLog
             line[k] = v;
         }
 
-        Console.Error.WriteLine(JsonSerializer.Serialize(line));
+        Console.Error.WriteLine(JsonSerializer.Serialize(line, Readable));
     }
 
     public static void Info(string @event, string message, IReadOnlyDictionary<string, object?>? fields = null) => Write("info", @event, message, fields);
 
     public static void Warn(string @event, string message) => Write("warning", @event, message);
+
+    /// <summary>A reader's line ("warning: …" or news such as a column added): its level from its prefix, its event from its first words.</summary>
+    public static void Report(string line)
+    {
+        var warning = line.StartsWith("warning:", StringComparison.Ordinal);
+        var head = line.Split(':')[0];
+        Write(warning ? "warning" : "info", warning ? "warning" : head.Length <= 40 ? head.Replace(' ', '_') : "report", line);
+    }
 }

@@ -23,7 +23,14 @@ root.Subcommands.Add(JournalCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 var parsed = root.Parse(args);
+if (parsed.GetValue(global.Log) is { } log && !log.Equals("text", StringComparison.OrdinalIgnoreCase) && !log.Equals("json", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"error: --log '{log}' is not a format: use text (the default) or json (one JSON object a line).");
+    return ExitCodes.Configuration;
+}
+
 OutputLog.Json = string.Equals(parsed.GetValue(global.Log), "json", StringComparison.OrdinalIgnoreCase);
+DeskSync.Core.Files.OwnerOnly.Warn = line => OutputLog.Warn("file_mode", line);
 // The first Ctrl+C (or SIGTERM) cancels the command, which commits what it holds and says how to
 // continue; a second one ends the process at once. The handlers are registered before anything
 // runs, so no moment is left where a signal would end the process without a word.

@@ -19,7 +19,7 @@ internal static class DiscoverCommand
         {
             using var context = await SourceContext.OpenAsync(global.ConfigPath(parse), parse.GetValue(global.Source), ct);
             var selected = SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables);
-            var fields = await ListTableReader.ReadFieldDefinitionsAsync(context.Connection.Client, DeskTables.FieldModules, m => Console.Error.WriteLine("warning: " + m), ct);
+            var fields = await ListTableReader.ReadFieldDefinitionsAsync(context.Connection.Client, DeskTables.FieldModules, m => OutputLog.Warn("warning", m), ct);
             var schemas = selected.Select(t => (Table: t, Schema: FullLoad.SchemaOf(t, fields))).ToList();
             if (parse.GetValue(json))
             {

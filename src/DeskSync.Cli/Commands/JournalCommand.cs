@@ -22,7 +22,7 @@ internal static class JournalCommand
             using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct, writer: "journal rebaseline");
             await using var sink = targets.OpenSink(parse, context.Source, configPath);
             var folder = JournalFolder(configPath, context.Name);
-            var result = await JournalRebaseline.RunAsync(context.Connection.Client, sink, targets.TablesOf(parse, context.Source), folder, !parse.GetValue(noReconcile), Console.Error.WriteLine, ct);
+            var result = await JournalRebaseline.RunAsync(context.Connection.Client, sink, targets.TablesOf(parse, context.Source), folder, !parse.GetValue(noReconcile), OutputLog.Report, ct);
             Console.Out.WriteLine(result.Since is { } t
                 ? $"Read what changed in Zoho since the last applied event ({t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC, less the overlap):"
                 : "No applied event was recorded: read what changed since each table's last poll or full load:");

@@ -25,14 +25,14 @@ internal static class PollCommand
             await using var sink = targets.OpenSink(parse, source, configPath);
             var selected = targets.TablesOf(parse, source);
             var client = context.Connection.Client;
-            foreach (var r in await new Poller(client, sink).PollOnceAsync(selected, Console.Error.WriteLine, ct))
+            foreach (var r in await new Poller(client, sink).PollOnceAsync(selected, OutputLog.Report, ct))
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Table.Name}: {r.Rows:N0} rows read, {r.Calls:N0} calls, {r.Credits:N0} credits{(r.Message is null ? "" : " — " + r.Message)}"));
             }
 
             if (parse.GetValue(reconcile))
             {
-                foreach (var r in await new DeleteReconciler(client, sink, new ReconcileOptions { Force = parse.GetValue(force) }).RunAsync(selected, Console.Error.WriteLine, ct))
+                foreach (var r in await new DeleteReconciler(client, sink, new ReconcileOptions { Force = parse.GetValue(force) }).RunAsync(selected, OutputLog.Report, ct))
                 {
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Table.Name}: {r.ZohoRows:N0} in Zoho, {r.Deleted:N0} deleted, {r.Calls:N0} calls, {r.Credits:N0} credits{(r.Message is null ? "" : " — " + r.Message)}"));
                 }

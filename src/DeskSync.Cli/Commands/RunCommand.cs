@@ -38,7 +38,7 @@ internal static class RunCommand
             var (token, notice) = ServiceTokens.Ensure(configPath, context.Name);
             if (notice is not null)
             {
-                Console.Error.WriteLine(notice);
+                OutputLog.Info("service_url", notice);
             }
 
             await using var sink = targets.OpenSink(parse, source, configPath);
@@ -91,18 +91,18 @@ internal static class RunCommand
                     ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
                     : null,
             }, loggers);
-            sync.Report += line => OutputLog.Write(line.StartsWith("warning:", StringComparison.Ordinal) ? "warning" : "info", line.Split(':')[0].Replace(' ', '_'), line);
+            sync.Report += OutputLog.Report;
             await sync.StartReceiverAsync(ct);
             if (sync.Server is { } server && useWebhooks)
             {
                 var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? server.Address.ToString(), token);
-                Console.Error.WriteLine($"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
-                Console.Error.WriteLine($"Journal: {journal}");
+                OutputLog.Info("receiving", $"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
+                OutputLog.Info("journal", $"Journal: {journal}");
             }
 
             if (poll is { } p)
             {
-                Console.Error.WriteLine($"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
+                OutputLog.Info("polling", $"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
             }
 
             var line = new StatusLine(sync, useWebhooks, TimeProvider.System);
@@ -111,7 +111,7 @@ internal static class RunCommand
             OutputLog.Info("status", line.Next());
             if (ct.IsCancellationRequested)
             {
-                Console.Error.WriteLine(CommandRunner.Stopped);
+                OutputLog.Info("stopped", CommandRunner.Stopped);
                 return ExitCodes.Interrupted;
             }
 

@@ -40,7 +40,7 @@ internal sealed class SourceContext : IDisposable
 
         foreach (var warning in config.SharedClientWarnings())
         {
-            Console.Error.WriteLine("warning: " + warning);
+            OutputLog.Warn("shared_client", warning);
         }
 
         var name = sourceName ?? (config.Sources.Count == 1 ? config.Sources.Keys.First() : null);

@@ -21,7 +21,7 @@ internal static class WebhookCommand
                 ?? throw new ConfigException("Give the public base URL Zoho reaches DeskSync at: --public-url https://sync.example.com (or publicUrl in the settings). Zoho needs port 80 or 443.");
             if (notice is not null)
             {
-                Console.Error.WriteLine(notice);
+                OutputLog.Info("service_url", notice);
             }
 
             Console.Out.WriteLine(ServiceUrlToken.Url(baseUrl, token));
