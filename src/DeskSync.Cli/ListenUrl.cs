@@ -27,4 +27,11 @@ internal static class ListenUrl
 
         return uri.Host == "localhost" ? new UriBuilder(uri) { Host = "127.0.0.1" }.Uri.ToString().TrimEnd('/') : text;
     }
+
+    /// <summary>The admin listener's default: loopback, the public port + 1 (0 when the public port is 0).</summary>
+    public static string AdminBeside(string publicListen)
+    {
+        var port = new Uri(publicListen).Port;
+        return $"http://127.0.0.1:{(port is 0 or 65535 ? 0 : port + 1)}";
+    }
 }

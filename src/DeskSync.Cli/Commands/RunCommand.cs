@@ -14,6 +14,7 @@ internal static class RunCommand
     public static Command Build(GlobalOptions global)
     {
         var listen = new Option<string?>("--listen") { Description = "Where to listen for Zoho's webhooks (default http://127.0.0.1:8080; e.g. http://0.0.0.0:80, or https://0.0.0.0:443 with --cert)." };
+        var adminListen = new Option<string?>("--admin-listen") { Description = "Where /healthz and /metrics answer (default: loopback, the --listen port + 1, e.g. http://127.0.0.1:8081; port 0 with --listen's port 0). The public port serves the service URL only." };
         var publicUrl = new Option<string?>("--public-url") { Description = "The public base URL Zoho reaches this server at (https://sync.example.com)." };
         var cert = new Option<string?>("--cert") { Description = "PKCS#12 certificate for https listening (password in DESKSYNC_CERT_PASSWORD)." };
         var targets = new TargetOptions();
@@ -27,7 +28,7 @@ internal static class RunCommand
         var targetRetry = new Option<string?>("--target-retry") { Description = "How long to keep retrying a target that refuses writes (a database restarting, a full disk) while webhooks are still journaled, e.g. 1h; default: for ever." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
         {
-            listen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry,
+            listen, adminListen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry,
         };
         targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
@@ -69,6 +70,7 @@ internal static class RunCommand
             TimeSpan? retryLimit = retryText == "forever" ? null : Durations.Parse(retryText, "--target-retry");
             using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var journal = JournalCommand.JournalFolder(configPath, context.Name);
+            var publicListen = ListenUrl.Check(parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080");
             using var loggers = OperatorLoggerProvider.Factory();
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
@@ -76,7 +78,8 @@ internal static class RunCommand
                 Tables = targets.TablesOf(parse, source),
                 Server = new WebhookServerOptions
                 {
-                    Listen = ListenUrl.Check(parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080"),
+                    Listen = publicListen,
+                    AdminListen = parse.GetValue(adminListen) is { } adminUrl ? ListenUrl.Check(adminUrl) : ListenUrl.AdminBeside(publicListen),
                     CertificatePath = parse.GetValue(cert),
                     CertificatePassword = DeskSyncConfig.Env("DESKSYNC_CERT_PASSWORD"),
                 },
@@ -98,6 +101,11 @@ internal static class RunCommand
                 var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? server.Address.ToString(), token);
                 OutputLog.Info("receiving", $"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
                 OutputLog.Info("journal", $"Journal: {journal}");
+            }
+
+            if (sync.Server is { } servers)
+            {
+                OutputLog.Info("admin", $"Health and metrics on {servers.AdminAddress}healthz and {servers.AdminAddress}metrics");
             }
 
             if (poll is { } p)

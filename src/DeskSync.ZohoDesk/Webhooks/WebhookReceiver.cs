@@ -63,9 +63,15 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
 
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapMethods("/hooks/{token}", ["GET", "HEAD"], (HttpContext ctx, string token) => Probe(ctx, token));
-        app.MapPost("/hooks/{token}", ReceiveAsync);
-        app.MapPost("/hooks/{token}/workflow", ReceiveWorkflowAsync);
+        // Every method on one route each: a wrong token gets the same empty 404 whatever the method
+        // (a route per method would answer a stranger's PUT with 405 and an Allow header).
+        app.Map("/hooks/{token}", (HttpContext ctx, string token) => ctx.Request.Method switch
+        {
+            "GET" or "HEAD" => Probe(ctx, token),
+            "POST" => ReceiveAsync(ctx, token),
+            _ => NotAllowed(ctx, token),
+        });
+        app.Map("/hooks/{token}/workflow", (HttpContext ctx, string token) => ctx.Request.Method == "POST" ? ReceiveWorkflowAsync(ctx, token) : NotAllowed(ctx, token));
     }
 
     /// <summary>
@@ -112,6 +118,12 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
         Interlocked.Increment(ref Accepted);
         Interlocked.Increment(ref EventsAccepted);
         await Answer(ctx, StatusCodes.Status200OK, null, 1);
+    }
+
+    private Task NotAllowed(HttpContext ctx, string token)
+    {
+        ctx.Response.StatusCode = ServiceUrlToken.Matches(options.Token, token) ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     private Task Probe(HttpContext ctx, string token)

@@ -11,8 +11,11 @@ namespace DeskSync.ZohoDesk.Webhooks;
 
 public sealed record WebhookServerOptions
 {
-    /// <summary>Where to listen, e.g. http://0.0.0.0:80, https://0.0.0.0:443 (needs a certificate), http://127.0.0.1:0 (tests).</summary>
+    /// <summary>Where to listen for Zoho, e.g. http://0.0.0.0:80, https://0.0.0.0:443 (needs a certificate), http://127.0.0.1:0 (tests).</summary>
     public string Listen { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>Where /healthz and /metrics answer: a listener of their own, loopback by default, so that the public port serves the service URL only.</summary>
+    public string AdminListen { get; init; } = "http://127.0.0.1:0";
 
     /// <summary>A PKCS#12 certificate for https listening; else put DeskSync behind a TLS proxy.</summary>
     public string? CertificatePath { get; init; }
@@ -20,25 +23,81 @@ public sealed record WebhookServerOptions
     public string? CertificatePassword { get; init; }
 }
 
-/// <summary>The HTTP server of the service URL (Kestrel): the receiver and /healthz.</summary>
+/// <summary>
+/// The HTTP servers of a data source (Kestrel): the public one serves the service URL and nothing
+/// else a stranger could learn from (every other path and method, and every method on a wrong
+/// token, is the same empty 404); the admin one, loopback by default, serves /healthz and /metrics.
+/// </summary>
 public sealed class WebhookServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication _public;
+    private readonly WebApplication _admin;
 
-    private WebhookServer(WebApplication app, WebhookReceiver receiver)
+    private WebhookServer(WebApplication @public, WebApplication admin, WebhookReceiver receiver)
     {
-        _app = app;
+        _public = @public;
+        _admin = admin;
         Receiver = receiver;
     }
 
     public WebhookReceiver Receiver { get; }
 
-    /// <summary>The address the server listens on (with the real port when 0 was asked).</summary>
+    /// <summary>The public address (with the real port when 0 was asked).</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Where /healthz and /metrics answer.</summary>
+    public Uri AdminAddress { get; private set; } = null!;
 
     public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<HealthReport>? health = null)
     {
-        var uri = new Uri(options.Listen);
+        var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
+        var @public = Build(options.Listen, options, receiverOptions.MaxBodyBytes);
+        if (receive)
+        {
+            receiver.Map(@public);
+        }
+
+        // Anything else, by any method: the same empty 404 as a wrong token.
+        @public.MapFallback(ctx =>
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
+
+        var admin = Build(options.AdminListen, options, 1 << 16);
+        // 200 while degraded: the receiver journals while the target is away, so it must stay in
+        // rotation; 503 only when events are no longer applied (the applier ended or is stuck).
+        admin.MapGet("/healthz", () =>
+        {
+            var report = health?.Invoke() ?? new HealthReport("ok", false, null, []);
+            return Results.Json(report, statusCode: report.HttpStatus);
+        });
+        if (metrics is not null)
+        {
+            admin.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));
+        }
+
+        await @public.StartAsync(cancellationToken);
+        try
+        {
+            await admin.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await @public.DisposeAsync();
+            throw;
+        }
+
+        return new WebhookServer(@public, admin, receiver)
+        {
+            Address = Actual(@public, options.Listen),
+            AdminAddress = Actual(admin, options.AdminListen),
+        };
+    }
+
+    private static WebApplication Build(string listen, WebhookServerOptions options, long maxBody)
+    {
+        var uri = new Uri(listen);
         // No appsettings.json from the working directory and no file watching: that directory often
         // holds the SQLite target and the journal, and a watcher there woke up on every write.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
@@ -49,7 +108,7 @@ public sealed class WebhookServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = receiverOptions.MaxBodyBytes;
+            k.Limits.MaxRequestBodySize = maxBody;
             var address = uri.Host is "0.0.0.0" or "*" or "+" ? IPAddress.Any : uri.Host is "[::]" ? IPAddress.IPv6Any : IPAddress.Parse(uri.Host.Trim('[', ']'));
             k.Listen(address, uri.Port, listen =>
             {
@@ -64,35 +123,22 @@ public sealed class WebhookServer : IAsyncDisposable
                 }
             });
         });
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
-        if (receive)
-        {
-            receiver.Map(app);
-        }
+        return builder.Build();
+    }
 
-        // 200 while degraded: the receiver journals while the target is away, so it must stay in
-        // rotation; 503 only when events are no longer applied (the applier ended or is stuck).
-        app.MapGet("/healthz", () =>
-        {
-            var report = health?.Invoke() ?? new HealthReport("ok", false, null, []);
-            return Results.Json(report, statusCode: report.HttpStatus);
-        });
-        if (metrics is not null)
-        {
-            app.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));
-        }
-        await app.StartAsync(cancellationToken);
-        var server = new WebhookServer(app, receiver);
+    private static Uri Actual(WebApplication app, string asked)
+    {
+        var uri = new Uri(asked);
         var actual = new Uri(app.Urls.First());
-        server.Address = new UriBuilder(actual) { Host = uri.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : actual.Host }.Uri;
-        return server;
+        return new UriBuilder(actual) { Host = uri.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : actual.Host }.Uri;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _public.StopAsync();
+        await _admin.StopAsync();
+        await _public.DisposeAsync();
+        await _admin.DisposeAsync();
     }
 }
 

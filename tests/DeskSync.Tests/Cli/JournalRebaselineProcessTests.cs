@@ -34,6 +34,7 @@ public sealed partial class JournalRebaselineProcessTests() : EmulatorProcessTes
                 });
                 await WaitForAsync(() => lines.Any(l => l.StartsWith("catch-up:", StringComparison.Ordinal)), "the load and the catch-up", lines);
                 var address = AddressLine().Match(string.Join('\n', lines)).Groups[1].Value;
+                var admin = AdminLine().Match(string.Join('\n', lines)).Groups[1].Value;
                 var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
                 using var http = new HttpClient();
                 using (var applied = await http.PostAsync($"{address}hooks/{token}", Webhook.TicketAdds(Emulator.Value("orgId"), ["9000000000007"])))
@@ -48,7 +49,11 @@ public sealed partial class JournalRebaselineProcessTests() : EmulatorProcessTes
                 }
 
                 await WaitForAsync(() => lines.Any(l => l.Contains("Refused a delivery for org 1", StringComparison.Ordinal)), "the receiver's warning in the log", lines);
-                Assert.Contains("desksync_webhook_refused_total{status=\"403\"} 1", await http.GetStringAsync($"{address}metrics"), StringComparison.Ordinal);
+                Assert.Contains("desksync_webhook_refused_total{status=\"403\"} 1", await http.GetStringAsync($"{admin}metrics"), StringComparison.Ordinal);
+                using (var hidden = await http.GetAsync($"{address}metrics"))
+                {
+                    Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode); // the public port serves the service URL only
+                }
                 await WaitForAsync(() => StatusJson()["journalBacklogBytes"].GetInt64() == 0, "the event applied", lines);
             }
             finally
@@ -86,6 +91,9 @@ public sealed partial class JournalRebaselineProcessTests() : EmulatorProcessTes
 
     [GeneratedRegex(@"Receiving webhooks on (http://\S+/)")]
     private static partial Regex AddressLine();
+
+    [GeneratedRegex(@"Health and metrics on (http://\S+/)healthz")]
+    private static partial Regex AdminLine();
 
     private static async Task WaitForAsync(Func<bool> condition, string what, IEnumerable<string> lines)
     {

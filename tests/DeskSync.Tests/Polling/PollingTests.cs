@@ -70,7 +70,7 @@ public sealed class PollingTests : IDisposable
         {
             using var hooks = await http.PostAsync("/hooks/x", new StringContent("[]"));
             Assert.Equal(System.Net.HttpStatusCode.NotFound, hooks.StatusCode); // no receiver in polling mode
-            Assert.Contains("desksync_polls_total", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+            Assert.Contains("desksync_polls_total", await http.GetStringAsync(new Uri(sync.Server.AdminAddress, "/metrics")), StringComparison.Ordinal);
         }
 
         await new RandomChanges(portal.Emulator, seed: 3, includePollOnlyModules: true).RunAsync(200, TimeSpan.Zero);

@@ -104,7 +104,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         }
 
         Assert.True(expected == status, $"{name}: HTTP {status}");
-        using (var health = await _http.GetAsync("/healthz"))
+        using (var health = await _http.GetAsync(new Uri(_server.AdminAddress, "/healthz")))
         {
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }

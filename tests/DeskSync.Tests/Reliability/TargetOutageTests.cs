@@ -237,9 +237,9 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         var error = sync.Applier.TargetError;
         Assert.True(errorTexts.Any(t => error!.Contains(t, StringComparison.OrdinalIgnoreCase)), $"the target error names the cause: {error}");
         Assert.DoesNotContain(".. ", error!, StringComparison.Ordinal); // the cause's own full stop and ours, once
-        var health = JsonDocument.Parse(await http.GetStringAsync("/healthz")).RootElement;
+        var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(sync.Server.AdminAddress, "/healthz"))).RootElement;
         Assert.Equal("degraded", health.GetProperty("status").GetString());
-        Assert.Contains("desksync_target_up 0", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Contains("desksync_target_up 0", await http.GetStringAsync(new Uri(sync.Server.AdminAddress, "/metrics")), StringComparison.Ordinal);
         Assert.False(run.IsCompleted, "run must keep going while the target is away");
 
         await mendTarget();

@@ -71,7 +71,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         sink.Hold();
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000001"]).ReadAsStringAsync());
         await WaitAsync(() => sink.Held, "the applier to reach the stuck target");
-        using var http = new HttpClient { BaseAddress = sync.Server!.Address };
+        using var http = new HttpClient { BaseAddress = sync.Server!.AdminAddress };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
 
         _time.Advance(TimeSpan.FromMinutes(6)); // past StallAfter (5 minutes)

@@ -52,6 +52,30 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stranger_learns_nothing_from_the_public_port()
+    {
+        var wrong = "/hooks/" + ServiceUrlToken.New();
+        foreach (var method in new[] { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO" })
+        {
+            foreach (var path in new[] { wrong, wrong + "/workflow", "/nothing-here", "/healthz", "/metrics" })
+            {
+                using var response = await _http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "HEAD" ? null : new StringContent("[]") });
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {path}: {(int)response.StatusCode}");
+                Assert.Empty(response.Content.Headers.Allow);
+                Assert.Equal(0, response.Content.Headers.ContentLength ?? 0);
+            }
+        }
+
+        using var put = await _http.PutAsync(Url, new StringContent("[]")); // the right token, a method it does not take
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
+        using var admin = new HttpClient();
+        using var health = await admin.GetAsync(new Uri(_server.AdminAddress, "/healthz"));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(_server.AdminAddress.Host)), "health and metrics answer on loopback by default");
+        Assert.Equal(JournalPosition.Start, _journal.End);
+    }
+
+    [Fact]
     public async Task An_accepted_delivery_is_on_disk_before_the_200()
     {
         var body = $$$"""[{"eventType":"Ticket_Update","orgId":"{{{Org}}}","eventTime":"1618493667780","payload":{"id":"1","modifiedTime":"2021-04-15T13:34:27.000Z","status":"Open"}}]""";
