@@ -67,23 +67,30 @@ internal static class AuthCommand
             throw new ConfigException("--client-id is required (API console → Self Client → Client Secret tab).");
         }
 
+        // A connection already made (a grant code exchanged before, e.g. with a wrong org ID) is
+        // used again: correcting the org ID must not cost a new grant code.
+        var secretsPath = source.SecretsPath(configPath, sourceName);
+        var kept = string.IsNullOrWhiteSpace(code) ? await new FileTokenStore(secretsPath).LoadAsync(ct) : null;
+        secret ??= kept?.ClientSecret;
         if (string.IsNullOrWhiteSpace(secret))
         {
             throw new ConfigException("--client-secret (or DESKSYNC_CLIENT_SECRET) is required (API console → Self Client → Client Secret tab).");
         }
 
-        if (string.IsNullOrWhiteSpace(code))
+        if (string.IsNullOrWhiteSpace(code) && kept?.RefreshToken is null)
         {
             throw new ConfigException("--grant-code is required: API console → Self Client → Generate Code, with the scopes listed in `desksync auth --help`; use it within its lifetime.");
         }
 
-        var secretsPath = source.SecretsPath(configPath, sourceName);
-        var staging = new InMemoryTokenStore(new StoredTokens { ClientSecret = secret });
+        ITokenStore staging = kept is not null ? new FileTokenStore(secretsPath) : new InMemoryTokenStore(new StoredTokens { ClientSecret = secret });
         using (var connection = Connection.Open(source, new OAuthClientCredentials(source.ClientId, secret), staging))
         {
-            await connection.Tokens.ExchangeGrantCodeAsync(code, ct);
-            var stored = await staging.LoadAsync(ct);
-            await new FileTokenStore(secretsPath).SaveAsync(stored!, ct);
+            if (kept is null)
+            {
+                await connection.Tokens.ExchangeGrantCodeAsync(code!, ct);
+                var stored = await staging.LoadAsync(ct);
+                await new FileTokenStore(secretsPath).SaveAsync(stored!, ct);
+            }
 
             var portals = await connection.Client.GetOrganizationsAsync(ct);
             if (string.IsNullOrWhiteSpace(source.OrgId))
@@ -95,7 +102,9 @@ internal static class AuthCommand
             if (portal.ValueKind == JsonValueKind.Undefined)
             {
                 var seen = string.Join(", ", portals.Select(p => $"{p.GetProperty("id")} ({Text(p, "companyName")})"));
-                throw new ConfigException($"The token works, but org ID {source.OrgId} is not among the portals it can see: {seen}. Use one of those org IDs.");
+                config.Sources[sourceName] = source with { OrgId = null, Edition = null }; // the connection is kept, the wrong org is not
+                config.Save(configPath);
+                throw new WrongOrgException($"The token works, but org ID {source.OrgId} is not among the portals it can see: {seen}. The connection is kept: run `desksync auth --org-id <one of those>` (no new grant code needed).");
             }
 
             source = source with { Edition = Text(portal, "edition") };

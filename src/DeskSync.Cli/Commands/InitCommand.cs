@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using DeskSync.Cli.Config;
+using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Regions;
 using Spectre.Console;
 
@@ -62,7 +63,30 @@ internal static class InitCommand
                 ApiUrl = parse.GetValue(apiUrl) ?? DeskSyncConfig.Env("DESKSYNC_API_URL") ?? existing.ApiUrl,
                 Target = parse.GetValue(target) ?? existing.Target,
             };
-            var result = await AuthCommand.ConnectAsync(configPath, sourceName, config, source, secret.Trim(), code.Trim(), Console.Out, ct, portals => PickPortal(ask, portals));
+            // A step that fails is asked again, alone: a spent or mistyped grant code, or an org ID
+            // the token cannot see (the exchanged tokens are kept, so no new code is needed then).
+            int result;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    result = await AuthCommand.ConnectAsync(configPath, sourceName, config, source, secret.Trim(), code?.Trim(), Console.Out, ct, portals => PickPortal(ask, portals));
+                    break;
+                }
+                catch (ZohoAuthException ex) when (ex.Failure == AuthFailure.GrantCodeInvalid && ask.Enabled && attempt < 3)
+                {
+                    Console.Error.WriteLine("error: " + ex.Message);
+                    code = ask.Secret("Grant code", "Generate a new one: API console → Self Client → Generate Code (same scopes)")
+                        ?? throw new ConfigException("--grant-code is required.");
+                }
+                catch (WrongOrgException ex) when (ask.Enabled && attempt < 3)
+                {
+                    Console.Error.WriteLine("error: " + ex.Message);
+                    var again = ask.Text("Org ID (Enter to choose from your portals)", "one of the org IDs above", optional: true);
+                    source = source with { OrgId = string.IsNullOrWhiteSpace(again) ? null : again.Trim() };
+                    code = null; // the connection made with the first code is used again
+                }
+            }
             if (result == ExitCodes.Success)
             {
                 Console.Out.WriteLine("Next: `desksync check`, `desksync discover`, then `desksync sync` (a full load) or `desksync run` (real time).");
@@ -95,6 +119,8 @@ internal static class InitCommand
     /// <summary>Questions on the terminal (Spectre prompts), or lines from piped input; never when non-interactive.</summary>
     private sealed class Prompter(bool enabled)
     {
+        public bool Enabled => enabled;
+
         private bool Terminal => !Console.IsInputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
         public string? Text(string question, string help, bool optional = false)

@@ -187,4 +187,7 @@ public sealed record DataSourceConfig
 }
 
 /// <summary>Wrong or missing settings; the message says what to change.</summary>
-public sealed class ConfigException(string message) : Exception(message);
+public class ConfigException(string message) : Exception(message);
+
+/// <summary>The token works, but the org ID given is not among its portals; the connection is kept.</summary>
+public sealed class WrongOrgException(string message) : ConfigException(message);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using System.Text.Json;
 using DeskSync.Cli;
@@ -28,6 +29,29 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
         Assert.DoesNotContain(Emulator.Value("clientSecret"), stdout + stderr, StringComparison.Ordinal);
         using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Config));
         Assert.Equal(Emulator.Value("orgId"), config.RootElement.GetProperty("sources").GetProperty("default").GetProperty("orgId").GetString());
+    }
+
+    [Fact]
+    public async Task Init_asks_again_only_the_step_that_failed_a_spent_grant_code_then_a_wrong_org_id()
+    {
+        using var http = new HttpClient();
+        using var minted = await http.PostAsync(Emulator.Url + "/_emulator/grant-codes", null);
+        var fresh = JsonNode.Parse(await minted.Content.ReadAsStringAsync())!["code"]!.GetValue<string>();
+        // Data centre, client ID, secret, a wrong org ID, a spent grant code; then a new code; then the org ID again.
+        var answers = $"1\n{Emulator.Value("clientId")}\n{Emulator.Value("clientSecret")}\n424242\n1000.spent.code\n{fresh}\n{Emulator.Value("orgId")}\n";
+        var info = DeskSyncProcess.StartInfo(Dir, "init", "--config", Config, "--accounts-url", Emulator.Url, "--api-url", Emulator.Url);
+        using var process = Process.Start(info)!;
+        await process.StandardInput.WriteAsync(answers);
+        process.StandardInput.Close();
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, stderr);
+        Assert.Contains("not among the portals", stderr, StringComparison.Ordinal);
+        int Asked(string question) => stderr.Split(question + ": ").Length - 1;
+        Assert.Equal((1, 1, 2, 2), (Asked("Client ID"), Asked("Client secret"), Asked("Grant code"), Asked("Org ID (Enter to choose from your portals)"))); // only the failing steps again
+        Assert.Contains("Connected data source 'default'", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -79,13 +79,20 @@ public sealed class CliProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_wrong_org_id_is_a_configuration_error()
+    public async Task A_wrong_org_id_is_a_configuration_error_that_costs_no_new_grant_code()
     {
         var result = await Auth(_details["grantCode"]!.GetValue<string>(), orgId: "424242");
 
         Assert.Equal(ExitCodes.Configuration, result.ExitCode);
         Assert.Contains("424242", result.Stderr, StringComparison.Ordinal);
         Assert.Contains(_details["orgId"]!.GetValue<string>(), result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no new grant code needed", result.Stderr, StringComparison.Ordinal);
+
+        // The grant code is spent, but the connection was kept: the org ID is corrected without one.
+        var corrected = await DeskSyncProcess.RunAsync(_dir, null, "auth", "--org-id", _details["orgId"]!.GetValue<string>());
+        Assert.True(corrected.ExitCode == 0, corrected.Stderr);
+        var check = await DeskSyncProcess.RunAsync(_dir, null, "check");
+        Assert.True(check.ExitCode == 0, check.Stderr);
     }
 
     [Fact]
