@@ -37,7 +37,9 @@ internal sealed class Connection : IDisposable
             CreditReserve = source.CreditReserve ?? 1_000,
         };
         var log = new ApiCallLog();
-        var apiHttp = DeskHttp.CreateClient(options, log, time);
+        // Each retry is said as it happens: an unreachable or failing Zoho is not minutes of silence.
+        var apiHttp = DeskHttp.CreateClient(options, log, time, onRetry: (attempt, delay, reason) =>
+            OutputLog.Warn("retry", $"a call to Zoho Desk failed ({reason}); try {attempt + 2} of {options.MaxRetryAttempts + 1} in {delay.TotalSeconds:0.#} s."));
         return new Connection(source, tokens, accountsHttp, apiHttp, new DeskClient(apiHttp, endpoints, tokens, options, log));
     }
 

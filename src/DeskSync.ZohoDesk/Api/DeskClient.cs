@@ -87,7 +87,7 @@ public sealed class DeskClient
             catch (HttpRequestException ex)
             {
                 throw new ZohoApiException(ZohoFailureKind.Transient,
-                    $"Could not reach Zoho Desk at {_endpoints.DeskUrl.Host} after {Options.MaxRetryAttempts} retries: {ex.Message}", inner: ex);
+                    $"Could not reach Zoho Desk at {_endpoints.DeskUrl.Host} after {Options.MaxRetryAttempts} retries: {ex.Message.TrimEnd('.')}. Check the network, the data centre (or the API URL in the settings) and that the service is up; run again to continue.", inner: ex);
             }
             catch (UnusableAnswerException ex)
             {

@@ -43,7 +43,7 @@ public static class DeskHttp
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
                 OnRetry = args =>
                 {
-                    onRetry?.Invoke(args.AttemptNumber, args.RetryDelay, args.Outcome.Exception?.GetType().Name ?? $"HTTP {(int?)args.Outcome.Result?.StatusCode}");
+                    onRetry?.Invoke(args.AttemptNumber, args.RetryDelay, args.Outcome.Exception is { } ex ? ex.Message.TrimEnd('.') : $"HTTP {(int?)args.Outcome.Result?.StatusCode}");
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
