@@ -72,7 +72,7 @@ public sealed class ColumnNames
         return name;
     }
 
-    /// <summary>camelCase to snake_case: modifiedTime → modified_time, associatedSLAId → associated_sla_id.</summary>
+    /// <summary>camelCase to snake_case: modifiedTime → modified_time, associatedSLAId → associated_sla_id, i18NLabel → i18n_label.</summary>
     public static string Snake(string camel)
     {
         var sb = new StringBuilder(camel.Length + 4);
@@ -83,7 +83,8 @@ public sealed class ColumnNames
             {
                 var prev = camel[i - 1];
                 var nextIsLower = i + 1 < camel.Length && char.IsAsciiLetterLower(camel[i + 1]);
-                if (char.IsAsciiLetterLower(prev) || char.IsAsciiDigit(prev) || (char.IsAsciiLetterUpper(prev) && nextIsLower))
+                // After a digit a capital starts a word only when a lower-case letter follows ("cf2Field"), not inside an abbreviation ("i18N").
+                if (char.IsAsciiLetterLower(prev) || (char.IsAsciiDigit(prev) && nextIsLower) || (char.IsAsciiLetterUpper(prev) && nextIsLower))
                 {
                     sb.Append('_');
                 }

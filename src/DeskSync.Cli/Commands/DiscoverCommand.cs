@@ -44,6 +44,21 @@ internal static class DiscoverCommand
                 return ExitCodes.Success;
             }
 
+            if (Console.IsOutputRedirected)
+            {
+                // Piped or saved: whole names, tab-separated, one column a line (a table would be cut to 80 columns).
+                Console.Out.WriteLine("table\tcolumn\ttype\tzoho_field\tcustom_field_label");
+                foreach (var (table, schema) in schemas)
+                {
+                    foreach (var c in schema.Columns)
+                    {
+                        Console.Out.WriteLine(string.Join('\t', table.Name, c.Name, c.Type.ToString().ToLowerInvariant(), c.SourcePath, c.Label ?? ""));
+                    }
+                }
+
+                return ExitCodes.Success;
+            }
+
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             foreach (var (table, schema) in schemas)
             {

@@ -39,12 +39,21 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
     public async Task<IReadOnlyList<PollResult>> PollOnceAsync(IReadOnlyList<DeskTable> tables, Action<string>? report, CancellationToken ct)
     {
         await sink.InitializeAsync(ct);
-        var modules = tables.Select(t => t.FieldsModule).OfType<string>().Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct();
+        var modules = tables.Select(t => t.FieldsModule).OfType<string>().Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
+        var fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
         var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, report, ct);
         var results = new List<PollResult>();
+        if (!tables.Contains(DeskTables.OrganizationFields) && modules.Count > 0)
+        {
+            // The field definitions are read for the columns even when their table is not polled: their calls count too.
+            var read = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
+            results.Add(new PollResult(DeskTables.OrganizationFields, 0, read.Calls - fieldsBefore.Calls, read.Credits - fieldsBefore.Credits, "field definitions, read to keep the columns current"));
+        }
+
         foreach (var table in tables)
         {
-            var before = client.Log.ByLabel.GetValueOrDefault(table.Name);
+            // The field definitions' table is charged the reads made above for it.
+            var before = table == DeskTables.OrganizationFields ? fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
             var schema = FullLoad.SchemaOf(table, fields);
             var changes = await sink.EnsureTableAsync(schema, ct);
             foreach (var added in changes.AddedColumns)
