@@ -23,6 +23,24 @@ root.Subcommands.Add(JournalCommand.Build(global));
 root.Subcommands.Add(EmulatorCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
 var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A mistyped command or option is a configuration error (2), said once, with where to look.
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine("error: " + error.Message);
+    }
+
+    var path = new List<string>();
+    for (var result = parsed.CommandResult; result.Command != root && result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
+    {
+        path.Insert(0, result.Command.Name);
+    }
+
+    Console.Error.WriteLine($"`{string.Join(' ', ["desksync", .. path, "--help"])}` lists what is accepted.");
+    return ExitCodes.Configuration;
+}
+
 if (parsed.GetValue(global.Log) is { } log && !log.Equals("text", StringComparison.OrdinalIgnoreCase) && !log.Equals("json", StringComparison.OrdinalIgnoreCase))
 {
     Console.Error.WriteLine($"error: --log '{log}' is not a format: use text (the default) or json (one JSON object a line).");

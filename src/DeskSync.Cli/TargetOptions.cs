@@ -32,8 +32,8 @@ internal sealed class TargetOptions
 
     public SinkMode ModeOf(ParseResult parse, DataSourceConfig source) => Targets.ParseMode(parse.GetValue(Mode) ?? source.Mode);
 
-    public ISink OpenSink(ParseResult parse, DataSourceConfig source, string configPath) =>
-        Targets.Open(parse.GetValue(Target) ?? source.Target, parse.GetValue(Schema) ?? source.TargetSchema, ModeOf(parse, source), configPath, RawOf(parse, source));
+    public ISink OpenSink(ParseResult parse, DataSourceConfig source, string configPath, bool readOnly = false) =>
+        Targets.Open(parse.GetValue(Target) ?? source.Target, parse.GetValue(Schema) ?? source.TargetSchema, ModeOf(parse, source), configPath, RawOf(parse, source), readOnly);
 
     public bool RawOf(ParseResult parse, DataSourceConfig source) => Targets.RawOf(parse.GetValue(NoRaw), source);
 

@@ -20,7 +20,8 @@ internal static class Targets
     public static bool RawOf(bool noRaw, DataSourceConfig source) => !noRaw && source.Raw != false;
 
     /// <param name="raw">Flat mode: false leaves _raw (the whole record as JSON) out of new tables.</param>
-    public static ISink Open(string? target, string? schema, SinkMode mode, string configPath, bool raw = true)
+    /// <param name="readOnly">Open for reading only (`status`): nothing created, nothing written.</param>
+    public static ISink Open(string? target, string? schema, SinkMode mode, string configPath, bool raw = true, bool readOnly = false)
     {
         if (!raw && mode != SinkMode.Flat)
         {
@@ -45,11 +46,11 @@ internal static class Targets
 
         return kind switch
         {
-            "sqlite" => new SqliteSink(Local("file"), mode) { RawColumn = raw },
-            "postgres" or "postgresql" or "pg" => new PostgresSink(PostgresConnection(rest), mode, schema ?? "public") { RawColumn = raw },
-            "jsonl" => new FileSink(Local("folder"), FileFormat.Jsonl, mode) { RawColumn = raw },
-            "csv" => new FileSink(Local("folder"), FileFormat.Csv, mode) { RawColumn = raw },
-            "" when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local("file"), mode) { RawColumn = raw },
+            "sqlite" => new SqliteSink(Local("file"), mode) { RawColumn = raw, ReadOnly = readOnly },
+            "postgres" or "postgresql" or "pg" => new PostgresSink(PostgresConnection(rest), mode, schema ?? "public") { RawColumn = raw, ReadOnly = readOnly },
+            "jsonl" => new FileSink(Local("folder"), FileFormat.Jsonl, mode) { RawColumn = raw, ReadOnly = readOnly },
+            "csv" => new FileSink(Local("folder"), FileFormat.Csv, mode) { RawColumn = raw, ReadOnly = readOnly },
+            "" when spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".sqlite", StringComparison.OrdinalIgnoreCase) => new SqliteSink(Local("file"), mode) { RawColumn = raw, ReadOnly = readOnly },
             _ => throw new ConfigException($"Unknown target '{(kind.Length > 0 ? kind + ":" : spec)}': use sqlite:FILE, postgres:CONNECTION-STRING, jsonl:FOLDER or csv:FOLDER (a bare FILE.db or FILE.sqlite is SQLite)."),
         };
     }

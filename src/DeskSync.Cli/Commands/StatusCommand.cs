@@ -30,7 +30,7 @@ internal static class StatusCommand
             }
 
             var source = config.Resolve(name);
-            await using var sink = targets.OpenSink(parse, source, configPath);
+            await using var sink = targets.OpenSink(parse, source, configPath, readOnly: true);
             await sink.InitializeAsync(ct);
             var tables = new List<Dictionary<string, object?>>();
             foreach (var table in SyncCommand.SelectTables(null, source.Tables))

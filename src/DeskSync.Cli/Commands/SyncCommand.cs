@@ -155,14 +155,30 @@ internal static class SyncCommand
         Console.Out.WriteLine($"Answers: {CheckCommand.Compression(log)}");
     }
 
-    /// <summary>Plain lines, for logs and pipes.</summary>
-    /// <summary>Plain or JSON lines, for logs and pipes.</summary>
+    /// <summary>Plain or JSON lines, for logs and pipes: a line when a table starts and ends, and one every 10 s while it loads.</summary>
     internal sealed class LineProgress : IFullLoadProgress
     {
-        public void TableStarted(DeskTable table) => OutputLog.Info("table_started", $"{table.Name}: loading", new Dictionary<string, object?> { ["table"] = table.Name });
+        private static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _said = new(StringComparer.Ordinal);
+
+        public void TableStarted(DeskTable table)
+        {
+            _said[table.Name] = DateTime.UtcNow;
+            OutputLog.Info("table_started", $"{table.Name}: loading", new Dictionary<string, object?> { ["table"] = table.Name });
+        }
 
         public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
         {
+            var now = DateTime.UtcNow;
+            var last = _said.GetOrAdd(table.Name, now);
+            if (now - last < Every || !_said.TryUpdate(table.Name, now, last))
+            {
+                return;
+            }
+
+            OutputLog.Info("table_progress",
+                string.Create(CultureInfo.InvariantCulture, $"{table.Name}: {rowsSoFar:N0} rows{(total is > 0 ? $" of {total:N0}" : "")} so far, {Words.Count(calls, "call")}, {Words.Count(credits, "credit")}"),
+                new Dictionary<string, object?> { ["table"] = table.Name, ["rows"] = rowsSoFar, ["total"] = total, ["calls"] = calls, ["credits"] = credits });
         }
 
         public void TableFinished(TableLoadResult r) => OutputLog.Info("table_finished",
@@ -200,7 +216,11 @@ internal static class SyncCommand
 
             task.Value = rowsSoFar;
             var rate = rowsSoFar / Math.Max(0.001, (DateTime.UtcNow - started).TotalSeconds);
-            task.Description = $"{table.Name,-20} {rowsSoFar,9:N0} rows  {calls,6:N0} calls  {credits,7:N0} credits  {rate,8:N0} rows/s";
+            // Bar, percentage, time left and spinner take about 40 columns: on a narrow terminal the
+            // description keeps what matters (rows and rate) rather than being cut to "…".
+            task.Description = AnsiConsole.Profile.Width >= 120
+                ? $"{table.Name,-20} {rowsSoFar,9:N0} rows  {calls,6:N0} calls  {credits,7:N0} credits  {rate,8:N0} rows/s"
+                : $"{(table.Name.Length > 12 ? table.Name[..12] : table.Name),-12} {rowsSoFar,9:N0} {rate,6:N0}/s";
         }
 
         public void TableFinished(TableLoadResult result)

@@ -37,8 +37,22 @@ internal static class WebhookCommand
             var (token, _) = ServiceTokens.Ensure(configPath, context.Name);
             var baseUrl = parse.GetValue(publicUrl) ?? context.Source.PublicUrl
                 ?? throw new ConfigException("Give the public base URL: --public-url https://sync.example.com (or publicUrl in the settings).");
-            var hook = await WebhookRegistration.RegisterAsync(context.Connection.Client, ServiceUrlToken.Url(baseUrl, token),
-                SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables), $"DeskSync {context.Name}", ct);
+            System.Text.Json.JsonElement hook;
+            try
+            {
+                hook = await WebhookRegistration.RegisterAsync(context.Connection.Client, ServiceUrlToken.Url(baseUrl, token),
+                    SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables), $"DeskSync {context.Name}", ct);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ConfigException(ex.Message.Split(" (Parameter")[0]);
+            }
+            catch (DeskSync.ZohoDesk.Api.ZohoApiException ex) when (ex.Kind == DeskSync.ZohoDesk.Api.ZohoFailureKind.Configuration)
+            {
+                // Zoho checks the URL before it creates the webhook: a refusal here is almost always that check.
+                throw new ConfigException($"Zoho would not create the webhook for {ServiceTokens.Redact(ServiceUrlToken.Url(baseUrl, token))}: it checks the URL first (a GET, then a POST), which must reach `desksync run` from the internet on port 80 or 443. Is `desksync run` up, and does {baseUrl} lead to it (a TLS proxy in front, --public-url right)? Zoho answered: {ex.Message}");
+            }
+
             Console.Out.WriteLine($"Created webhook {hook.GetProperty("id")} for {ServiceTokens.Redact(ServiceUrlToken.Url(baseUrl, token))}.");
             SavePublicUrl(configPath, context.Name, baseUrl);
             return ExitCodes.Success;

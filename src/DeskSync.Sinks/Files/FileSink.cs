@@ -34,6 +34,9 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
     /// <summary>Flat CSV: whether rows carry _raw, the whole record as JSON (default). Flat JSONL lines never do.</summary>
     public bool RawColumn { get; init; } = true;
 
+    /// <summary>Only reads (`status`): the folder is not created and no file is cut back.</summary>
+    public bool ReadOnly { get; init; }
+
     public string Directory { get; } = Path.GetFullPath(directory);
 
     private string StatePath => Path.Combine(Directory, "_desksync_state.json");
@@ -44,6 +47,12 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        if (ReadOnly)
+        {
+            _state = File.Exists(StatePath) ? JsonSerializer.Deserialize<FileState>(await File.ReadAllTextAsync(StatePath, cancellationToken), Json) ?? new FileState() : new FileState();
+            return;
+        }
+
         OwnerOnly.CreateFolder(Directory);
         if (File.Exists(StatePath))
         {

@@ -15,8 +15,8 @@ namespace DeskSync.Sinks.Postgres;
 /// user's choice (default "public"). A batch goes to the server in one round trip (NpgsqlBatch).
 /// JSONB columns that DeskSync creates are compressed with LZ4 where the server has it
 /// (PostgreSQL 14 and later, built with LZ4, as Debian's and the official images are): a whole
-/// ticket is 3–4 KB, above the 2 KB at which PostgreSQL compresses a value, and with pglz, the
-/// server's default, loads wrote a fifth fewer tickets a second (docs/benchmarks.md).
+/// ticket is a few KB, above the size at which PostgreSQL compresses a value, and pglz, the
+/// server's default, is the slower of the two.
 /// </summary>
 public sealed class PostgresSink(string connectionString, SinkMode mode, string schema = "public", TimeProvider? time = null) : SqlSink(mode, time)
 {

@@ -30,6 +30,9 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
     /// </summary>
     public bool RawColumn { get; init; } = true;
 
+    /// <summary>Only reads (`status`): nothing is created or changed, and the file or database may be read-only.</summary>
+    public bool ReadOnly { get; init; }
+
     /// <summary>Hard (remove the row, default) or soft (keep it with _deleted_at).</summary>
     public DeleteMode DeleteMode { get; set; } = DeleteMode.Hard;
 
@@ -52,7 +55,10 @@ public abstract class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         _initialized = true;
         try
         {
-            await CreateBookkeepingTablesAsync(cancellationToken);
+            if (!ReadOnly)
+            {
+                await CreateBookkeepingTablesAsync(cancellationToken);
+            }
         }
         catch (DbException ex)
         {

@@ -24,8 +24,37 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
 
     public override string Describe() => $"SQLite {Path}";
 
+    /// <summary>For reading only: the file is not created, its mode not touched, and no pragma writes.</summary>
+    private async Task<DbConnection> OpenReadOnlyAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Path))
+        {
+            throw new SinkException($"{Describe()} does not exist yet: nothing was loaded into it (run `desksync sync`).");
+        }
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA busy_timeout=" + BusyTimeoutMs;
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw new SinkException($"{Describe()} cannot be read: {ex.Message.TrimEnd('.')}.", ex);
+        }
+    }
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        if (ReadOnly)
+        {
+            return await OpenReadOnlyAsync(cancellationToken);
+        }
+
         var directory = System.IO.Path.GetDirectoryName(Path);
         if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
         {
@@ -67,10 +96,9 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     /// The page size of a file this sink creates: 16 KB, not SQLite's 4 KB. A Zoho record is a few
     /// KB of JSON, so with 4 KB pages nearly every row fills a page of its own (or spills onto
     /// overflow pages), and each page is a WAL frame written, checksummed and later copied on its
-    /// own: a profile of the write stage put 40 % of its samples in the kernel. 16 KB pages cut
-    /// the stage's CPU a ticket from 20–26 to 16–18 µs in document mode and from 31–39 to 24–35
-    /// in flat mode without _raw (docs/benchmarks.md); a one-row commit (a webhook's change)
-    /// writes a few 16 KB frames instead of 4 KB ones. A file that exists keeps its own page size.
+    /// own, which keeps the write stage in the kernel. Larger pages make the stage markedly cheaper
+    /// a ticket; the price is that a one-row commit (a webhook's change) writes a few 16 KB frames
+    /// instead of 4 KB ones. A file that exists keeps its own page size.
     /// </summary>
     internal int NewFilePageSize { get; init; } = 16384;
 

@@ -114,9 +114,9 @@ public static class DeskHttp
 
     /// <summary>
     /// Counts every attempt, reads its answer whole inside the attempt, and asks for compressed
-    /// answers. A page of 100 complete tickets is ~330 KB of JSON, which at 25 calls in flight and
-    /// 150 ms a call needs ~440 Mbit/s; gzip makes it a sixth for 1–3 µs of CPU a ticket. Whether
-    /// Zoho compresses is unknown, and asking costs nothing if it does not. The answer is inflated
+    /// answers. A page of complete tickets is hundreds of KB of JSON, and many pages are in flight at
+    /// once; compressed, it is a fraction of that for little CPU. Whether Zoho compresses is
+    /// unknown, and asking costs nothing if it does not. The answer is inflated
     /// here rather than by the transport so that the log can tell which answers came compressed
     /// (<see cref="ApiCallLog.CompressedAnswers"/>: `desksync check` and `sync` report it).
     /// </summary>

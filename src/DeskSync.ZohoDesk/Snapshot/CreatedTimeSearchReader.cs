@@ -196,9 +196,9 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, 
     /// The fewest pages a partition must have ahead to be split. Splits only take call slots that
     /// nothing else wants, mostly at the end of a load, where partitions with a page or two more
     /// than the rest would otherwise finish alone: halving 1.5 pages or more saves a round for
-    /// about one call (each half ends on a short page). That call is worth it in a large table (at
-    /// 100,000 tickets one to three such splits gave 0.01–0.02 more of the ceiling for 0.3 % more
-    /// calls), not in a small one (at 1,000 tickets, one more call in twelve), which keeps 4.
+    /// about one call (each half ends on a short page). That call is worth it in a large table, where
+    /// it is a sliver of the calls, not in a small one, where it is a noticeable share: a small
+    /// table keeps the higher bar.
     /// </summary>
     private static double SplitMin(long? total) => total >= 10_000 ? 1.5 : 4;
 

@@ -36,6 +36,12 @@ public sealed class BadInputProcessTests() : EmulatorProcessTest(["--tickets", "
         { "emulator --bind localhostt", ExitCodes.Configuration, "is not an IP address" },
         { "emulator --edition GOLD", ExitCodes.Configuration, "is not an edition" },
         { "sync --config missing-folder/none.json", ExitCodes.Configuration, "No data source" },
+        { "sync --bogus", ExitCodes.Configuration, "Unrecognized command or argument '--bogus'" },
+        { "webhook delete", ExitCodes.Configuration, "desksync webhook delete --help" },
+        { "webhook url", ExitCodes.Configuration, "--public-url" },
+        { "auth --org-id abc --client-id x --grant-code y", ExitCodes.Configuration, "numeric org ID" },
+        { "init --non-interactive", ExitCodes.Configuration, "--client-id is required" },
+        { "status --log xml", ExitCodes.Configuration, "--log 'xml' is not a format" },
     };
 
     [Theory]
