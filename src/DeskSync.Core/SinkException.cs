@@ -9,4 +9,7 @@ namespace DeskSync.Core;
 public sealed class SinkException(string message, Exception? inner = null, bool retryable = false) : Exception(message, inner)
 {
     public bool Retryable { get; } = retryable;
+
+    /// <summary>The target does not exist yet (opened for reading only): nothing was loaded into it.</summary>
+    public bool Missing { get; init; }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DeskSync.Cli.Config;
+using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Catalog;
 using DeskSync.ZohoDesk.Polling;
@@ -31,12 +32,22 @@ internal static class StatusCommand
 
             var source = config.Resolve(name);
             await using var sink = targets.OpenSink(parse, source, configPath, readOnly: true);
-            await sink.InitializeAsync(ct);
+            var loaded = true;
+            try
+            {
+                await sink.InitializeAsync(ct);
+            }
+            catch (SinkException ex) when (ex.Missing)
+            {
+                loaded = false; // nothing loaded yet: every table "not started", every journaled byte waiting
+            }
+
+            async Task<Checkpoint?> Read(string stream) => loaded ? await sink.GetCheckpointAsync(stream, ct) : null;
             var tables = new List<Dictionary<string, object?>>();
             foreach (var table in SyncCommand.SelectTables(null, source.Tables))
             {
-                var snapshot = await sink.GetCheckpointAsync(FullLoad.StreamOf(table), ct);
-                var poll = await sink.GetCheckpointAsync(Poller.StreamOf(table), ct);
+                var snapshot = await Read(FullLoad.StreamOf(table));
+                var poll = await Read(Poller.StreamOf(table));
                 var snap = snapshot is null ? default : JsonDocument.Parse(snapshot.State).RootElement;
                 tables.Add(new Dictionary<string, object?>
                 {
@@ -48,7 +59,7 @@ internal static class StatusCommand
             }
 
             var journalDir = JournalCommand.JournalFolder(configPath, name);
-            var applied = await JournalCheckpoint.ReadAsync(sink, ct);
+            var applied = loaded ? await JournalCheckpoint.ReadAsync(sink, ct) : null;
             var backlog = JournalFiles.BytesAfter(journalDir, applied?.Position ?? new JournalPosition(0, 0));
             var journalId = File.Exists(Path.Combine(journalDir, "journal.id")) ? (await File.ReadAllTextAsync(Path.Combine(journalDir, "journal.id"), ct)).Trim() : null;
             var mismatch = applied?.JournalId is { } expected && journalId is not null && expected != journalId

@@ -29,7 +29,7 @@ public sealed class SqliteSink(string path, SinkMode mode, TimeProvider? time = 
     {
         if (!File.Exists(Path))
         {
-            throw new SinkException($"{Describe()} does not exist yet: nothing was loaded into it (run `desksync sync`).");
+            throw new SinkException($"{Describe()} does not exist yet: nothing was loaded into it (run `desksync sync`).") { Missing = true };
         }
 
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
