@@ -14,9 +14,14 @@ internal static class DemoCommand
     {
         var folder = new Option<string>("--dir") { Description = "Folder for the demo's settings and data.", DefaultValueFactory = _ => "desksync-demo" };
         var tickets = new Option<int>("--tickets") { Description = "Tickets in the sample portal.", DefaultValueFactory = _ => 250 };
-        var command = new Command("demo", "Try DeskSync offline: start a Zoho Desk emulator, connect to it and check the portal.") { folder, tickets };
+        var command = new Command("demo", "Try DeskSync offline: start a Zoho Desk emulator, connect to it, load every table into SQLite and watch three changes arrive by webhook.") { folder, tickets };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
+            if (parse.GetValue(tickets) is < 0 or > 2_000_000)
+            {
+                throw new Config.ConfigException($"--tickets {parse.GetValue(tickets)} is not a portal size: give 0 to 2,000,000.");
+            }
+
             var dir = Path.GetFullPath(parse.GetValue(folder)!);
             Directory.CreateDirectory(dir);
             await using var emulator = await ZohoDeskEmulator.StartAsync(new EmulatorOptions { Counts = new TableCounts { Tickets = parse.GetValue(tickets) } }, cancellationToken: ct);

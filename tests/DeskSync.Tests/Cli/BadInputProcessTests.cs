@@ -42,6 +42,8 @@ public sealed class BadInputProcessTests() : EmulatorProcessTest(["--tickets", "
         { "auth --org-id abc --client-id x --grant-code y", ExitCodes.Configuration, "numeric org ID" },
         { "init --non-interactive", ExitCodes.Configuration, "--client-id is required" },
         { "status --log xml", ExitCodes.Configuration, "--log 'xml' is not a format" },
+        { "demo --tickets -1", ExitCodes.Configuration, "is not a portal size" },
+        { "webhook list --source nosuch", ExitCodes.Configuration, "nosuch" },
     };
 
     [Theory]
@@ -49,7 +51,7 @@ public sealed class BadInputProcessTests() : EmulatorProcessTest(["--tickets", "
     public async Task Bad_input_gets_a_clear_error_the_documented_exit_code_and_no_stack_trace(string command, int exitCode, string message)
     {
         var args = command.Split(' ').ToList();
-        if (!args.Contains("--config") && args[0] != "emulator")
+        if (!args.Contains("--config") && args[0] is not ("emulator" or "demo"))
         {
             args.AddRange(["--config", Config]);
         }

@@ -72,6 +72,7 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
         var before = await DeskSyncProcess.RunAsync(Dir, null, "status", "--config", Config, "--target", db);
         Assert.True(before.ExitCode == 0, before.Stderr);
         Assert.Contains("tickets              full load not started", before.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Dir, "cmd.db")), "status only reads: it creates no target");
 
         var noLoad = await DeskSyncProcess.RunAsync(Dir, null, "poll", "--config", Config, "--target", db, "--tables", "tickets");
         Assert.Contains("run `desksync sync` first", noLoad.Stdout + noLoad.Stderr, StringComparison.Ordinal);

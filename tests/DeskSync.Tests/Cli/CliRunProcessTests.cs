@@ -15,7 +15,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
     {
         var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
-        string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
+        string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}", "--admin-listen", "http://127.0.0.1:0"];
         var acked = new ConcurrentBag<string>();
         var sent = 0;
 

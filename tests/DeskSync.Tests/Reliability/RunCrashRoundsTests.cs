@@ -29,7 +29,7 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
     {
         var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
-        string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}"];
+        string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}", "--admin-listen", "http://127.0.0.1:0"];
         var random = new Random(8);
         var acked = new ConcurrentBag<string>();
         var sent = 0L;
