@@ -187,6 +187,12 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         {
             // Stopping: everything applied so far is committed with its position.
         }
+        finally
+        {
+            // No loop may outlive the run: one still writing would share the target with whoever disposes it next.
+            await stopLoops.CancelAsync();
+            await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
         return results;
     }

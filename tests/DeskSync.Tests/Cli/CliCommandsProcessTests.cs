@@ -13,15 +13,9 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
     public async Task Init_answered_on_standard_input_connects_and_picks_the_only_portal()
     {
         var answers = $"1\n{Emulator.Value("clientId")}\n{Emulator.Value("clientSecret")}\n\n{Emulator.Value("grantCode")}\n";
-        var info = DeskSyncProcess.StartInfo(Dir, "init", "--config", Config, "--accounts-url", Emulator.Url, "--api-url", Emulator.Url);
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(answers);
-        process.StandardInput.Close();
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var (exitCode, stdout, stderr) = await InitAsync(answers);
 
-        Assert.True(process.ExitCode == 0, stderr);
+        Assert.True(exitCode == 0, stderr);
         Assert.Contains("Setup → Developer Space → API", stderr, StringComparison.Ordinal);
         Assert.Contains("Generate Code", stderr, StringComparison.Ordinal);
         Assert.Contains("Portal: " + Emulator.Value("orgId"), stderr, StringComparison.Ordinal);
@@ -39,15 +33,9 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
         var fresh = JsonNode.Parse(await minted.Content.ReadAsStringAsync())!["code"]!.GetValue<string>();
         // Data centre, client ID, secret, a wrong org ID, a spent grant code; then a new code; then the org ID again.
         var answers = $"1\n{Emulator.Value("clientId")}\n{Emulator.Value("clientSecret")}\n424242\n1000.spent.code\n{fresh}\n{Emulator.Value("orgId")}\n";
-        var info = DeskSyncProcess.StartInfo(Dir, "init", "--config", Config, "--accounts-url", Emulator.Url, "--api-url", Emulator.Url);
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(answers);
-        process.StandardInput.Close();
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var (exitCode, stdout, stderr) = await InitAsync(answers);
 
-        Assert.True(process.ExitCode == 0, stderr);
+        Assert.True(exitCode == 0, stderr);
         Assert.Contains("not among the portals", stderr, StringComparison.Ordinal);
         int Asked(string question) => stderr.Split(question + ": ").Length - 1;
         Assert.Equal((1, 1, 2, 2), (Asked("Client ID"), Asked("Client secret"), Asked("Grant code"), Asked("Org ID (Enter to choose from your portals)"))); // only the failing steps again
@@ -85,6 +73,7 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
         var poll = await DeskSyncProcess.RunAsync(Dir, null, "poll", "--config", Config, "--target", db, "--reconcile");
         Assert.True(poll.ExitCode == 0, poll.Stderr);
         Assert.Contains("tickets: 150 in Zoho, 0 deleted", poll.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"organization_fields: [\d,]+ rows read, [1-9]\d* calls", poll.Stdout); // the field-definition reads are counted
 
         var after = await DeskSyncProcess.RunAsync(Dir, null, "status", "--config", Config, "--target", db, "--json");
         using (var status = JsonDocument.Parse(after.Stdout))
@@ -118,5 +107,18 @@ public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets"
         Assert.Contains("deleted contact", result.Stdout, StringComparison.Ordinal);
         Assert.Contains(": gone", result.Stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(Dir, "demo", "desksync.db")));
+    }
+
+    /// <summary>`desksync init` against the emulator, answered on standard input.</summary>
+    private async Task<(int ExitCode, string Stdout, string Stderr)> InitAsync(string answers)
+    {
+        var info = DeskSyncProcess.StartInfo(Dir, "init", "--config", Config, "--accounts-url", Emulator.Url, "--api-url", Emulator.Url);
+        using var process = Process.Start(info)!;
+        await process.StandardInput.WriteAsync(answers);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Cli;
@@ -13,54 +10,37 @@ namespace DeskSync.Tests.Cli;
 /// refuses with exit code 8 and says what to do; `desksync journal rebaseline` recovers, and `run`
 /// goes on. The run's own warnings (a delivery from another portal) reach its log.
 /// </summary>
-public sealed partial class JournalRebaselineProcessTests() : EmulatorProcessTest(["--tickets", "40"], connect: true)
+public sealed class JournalRebaselineProcessTests() : EmulatorProcessTest(["--tickets", "40"], connect: true)
 {
     [Fact]
     public async Task A_lost_journal_stops_run_with_exit_8_and_journal_rebaseline_recovers()
     {
         var output = Path.Combine(Dir, "out.db");
         string[] target = ["--tables", "tickets", "--target", "sqlite:" + output];
-        var lines = new ConcurrentQueue<string>();
-        using (var run = Process.Start(DeskSyncProcess.StartInfo(Dir, ["run", "--config", Config, .. target, "--listen", "http://127.0.0.1:0"]))!)
+        await using (var run = RunningDeskSync.Start(Dir, ["run", "--config", Config, .. target, "--listen", "http://127.0.0.1:0"]))
         {
-            try
+            await run.WaitForLineAsync("catch-up:", "the load and the catch-up");
+            var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
+            using var http = new HttpClient();
+            using (var applied = await http.PostAsync($"{run.Address}hooks/{token}", Webhook.TicketAdds(Emulator.Value("orgId"), ["9000000000007"])))
             {
-                _ = Task.Run(async () =>
-                {
-                    while (await run.StandardError.ReadLineAsync() is { } line)
-                    {
-                        lines.Enqueue(line);
-                    }
-                });
-                await WaitForAsync(() => lines.Any(l => l.StartsWith("catch-up:", StringComparison.Ordinal)), "the load and the catch-up", lines);
-                var address = AddressLine().Match(string.Join('\n', lines)).Groups[1].Value;
-                var admin = AdminLine().Match(string.Join('\n', lines)).Groups[1].Value;
-                var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
-                using var http = new HttpClient();
-                using (var applied = await http.PostAsync($"{address}hooks/{token}", Webhook.TicketAdds(Emulator.Value("orgId"), ["9000000000007"])))
-                {
-                    Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
-                }
-
-                var foreign = "[{\"eventType\":\"Ticket_Add\",\"orgId\":\"1\",\"payload\":{\"id\":\"5\"}}]";
-                using (var refused = await http.PostAsync($"{address}hooks/{token}", new StringContent(foreign, Encoding.UTF8, "application/json")))
-                {
-                    Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-                }
-
-                await WaitForAsync(() => lines.Any(l => l.Contains("Refused a delivery for org 1", StringComparison.Ordinal)), "the receiver's warning in the log", lines);
-                Assert.Contains("desksync_webhook_refused_total{status=\"403\"} 1", await http.GetStringAsync($"{admin}metrics"), StringComparison.Ordinal);
-                using (var hidden = await http.GetAsync($"{address}metrics"))
-                {
-                    Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode); // the public port serves the service URL only
-                }
-                await WaitForAsync(() => StatusJson()["journalBacklogBytes"].GetInt64() == 0, "the event applied", lines);
+                Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
             }
-            finally
+
+            var foreign = "[{\"eventType\":\"Ticket_Add\",\"orgId\":\"1\",\"payload\":{\"id\":\"5\"}}]";
+            using (var refused = await http.PostAsync($"{run.Address}hooks/{token}", new StringContent(foreign, Encoding.UTF8, "application/json")))
             {
-                run.Kill();
-                await run.WaitForExitAsync();
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             }
+
+            await run.WaitForAsync(() => run.Lines.Any(l => l.Contains("Refused a delivery for org 1", StringComparison.Ordinal)), "the receiver's warning in the log");
+            Assert.Contains("desksync_webhook_refused_total{status=\"403\"} 1", await http.GetStringAsync($"{run.AdminAddress}metrics"), StringComparison.Ordinal);
+            using (var hidden = await http.GetAsync($"{run.Address}metrics"))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode); // the public port serves the service URL only
+            }
+
+            await run.WaitForAsync(() => StatusJson()["journalBacklogBytes"].GetInt64() == 0, "the event applied");
         }
 
         Directory.Delete(Path.Combine(Dir, ".desksync", "journal", "default"), recursive: true);
@@ -87,21 +67,5 @@ public sealed partial class JournalRebaselineProcessTests() : EmulatorProcessTes
         var status = DeskSyncProcess.RunAsync(Dir, null, ["status", "--config", Config, "--target", "sqlite:" + Path.Combine(Dir, "out.db"), "--json"]).GetAwaiter().GetResult();
         Assert.True(status.ExitCode == 0, status.Stderr);
         return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(status.Stdout)!;
-    }
-
-    [GeneratedRegex(@"Receiving webhooks on (http://\S+/)")]
-    private static partial Regex AddressLine();
-
-    [GeneratedRegex(@"Health and metrics on (http://\S+/)healthz")]
-    private static partial Regex AdminLine();
-
-    private static async Task WaitForAsync(Func<bool> condition, string what, IEnumerable<string> lines)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; run said:\n{string.Join('\n', lines)}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using DeskSync.Tests.Support;
 using Microsoft.Data.Sqlite;
 
@@ -10,7 +7,7 @@ namespace DeskSync.Tests.Cli;
 
 /// <summary>README's five-minute tour, command by command, as a newcomer types it (ports aside: the test binds port 0).</summary>
 [Collection(PostgresCollection.Name)]
-public sealed partial class ReadmeTourTests(PostgresServer postgres) : EmulatorProcessTest(["--tickets", "300"], connect: false)
+public sealed class ReadmeTourTests(PostgresServer postgres) : EmulatorProcessTest(["--tickets", "300"], connect: false)
 {
     [Fact]
     public async Task The_tour_works_as_written()
@@ -26,39 +23,23 @@ public sealed partial class ReadmeTourTests(PostgresServer postgres) : EmulatorP
         await Ok(null, "sync", "--target", "postgres:" + postgres.ConnectionString, "--schema", schema, "--mode", "document");
 
         // Real time: run, then register the webhook; a change in Zoho arrives in desksync.db.
-        var lines = new ConcurrentQueue<string>();
-        using var run = Process.Start(DeskSyncProcess.StartInfo(Dir, "run", "--listen", "http://127.0.0.1:0"))!;
-        try
-        {
-            _ = Task.Run(async () =>
-            {
-                while (await run.StandardError.ReadLineAsync() is { } line)
-                {
-                    lines.Enqueue(line);
-                }
-            });
-            await WaitForAsync(() => lines.Any(l => l.StartsWith("catch-up:", StringComparison.Ordinal)), "run to start", lines);
-            var address = AddressLine().Match(string.Join('\n', lines)).Groups[1].Value.TrimEnd('/');
-            await Ok(null, "webhook", "register", "--public-url", address);
-            var printed = (await Ok(null, "webhook", "url")).Stdout.Trim(); // the public URL was kept
-            Assert.StartsWith(address + "/hooks/", printed, StringComparison.Ordinal);
+        await using var run = RunningDeskSync.Start(Dir, "run", "--listen", "http://127.0.0.1:0");
+        await run.WaitForLineAsync("catch-up:", "run to start");
+        var address = run.Address.TrimEnd('/');
+        await Ok(null, "webhook", "register", "--public-url", address);
+        var printed = (await Ok(null, "webhook", "url")).Stdout.Trim(); // the public URL was kept
+        Assert.StartsWith(address + "/hooks/", printed, StringComparison.Ordinal);
 
-            var id = (string)(await ScalarAsync("SELECT id FROM tickets WHERE status <> 'Closed' LIMIT 1"))!;
-            using var http = new HttpClient();
-            using var patch = new HttpRequestMessage(HttpMethod.Patch, $"{url}/_emulator/records/tickets/{id}") { Content = new StringContent("""{"status":"Closed"}""", Encoding.UTF8, "application/json") };
-            using (var response = await http.SendAsync(patch))
-            {
-                Assert.True(response.IsSuccessStatusCode);
-                Assert.Equal("Closed", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("statusType").GetString());
-            }
-
-            await WaitForAsync(() => ScalarAsync($"SELECT status FROM tickets WHERE id = '{id}'").Result as string == "Closed", "the change in desksync.db", lines);
-        }
-        finally
+        var id = (string)(await ScalarAsync("SELECT id FROM tickets WHERE status <> 'Closed' LIMIT 1"))!;
+        using var http = new HttpClient();
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"{url}/_emulator/records/tickets/{id}") { Content = new StringContent("""{"status":"Closed"}""", Encoding.UTF8, "application/json") };
+        using (var response = await http.SendAsync(patch))
         {
-            run.Kill();
-            await run.WaitForExitAsync();
+            Assert.True(response.IsSuccessStatusCode);
+            Assert.Equal("Closed", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("statusType").GetString());
         }
+
+        await run.WaitForAsync(() => ScalarAsync($"SELECT status FROM tickets WHERE id = '{id}'").GetAwaiter().GetResult() as string == "Closed", "the change in desksync.db");
     }
 
     private async Task<(string Stdout, string Stderr)> Ok(IDictionary<string, string>? env, params string[] args)
@@ -75,18 +56,5 @@ public sealed partial class ReadmeTourTests(PostgresServer postgres) : EmulatorP
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return await command.ExecuteScalarAsync();
-    }
-
-    [GeneratedRegex(@"Receiving webhooks on (http://\S+/)")]
-    private static partial Regex AddressLine();
-
-    private static async Task WaitForAsync(Func<bool> condition, string what, IEnumerable<string> lines)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; run said:\n{string.Join('\n', lines)}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -28,15 +28,9 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
     [Fact]
     public async Task A_reread_failing_for_a_while_is_retried_shown_in_health_and_applied_once_Zoho_heals()
     {
-        await using var portal = await TestPortal.StartAsync();
-        var client = await portal.ConnectAsync();
+        await using var streaming = await StreamingAsync();
+        var (portal, sync, token, run) = (streaming.Portal, streaming.Sync, streaming.Token, streaming.Run);
         var id = portal.Emulator.Portal.List("tickets")[0]["id"]!.GetValue<string>();
-        var token = ServiceUrlToken.New();
-        await using var sink = new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat);
-        await using var sync = new RealtimeSync(client, sink, Options(portal, token));
-        await sync.StartReceiverAsync(CancellationToken.None);
-        var (run, stop) = await Realtime.StartStreamingAsync(sync);
-        await WaitAsync(() => sync.CaughtUp, "the catch-up");
 
         portal.Emulator.Faults.ErrorRate = 1.0; // every Desk API call answers 500
         portal.Emulator.Portal.Update("tickets", id, new JsonObject { ["status"] = "Re-read me" });
@@ -52,21 +46,14 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         portal.Emulator.Faults.ErrorRate = 0;
         await AdvanceUntilAsync(() => sync.Applier!.EventsApplied == 1, "the re-read once Zoho heals");
         Assert.Equal("ok", sync.Health().Status);
-        await stop.CancelAsync();
-        await run;
     }
 
     [Fact]
     public async Task A_stuck_applier_turns_healthz_to_failing_and_back_to_ok_when_it_moves()
     {
-        await using var portal = await TestPortal.StartAsync();
-        var client = await portal.ConnectAsync();
-        var token = ServiceUrlToken.New();
-        await using var sink = new Stuck(new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat));
-        await using var sync = new RealtimeSync(client, sink, Options(portal, token));
-        await sync.StartReceiverAsync(CancellationToken.None);
-        var (run, stop) = await Realtime.StartStreamingAsync(sync);
-        await WaitAsync(() => sync.CaughtUp, "the catch-up");
+        var sink = new Stuck(new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat));
+        await using var streaming = await StreamingAsync(sink);
+        var (portal, sync, token, run) = (streaming.Portal, streaming.Sync, streaming.Token, streaming.Run);
 
         sink.Hold();
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000001"]).ReadAsStringAsync());
@@ -87,21 +74,14 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         sink.Release();
         await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
-        await stop.CancelAsync();
-        await run;
     }
 
     [Fact]
     public async Task An_applier_stopped_by_a_damaged_journal_ends_the_run_with_the_error_and_healthz_says_failing()
     {
-        await using var portal = await TestPortal.StartAsync();
-        var client = await portal.ConnectAsync();
-        var token = ServiceUrlToken.New();
-        await using var sink = new Stuck(new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat));
-        await using var sync = new RealtimeSync(client, sink, Options(portal, token));
-        await sync.StartReceiverAsync(CancellationToken.None);
-        var (run, stop) = await Realtime.StartStreamingAsync(sync);
-        await WaitAsync(() => sync.CaughtUp, "the catch-up");
+        var sink = new Stuck(new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat));
+        await using var streaming = await StreamingAsync(sink);
+        var (portal, sync, token, run) = (streaming.Portal, streaming.Sync, streaming.Token, streaming.Run);
 
         sink.Hold();
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000011"]).ReadAsStringAsync());
@@ -122,7 +102,6 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         Assert.Equal(503, health.HttpStatus);
         Assert.StartsWith("the applier has stopped: Journal segment", health.Reasons[0], StringComparison.Ordinal);
         Assert.Equal(1, sync.Applier!.EventsApplied);
-        stop.Dispose();
     }
 
     [Fact]
@@ -209,6 +188,33 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         var lag = metrics.Split('\n').Single(l => l.StartsWith("desksync_apply_lag_seconds ", StringComparison.Ordinal));
         Assert.InRange(double.Parse(lag.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), 3599.9, 3600.1);
         Assert.DoesNotContain("desksync_journal_backlog_bytes 0\n", metrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>A portal, a run streaming into <paramref name="sink"/> (SQLite by default) on the fake clock, its catch-up done.</summary>
+    private async Task<Streaming> StreamingAsync(ISink? sink = null)
+    {
+        var portal = await TestPortal.StartAsync();
+        var client = await portal.ConnectAsync();
+        var token = ServiceUrlToken.New();
+        sink ??= new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Flat);
+        var sync = new RealtimeSync(client, sink, Options(portal, token));
+        await sync.StartReceiverAsync(CancellationToken.None);
+        var (run, stop) = await Realtime.StartStreamingAsync(sync);
+        await WaitAsync(() => sync.CaughtUp, "the catch-up");
+        return new Streaming(portal, sink, sync, token, run, stop);
+    }
+
+    private sealed record Streaming(TestPortal Portal, ISink Sink, RealtimeSync Sync, string Token, Task Run, CancellationTokenSource Stop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Stop.CancelAsync();
+            await Run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Stop.Dispose();
+            await Sync.DisposeAsync();
+            await Sink.DisposeAsync();
+            await Portal.DisposeAsync();
+        }
     }
 
     private RealtimeSyncOptions Options(TestPortal portal, string token) =>

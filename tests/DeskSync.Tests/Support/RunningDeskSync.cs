@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace DeskSync.Tests.Support;
+
+/// <summary>A long-running `desksync` process (usually `run`) whose stderr lines are collected, with waits on what it says.</summary>
+internal sealed partial class RunningDeskSync : IAsyncDisposable
+{
+    private readonly Task _reader;
+
+    private RunningDeskSync(Process process)
+    {
+        Process = process;
+        _reader = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                Lines.Enqueue(line);
+            }
+        });
+    }
+
+    public Process Process { get; }
+
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public string Said => string.Join('\n', Lines);
+
+    /// <summary>The public address `run` printed ("Receiving webhooks on …"), with its trailing slash.</summary>
+    public string Address => AddressLine().Match(Said).Groups[1].Value;
+
+    /// <summary>Where /healthz and /metrics answer ("Health and metrics on …"), with its trailing slash.</summary>
+    public string AdminAddress => AdminLine().Match(Said).Groups[1].Value;
+
+    public static RunningDeskSync Start(string directory, params string[] args) => new(Process.Start(DeskSyncProcess.StartInfo(directory, args))!);
+
+    public Task WaitForLineAsync(string start, string what) => WaitForAsync(() => Lines.Any(l => l.StartsWith(start, StringComparison.Ordinal)), what);
+
+    /// <summary>Polls the condition until it holds; fails after a generous deadline with what the process said.</summary>
+    public async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; the process said:\n{Said}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Waits for the process to end by itself and for its output to be read.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await Process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Process.Kill();
+            Assert.Fail($"still running after {timeout}: {Said}");
+        }
+
+        await _reader;
+        return Process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(); // SIGKILL
+        }
+
+        await Process.WaitForExitAsync();
+        Process.Dispose();
+    }
+
+    [GeneratedRegex(@"Receiving webhooks on (http://\S+/)")]
+    private static partial Regex AddressLine();
+
+    [GeneratedRegex(@"Health and metrics on (http://\S+/)healthz")]
+    private static partial Regex AdminLine();
+}
