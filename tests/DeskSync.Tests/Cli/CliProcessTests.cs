@@ -96,6 +96,23 @@ public sealed class CliProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unreachable_Desk_API_says_each_retry_as_it_happens_and_what_to_check()
+    {
+        Assert.Equal(0, (await Auth(_details["grantCode"]!.GetValue<string>())).ExitCode);
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
+        settings["sources"]!["default"]!["apiUrl"] = "http://127.0.0.1:9"; // nothing listens there
+        await File.WriteAllTextAsync(Config, settings.ToJsonString());
+
+        var result = await DeskSyncProcess.RunAsync(_dir, null, "check", "--config", Config);
+
+        Assert.Equal(ExitCodes.Transient, result.ExitCode);
+        Assert.Contains("try 2 of 7", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("try 7 of 7", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Check the network", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_accounts_server_is_a_transient_error()
     {
         var result = await Auth(_details["grantCode"]!.GetValue<string>(), url: "http://127.0.0.1:9");
