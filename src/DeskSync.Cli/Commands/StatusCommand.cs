@@ -61,10 +61,7 @@ internal static class StatusCommand
             var journalDir = JournalCommand.JournalFolder(configPath, name);
             var applied = loaded ? await JournalCheckpoint.ReadAsync(sink, ct) : null;
             var backlog = JournalFiles.BytesAfter(journalDir, applied?.Position ?? new JournalPosition(0, 0));
-            var journalId = File.Exists(Path.Combine(journalDir, "journal.id")) ? (await File.ReadAllTextAsync(Path.Combine(journalDir, "journal.id"), ct)).Trim() : null;
-            var mismatch = applied?.JournalId is { } expected && journalId is not null && expected != journalId
-                ? $"the target follows journal {expected}, but {journalDir} holds journal {journalId}: run `desksync journal rebaseline`"
-                : null;
+            var mismatch = applied?.MismatchWith(JournalFiles.ViewOf(journalDir)) is { } why ? why + ": run `desksync journal rebaseline`" : null;
             var quarantine = Path.Combine(journalDir, "quarantine");
             var quarantined = Directory.Exists(quarantine) ? Directory.GetFiles(quarantine, "*.body").Length : 0;
             var tokenFile = ServiceTokens.PathOf(configPath, name);

@@ -19,7 +19,6 @@ namespace DeskSync.Core.Journal;
 public sealed class DurableJournal : IAsyncDisposable
 {
     private const int HeaderBytes = JournalRecovery.HeaderBytes;
-    private const string IdFile = "journal.id";
     private readonly string _directory;
     private readonly JournalOptions _options;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -103,34 +102,18 @@ public sealed class DurableJournal : IAsyncDisposable
     /// <summary>The id of the journal in <paramref name="directory"/>, made (owner-only) if it has none yet.</summary>
     public static string IdOf(string directory)
     {
-        var path = Path.Combine(directory, IdFile);
-        if (File.Exists(path))
+        if (JournalFiles.ReadId(directory) is { } id)
         {
-            var text = File.ReadAllText(path).Trim();
-            if (text.Length > 0)
-            {
-                return text;
-            }
+            return id;
         }
 
-        var id = Guid.NewGuid().ToString("N");
-        OwnerOnly.WriteAllText(path, id + "\n");
+        id = Guid.NewGuid().ToString("N");
+        OwnerOnly.WriteAllText(JournalFiles.IdPath(directory), id + "\n");
         return id;
     }
 
-    /// <summary>Whether a whole record with this CRC starts at <paramref name="at"/> (a checkpoint names the record it was taken after).</summary>
-    public bool HasRecord(JournalPosition at, uint crc)
-    {
-        var path = JournalFiles.SegmentPath(_directory, at.Segment);
-        if (at >= End || !File.Exists(path))
-        {
-            return false;
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return JournalRecovery.FrameAt(stream, at.Offset, _options.MaxRecordBytes, crc) is { } end
-            && new JournalPosition(at.Segment, end) <= End;
-    }
+    /// <summary>This journal as a checkpoint is judged against it.</summary>
+    public JournalView View => new(Id, _directory, End, FirstSegment);
 
     /// <summary>Journaled bytes from <paramref name="position"/> to the end; never negative.</summary>
     public long BytesAfter(JournalPosition position) => JournalFiles.BytesAfter(_directory, position, End);

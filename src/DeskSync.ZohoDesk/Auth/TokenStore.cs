@@ -66,26 +66,10 @@ public sealed class FileTokenStore(string path) : ITokenStore
 
     public async Task SaveAsync(StoredTokens tokens, CancellationToken cancellationToken)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        if (!Directory.Exists(directory))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(directory);
-            }
-            else
-            {
-                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
+        DeskSync.Core.Files.OwnerOnly.CreateFolder(System.IO.Path.GetDirectoryName(Path)!);
         var temp = Path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
+        var options = DeskSync.Core.Files.OwnerOnly.NewFile(FileMode.CreateNew, FileAccess.Write);
+        options.Options = FileOptions.WriteThrough;
         try
         {
             await using (var stream = new FileStream(temp, options))

@@ -173,10 +173,7 @@ public sealed class JournalApplier(
         }
 
         var state = await JournalCheckpoint.ReadAsync(sink, cancellationToken) ?? JournalCheckpoint.Start(journal.Id, 1);
-        if (state.MismatchWith(journal) is { } mismatch)
-        {
-            throw new JournalDamagedException($"The journal does not match the target: {mismatch}. Nothing was applied or skipped. Run `desksync journal rebaseline` (with `run` stopped): it reads from Zoho what changed since the last applied event{(state.Through is { } t ? $" ({t:yyyy-MM-dd HH:mm:ss} UTC)" : "")}, and starts the target on the journal as it is now.");
-        }
+        state.EnsureTakenFrom(journal.View);
 
         var position = state.Position;
         var index = state.Index;

@@ -39,9 +39,9 @@ public sealed record JournalCheckpoint(
     public Checkpoint ToCheckpoint() => new(Stream, JsonSerializer.Serialize(this, Json));
 
     /// <summary>Why this checkpoint cannot have been taken from <paramref name="journal"/>, or null when it can.</summary>
-    public string? MismatchWith(DurableJournal journal)
+    public string? MismatchWith(JournalView journal)
     {
-        if (JournalId is not null && JournalId != journal.Id)
+        if (JournalId is not null && journal.Id is not null && JournalId != journal.Id)
         {
             return $"the target's checkpoint was taken from journal {JournalId}, but {journal.Directory} holds journal {journal.Id} (the journal was lost, replaced or moved)";
         }
@@ -62,5 +62,14 @@ public sealed record JournalCheckpoint(
         }
 
         return null;
+    }
+
+    /// <summary>Throws, before anything is applied or skipped, when this checkpoint was not taken from <paramref name="journal"/>.</summary>
+    public void EnsureTakenFrom(JournalView journal)
+    {
+        if (MismatchWith(journal) is { } mismatch)
+        {
+            throw new JournalDamagedException($"The journal does not match the target: {mismatch}. Nothing was applied or skipped. Run `desksync journal rebaseline` (with `run` stopped): it reads from Zoho what changed since the last applied event{(Through is { } t ? $" ({t:yyyy-MM-dd HH:mm:ss} UTC)" : "")}, and starts the target on a new journal.");
+        }
     }
 }

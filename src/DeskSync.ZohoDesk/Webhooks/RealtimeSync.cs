@@ -99,24 +99,27 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     /// <summary>Stops before listening when the target's checkpoint was taken from another journal (the applier checks again when the target is away now).</summary>
     private async Task RefuseAnotherJournalAsync(DurableJournal journal, CancellationToken ct)
     {
-        string? mismatch;
+        JournalCheckpoint? applied;
         try
         {
             await sink.InitializeAsync(ct);
-            var applied = await JournalCheckpoint.ReadAsync(sink, ct);
-            mismatch = applied?.MismatchWith(journal);
-            AppliedAtStart = mismatch is null ? applied?.Position : null;
+            applied = await JournalCheckpoint.ReadAsync(sink, ct);
         }
         catch (SinkException)
         {
             return;
         }
 
-        if (mismatch is not null)
+        try
+        {
+            applied?.EnsureTakenFrom(journal.View);
+            AppliedAtStart = applied?.Position;
+        }
+        catch (JournalDamagedException)
         {
             await journal.DisposeAsync();
             Journal = null;
-            throw new JournalDamagedException($"The journal does not match the target: {mismatch}. Nothing was applied or skipped. Run `desksync journal rebaseline` (with `run` stopped): it reads from Zoho what changed since the last applied event and starts the target on a new journal.");
+            throw;
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
                     lines.Enqueue(line);
                 }
             });
-            await WaitForAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load");
+            await Eventually.UntilAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load");
             var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
             var url = $"http://127.0.0.1:{port}/hooks/{token}";
 
@@ -58,7 +58,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
                 }
             })).ToArray();
 
-            await WaitForAsync(() => acked.Count > 400, "acknowledged events");
+            await Eventually.UntilAsync(() => acked.Count > 400, "acknowledged events");
             run.Kill(); // SIGKILL, while the posters keep posting
             await run.WaitForExitAsync();
             await Task.Delay(200);
@@ -81,15 +81,5 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
         var twice = applied.Where(kv => kv.Value > 1).ToList();
         Assert.True(twice.Count == 0, $"{twice.Count} events were applied more than once");
         Assert.True(applied.Count <= sent, "nothing is applied that was not sent");
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using DeskSync.Cli;
 using DeskSync.Tests.Support;
@@ -16,43 +15,17 @@ public sealed class InterruptProcessTests() : EmulatorProcessTest(["--tickets", 
         string[] args = command == "run"
             ? ["run", "--config", Config, "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--target", "sqlite:" + Path.Combine(Dir, "t.db")]
             : ["sync", "--config", Config, "--tables", "tickets", "--quiet", "--log", "json", "--target", "sqlite:" + Path.Combine(Dir, "t.db")];
-        var lines = new ConcurrentQueue<string>();
-        var info = DeskSyncProcess.StartInfo(Dir, args);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var reader = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync() is { } line)
-            {
-                lines.Enqueue(line);
-            }
-        });
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!lines.Any(l => l.Contains(started, StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "it did not start: " + string.Join('\n', lines));
-            await Task.Delay(20);
-        }
+        await using var process = RunningDeskSync.Start(Dir, args);
+        await process.WaitForAsync(() => process.Lines.Any(l => l.Contains(started, StringComparison.Ordinal)), "it to start");
 
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-INT", process.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            Assert.Fail("still running a minute after Ctrl+C: " + string.Join('\n', lines));
-        }
-
-        await reader;
-        Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}: {string.Join('\n', lines)}");
-        Assert.True(lines.Any(l => l.Contains("run the same command again to continue", StringComparison.Ordinal)), "no word on how to continue: " + string.Join('\n', lines) + "\nstdout: " + await stdout);
-        Assert.DoesNotContain(lines, l => l.Contains("   at ", StringComparison.Ordinal));
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == ExitCodes.Interrupted, $"exit {exitCode}: {process.Said}");
+        Assert.True(process.Lines.Any(l => l.Contains("run the same command again to continue", StringComparison.Ordinal)), "no word on how to continue: " + process.Said);
+        Assert.DoesNotContain(process.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
     }
 }

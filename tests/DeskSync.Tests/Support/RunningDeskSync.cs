@@ -8,10 +8,12 @@ namespace DeskSync.Tests.Support;
 internal sealed partial class RunningDeskSync : IAsyncDisposable
 {
     private readonly Task _reader;
+    private readonly Task<string> _stdout;
 
     private RunningDeskSync(Process process)
     {
         Process = process;
+        _stdout = process.StandardOutput.ReadToEndAsync(); // drained, so that a full pipe never blocks the process
         _reader = Task.Run(async () =>
         {
             while (await process.StandardError.ReadLineAsync() is { } line)
@@ -37,16 +39,8 @@ internal sealed partial class RunningDeskSync : IAsyncDisposable
 
     public Task WaitForLineAsync(string start, string what) => WaitForAsync(() => Lines.Any(l => l.StartsWith(start, StringComparison.Ordinal)), what);
 
-    /// <summary>Polls the condition until it holds; fails after a generous deadline with what the process said.</summary>
-    public async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; the process said:\n{Said}");
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>Until the condition holds; a failure says what the process said.</summary>
+    public Task WaitForAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, () => "the process said:\n" + Said);
 
     /// <summary>Waits for the process to end by itself and for its output to be read.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -63,6 +57,7 @@ internal sealed partial class RunningDeskSync : IAsyncDisposable
         }
 
         await _reader;
+        await _stdout;
         return Process.ExitCode;
     }
 

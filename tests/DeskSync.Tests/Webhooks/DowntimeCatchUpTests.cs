@@ -61,12 +61,7 @@ public sealed class DowntimeCatchUpTests : IDisposable
             sync.Report += line => { lock (reports) { reports.Add(line); } };
             await sync.StartReceiverAsync(CancellationToken.None);
             var (run, stop) = await Realtime.StartStreamingAsync(sync);
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!sync.CaughtUp)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the catch-up did not finish: " + string.Join(" | ", reports));
-                await Task.Delay(10);
-            }
+            await Eventually.UntilAsync(() => sync.CaughtUp, "the catch-up", () => string.Join(" | ", reports));
 
             await stop.CancelAsync();
             await run;
@@ -94,12 +89,12 @@ public sealed class DowntimeCatchUpTests : IDisposable
             sync.Report += line => { lock (reports) { reports.Add(line); } };
             await sync.StartReceiverAsync(CancellationToken.None);
             var (run, stop) = await Realtime.StartStreamingAsync(sync);
-            await WaitAsync(() => sync.CaughtUp, "the catch-up at start");
+            await Eventually.UntilAsync(() => sync.CaughtUp, "the catch-up at start");
 
             // README's order: `run`, then `webhook register`. A change in between reaches no webhook.
             portal.Emulator.Portal.Update("tickets", id, new System.Text.Json.Nodes.JsonObject { ["status"] = "Before registration" });
             await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskTables.Tickets], "test", CancellationToken.None);
-            await WaitAsync(() => { lock (reports) { return reports.Any(r => r.Contains("before the webhook was set up", StringComparison.Ordinal)); } }, "the catch-up after the URL check");
+            await Eventually.UntilAsync(() => { lock (reports) { return reports.Any(r => r.Contains("before the webhook was set up", StringComparison.Ordinal)); } }, "the catch-up after the URL check");
             await stop.CancelAsync();
             await run;
         }
@@ -108,15 +103,5 @@ public sealed class DowntimeCatchUpTests : IDisposable
         await connection.OpenAsync();
         var rows = await TargetVerifier.ReadRowsAsync(connection, $"SELECT id, status FROM tickets WHERE id = '{id}'");
         Assert.Equal("Before registration", rows[id]["status"]);
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
     }
 }

@@ -35,7 +35,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         portal.Emulator.Faults.ErrorRate = 1.0; // every Desk API call answers 500
         portal.Emulator.Portal.Update("tickets", id, new JsonObject { ["status"] = "Re-read me" });
         await PostAsync(sync, token, $"[{{\"eventType\":\"Ticket_Thread_Add\",\"orgId\":\"{portal.Emulator.Portal.OrgId}\",\"eventTime\":\"{_time.GetUtcNow().ToUnixTimeMilliseconds()}\",\"payload\":{{\"ticketId\":\"{id}\"}}}}]");
-        await WaitAsync(() => sync.Applier!.Failures >= 1, "a failed re-read");
+        await Eventually.UntilAsync(() => sync.Applier!.Failures >= 1, "a failed re-read");
         var health = sync.Health();
         Assert.Equal("degraded", health.Status);
         Assert.Contains(health.Reasons, r => r.StartsWith("Zoho refuses a re-read", StringComparison.Ordinal));
@@ -57,7 +57,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
 
         sink.Hold();
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000001"]).ReadAsStringAsync());
-        await WaitAsync(() => sink.Held, "the applier to reach the stuck target");
+        await Eventually.UntilAsync(() => sink.Held, "the applier to reach the stuck target");
         using var http = new HttpClient { BaseAddress = sync.Server!.AdminAddress };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
 
@@ -85,7 +85,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
 
         sink.Hold();
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000011"]).ReadAsStringAsync());
-        await WaitAsync(() => sink.Held, "the applier to hold the first delivery");
+        await Eventually.UntilAsync(() => sink.Held, "the applier to hold the first delivery");
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000012"]).ReadAsStringAsync());
         var segment = Directory.GetFiles(Path.Combine(_dir, "journal"), "*.journal").Single();
         await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
@@ -117,7 +117,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);
 
-        await WaitAsync(() => sync.LoadError is not null, "the load to fail");
+        await Eventually.UntilAsync(() => sync.LoadError is not null, "the load to fail");
         Assert.Equal("degraded", sync.Health().Status);
         Assert.Contains(sync.Health().Reasons, r => r.StartsWith("the full load is waiting", StringComparison.Ordinal));
         await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000002"]).ReadAsStringAsync());
@@ -147,7 +147,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
             await sync.StartReceiverAsync(CancellationToken.None);
             using var stop = new CancellationTokenSource();
             var run = sync.RunAsync(null, stop.Token);
-            await WaitAsync(() => sync.LoadError is not null, "the load to fail");
+            await Eventually.UntilAsync(() => sync.LoadError is not null, "the load to fail");
             Assert.Contains("read-only", sync.LoadError, StringComparison.Ordinal);
             await PostAsync(sync, token, await Webhook.TicketAdds(portal.Emulator.Portal.OrgId, ["9000000000003"]).ReadAsStringAsync());
 
@@ -200,7 +200,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         var sync = new RealtimeSync(client, sink, Options(portal, token));
         await sync.StartReceiverAsync(CancellationToken.None);
         var (run, stop) = await Realtime.StartStreamingAsync(sync);
-        await WaitAsync(() => sync.CaughtUp, "the catch-up");
+        await Eventually.UntilAsync(() => sync.CaughtUp, "the catch-up");
         return new Streaming(portal, sink, sync, token, run, stop);
     }
 
@@ -245,16 +245,6 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
         {
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
             _time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(10);
-        }
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
             await Task.Delay(10);
         }
     }
