@@ -10,7 +10,7 @@ using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Regions;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;
@@ -90,7 +90,7 @@ async Task<TableLoadResult> LoadTickets(DeskClient client, ISink sink)
 {
     await using (sink)
     {
-        return (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+        return (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None)).Single();
     }
 }
 
@@ -422,14 +422,14 @@ async Task EndToEndLag(int seconds)
         var token = ServiceUrlToken.New();
         await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
         {
-            Tables = [DeskTables.Tickets],
+            Tables = [DeskStreams.Tickets],
             Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(work, "lag-journal"),
             Token = token,
             OrgId = emulator.Portal.OrgId,
         });
         await sync.StartReceiverAsync(CancellationToken.None);
-        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskTables.Tickets], "bench", CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskStreams.Tickets], "bench", CancellationToken.None);
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);
         while (!sync.Streaming)
@@ -491,7 +491,7 @@ async Task FullLoadPortal(int tickets, int latencyMs, int cap)
         {
             var watch = Stopwatch.StartNew();
             await using var sink = new SqliteSink(Path.Combine(work, name), SinkMode.Flat);
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
             return (results, watch.Elapsed);
         }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Cli;
 
@@ -16,7 +16,7 @@ internal sealed class TargetOptions
 
     public Option<bool> NoRaw { get; } = new("--no-raw") { Description = "Flat mode: leave _raw (the whole record as JSON) out of new tables. Half the bytes, a faster load; a field no column reads is then not kept." };
 
-    public Option<string?> Tables { get; } = new("--tables") { Description = "Comma-separated tables (default all): " + string.Join(", ", DeskTables.All.Select(t => t.Name)) };
+    public Option<string?> Tables { get; } = new("--tables") { Description = "Comma-separated tables (default all): " + string.Join(", ", DeskStreams.All.Select(t => t.Name)) };
 
     public void AddTo(Command command, bool tables = true)
     {
@@ -37,5 +37,5 @@ internal sealed class TargetOptions
 
     public bool RawOf(ParseResult parse, DataSourceConfig source) => Targets.RawOf(parse.GetValue(NoRaw), source);
 
-    public List<DeskTable> TablesOf(ParseResult parse, DataSourceConfig source) => Commands.SyncCommand.SelectTables(parse.GetValue(Tables), source.Tables);
+    public List<DeskStream> TablesOf(ParseResult parse, DataSourceConfig source) => Commands.SyncCommand.SelectTables(parse.GetValue(Tables), source.Tables);
 }

@@ -97,4 +97,8 @@ public sealed record TableCounts
     public int Teams { get; init; } = 4;
 
     public int Tasks { get; init; } = 60;
+
+    public int Calls { get; init; } = 50;
+
+    public int Events { get; init; } = 30;
 }

@@ -26,7 +26,7 @@ public sealed class ZohoDeskEmulator : IAsyncDisposable
     [
         "Desk.tickets.ALL", "Desk.search.READ", "Desk.contacts.READ", "Desk.contacts.WRITE", "Desk.contacts.UPDATE",
         "Desk.contacts.CREATE", "Desk.tasks.ALL", "Desk.basic.READ", "Desk.basic.CREATE", "Desk.settings.ALL",
-        "Desk.events.ALL", "Desk.articles.READ", "Desk.articles.CREATE", "Desk.articles.UPDATE", "Desk.articles.DELETE",
+        "Desk.events.ALL", "Desk.calls.READ", "Desk.products.READ", "Desk.articles.READ", "Desk.articles.CREATE", "Desk.articles.UPDATE", "Desk.articles.DELETE",
     ];
 
     private readonly WebApplication _app;

@@ -129,10 +129,6 @@ internal static class AuthCommand
 
 internal static class Scopes
 {
-    /// <summary>What a full DeskSync setup asks for (facts page §1).</summary>
-    public static readonly string[] Recommended =
-    [
-        "Desk.tickets.ALL", "Desk.search.READ", "Desk.contacts.READ", "Desk.tasks.ALL", "Desk.basic.READ",
-        "Desk.settings.ALL", "Desk.events.ALL", "Desk.products.READ",
-    ];
+    /// <summary>What a full DeskSync setup asks for: every stream's scopes and the webhook API's (facts page §1).</summary>
+    public static IReadOnlyList<string> Recommended => DeskSync.ZohoDesk.Streams.DeskStreams.Scopes;
 }

@@ -67,7 +67,7 @@ internal static class DemoCommand
         var token = DeskSync.ZohoDesk.Webhooks.ServiceUrlToken.New();
         await using var sync = new DeskSync.ZohoDesk.Webhooks.RealtimeSync(context.Connection.Client, sink, new DeskSync.ZohoDesk.Webhooks.RealtimeSyncOptions
         {
-            Tables = DeskSync.ZohoDesk.Catalog.DeskTables.All,
+            Tables = DeskSync.ZohoDesk.Streams.DeskStreams.All,
             Server = new DeskSync.ZohoDesk.Webhooks.WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(Path.GetDirectoryName(configPath)!, ".desksync", "journal", "demo"),
             Token = token,
@@ -75,7 +75,7 @@ internal static class DemoCommand
         });
         await sync.StartReceiverAsync(ct);
         var url = DeskSync.ZohoDesk.Webhooks.ServiceUrlToken.Url(sync.Server!.Address.ToString(), token);
-        var hook = await DeskSync.ZohoDesk.Webhooks.WebhookRegistration.RegisterAsync(context.Connection.Client, url, DeskSync.ZohoDesk.Catalog.DeskTables.All, "DeskSync demo", ct);
+        var hook = await DeskSync.ZohoDesk.Webhooks.WebhookRegistration.RegisterAsync(context.Connection.Client, url, DeskSync.ZohoDesk.Streams.DeskStreams.All, "DeskSync demo", ct);
         Console.WriteLine($"   Receiver on {sync.Server.Address}; webhook {hook.GetProperty("id")} registered (Zoho validated the URL).");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var run = sync.RunAsync(null, stop.Token);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Spectre.Console;
 
@@ -19,7 +19,7 @@ internal static class DiscoverCommand
         {
             using var context = await SourceContext.OpenAsync(global.ConfigPath(parse), parse.GetValue(global.Source), ct);
             var selected = SyncCommand.SelectTables(parse.GetValue(tables), context.Source.Tables);
-            var fields = await ListTableReader.ReadFieldDefinitionsAsync(context.Connection.Client, DeskTables.FieldModules, m => OutputLog.Warn("warning", m), ct);
+            var fields = await DeskSync.ZohoDesk.Streams.Reads.FieldDefinitionsRead.ReadAsync(context.Connection.Client, DeskStreams.FieldModules, m => OutputLog.Warn("warning", m), ct);
             var schemas = selected.Select(t => (Table: t, Schema: FullLoad.SchemaOf(t, fields))).ToList();
             if (parse.GetValue(json))
             {
@@ -29,7 +29,7 @@ internal static class DiscoverCommand
                     ["zohoName"] = s.Table.DisplayName,
                     ["primaryKey"] = new JsonArray("id"),
                     ["cursorField"] = s.Schema.ModifiedTimeColumn?.Name,
-                    ["readBy"] = s.Table.Strategy.ToString(),
+                    ["readBy"] = s.Table.Read.Method,
                     ["columns"] = new JsonArray(s.Schema.Columns.Select(c => (JsonNode)new JsonObject
                     {
                         ["name"] = c.Name,
@@ -62,7 +62,7 @@ internal static class DiscoverCommand
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             foreach (var (table, schema) in schemas)
             {
-                console.MarkupLine($"[bold]{table.Name}[/]  (Zoho {table.DisplayName}; key id; read by {table.Strategy}{(schema.ModifiedTimeColumn is { } m ? $"; cursor {m.Name}" : "")})");
+                console.MarkupLine($"[bold]{table.Name}[/]  (Zoho {table.DisplayName}; key id; read by {table.Read.Method}{(schema.ModifiedTimeColumn is { } m ? $"; cursor {m.Name}" : "")})");
                 var grid = new Table().AddColumns("column", "type", "Zoho field", "custom field label");
                 foreach (var c in schema.Columns)
                 {

@@ -4,7 +4,7 @@ using System.Text.Json;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
 using DeskSync.Core.Journal;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;

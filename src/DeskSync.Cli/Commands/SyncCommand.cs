@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Spectre.Console;
 
@@ -90,20 +90,20 @@ internal static class SyncCommand
         })];
     }
 
-    internal static List<DeskTable> SelectTables(string? flag, List<string>? configured)
+    internal static List<DeskStream> SelectTables(string? flag, List<string>? configured)
     {
         var names = flag?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? configured;
         if (names is null || names.Count == 0)
         {
-            return [.. DeskTables.All];
+            return [.. DeskStreams.All];
         }
 
-        var selected = names.Select(n => DeskTables.Find(n) ?? throw new ConfigException(
-            $"Unknown table '{n}'. Tables: {string.Join(", ", DeskTables.All.Select(t => t.Name))}.")).ToHashSet();
-        return [.. DeskTables.All.Where(selected.Contains)];
+        var selected = names.Select(n => DeskStreams.Find(n) ?? throw new ConfigException(
+            $"Unknown table '{n}'. Tables: {string.Join(", ", DeskStreams.All.Select(t => t.Name))}.")).ToHashSet();
+        return [.. DeskStreams.All.Where(selected.Contains)];
     }
 
-    private static async Task<IReadOnlyList<TableLoadResult>> RunWithBarsAsync(FullLoad load, List<DeskTable> tables, CancellationToken ct)
+    private static async Task<IReadOnlyList<TableLoadResult>> RunWithBarsAsync(FullLoad load, List<DeskStream> tables, CancellationToken ct)
     {
         IReadOnlyList<TableLoadResult> results = [];
         await AnsiConsole.Progress()
@@ -161,13 +161,13 @@ internal static class SyncCommand
         private static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _said = new(StringComparer.Ordinal);
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
             _said[table.Name] = DateTime.UtcNow;
             OutputLog.Info("table_started", $"{table.Name}: loading", new Dictionary<string, object?> { ["table"] = table.Name });
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
             var now = DateTime.UtcNow;
             var last = _said.GetOrAdd(table.Name, now);
@@ -191,16 +191,16 @@ internal static class SyncCommand
     /// <summary>A bar per table: rows of the total when known, calls, credits and rate.</summary>
     private sealed class BarProgress(ProgressContext ctx) : IFullLoadProgress
     {
-        private readonly Dictionary<DeskTable, (ProgressTask Task, DateTime Started)> _tasks = [];
+        private readonly Dictionary<DeskStream, (ProgressTask Task, DateTime Started)> _tasks = [];
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
             var task = ctx.AddTask(table.Name, maxValue: 1);
             task.IsIndeterminate = true;
             _tasks[table] = (task, DateTime.UtcNow);
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
             if (!_tasks.TryGetValue(table, out var entry))
             {

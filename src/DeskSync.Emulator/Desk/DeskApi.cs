@@ -22,37 +22,23 @@ public sealed class DeskApi
     internal static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Page-size caps where Zoho's OpenAPI files give no maximum (facts page §2).</summary>
-    private static readonly Dictionary<string, int> FallbackCaps = new(StringComparer.Ordinal)
-    {
-        ["getTickets"] = 100, ["searchTickets"] = 100, ["searchContacts"] = 100, ["searchAccounts"] = 100, ["searchProducts"] = 100, ["searchTasks"] = 100, ["getContracts"] = 100, ["getProducts"] = 100,
-        ["getDepartments"] = 200, ["getAgents"] = 200, ["getContacts"] = 99, ["getAccounts"] = 99, ["getTasks"] = 99,
-    };
+    private static readonly Dictionary<string, int> FallbackCaps =
+        EmulatedModules.All.Where(m => m.ListCap > 0).Select(m => KeyValuePair.Create(m.ListOperation, m.ListCap))
+            .Concat(EmulatedModules.All.Where(m => m.SearchOperation is not null).Select(m => KeyValuePair.Create(m.SearchOperation!, EmulatedModules.SearchCap)))
+            .ToDictionary(StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, string> ListModules = new(StringComparer.Ordinal)
-    {
-        ["getTickets"] = "tickets", ["getDepartments"] = "departments", ["getProducts"] = "products",
-        ["getContracts"] = "contracts", ["getContacts"] = "contacts", ["getAccounts"] = "accounts",
-        ["getAgents"] = "agents", ["getTasks"] = "tasks", ["getTeams"] = "teams",
-    };
+    private static readonly Dictionary<string, string> ListModules = EmulatedModules.All.ToDictionary(m => m.ListOperation, m => m.Name, StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, string> RecordModules = new(StringComparer.Ordinal)
-    {
-        ["getTicket"] = "tickets", ["getDepartment"] = "departments", ["getProduct"] = "products",
-        ["getContract"] = "contracts", ["getContact"] = "contacts", ["getAccount"] = "accounts",
-        ["getAgent"] = "agents", ["getTask"] = "tasks", ["getTeam"] = "teams",
-    };
+    private static readonly Dictionary<string, string> RecordModules = EmulatedModules.All.ToDictionary(m => m.RecordOperation, m => m.Name, StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, string> SearchModules = new(StringComparer.Ordinal)
-    {
-        ["searchTickets"] = "tickets", ["searchContacts"] = "contacts", ["searchAccounts"] = "accounts",
-        ["searchProducts"] = "products", ["searchTasks"] = "tasks",
-    };
+    private static readonly Dictionary<string, string> SearchModules =
+        EmulatedModules.All.Where(m => m.SearchOperation is not null).ToDictionary(m => m.SearchOperation!, m => m.Name, StringComparer.Ordinal);
 
-    /// <summary>Properties a ticket only carries when asked for with include=… (Ticket.json).</summary>
-    private static readonly Dictionary<string, string> TicketIncludes = new(StringComparer.Ordinal)
+    /// <summary>Properties a record only carries when asked for with include=…, and the include values that ask for each (Ticket.json; Call.json, Event.json and Task.json for activities).</summary>
+    private static readonly Dictionary<string, string[]> Includable = new(StringComparer.Ordinal)
     {
-        ["contacts"] = "contact", ["products"] = "product", ["departments"] = "department", ["team"] = "team",
-        ["assignee"] = "assignee", ["contract"] = "contract", ["isRead"] = "isRead", ["skills"] = "skillsInfo",
+        ["contact"] = ["contacts"], ["product"] = ["products"], ["department"] = ["departments"], ["team"] = ["team", "teams"],
+        ["assignee"] = ["assignee"], ["contract"] = ["contract"], ["skillsInfo"] = ["skills"], ["ticket"] = ["tickets"],
     };
 
     /// <summary>Parameters that page, sort or shape an answer rather than filter records.</summary>
@@ -350,7 +336,7 @@ public sealed class DeskApi
 
             case "getTicketsCount":
                 return (200, new JsonObject { ["count"] = Filter(_portal.List("tickets"), query).Count() });
-            case "searchTickets" or "searchContacts" or "searchAccounts" or "searchProducts" or "searchTasks":
+            case var search when SearchModules.ContainsKey(search):
             {
                 // Search has no include=: its schema requires the nested contact, assignee, … objects.
                 var records = _portal.List(SearchModules[op.OperationId]);
@@ -487,9 +473,9 @@ public sealed class DeskApi
     private static JsonObject WithoutIncludes(JsonObject record, HashSet<string> include)
     {
         var copy = record.DeepClone().AsObject();
-        foreach (var (param, property) in TicketIncludes)
+        foreach (var (property, asks) in Includable)
         {
-            if (!include.Contains(param) && property != "isRead")
+            if (!asks.Any(include.Contains))
             {
                 copy.Remove(property);
             }

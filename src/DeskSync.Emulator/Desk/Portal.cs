@@ -12,7 +12,7 @@ namespace DeskSync.Emulator.Desk;
 /// </summary>
 public sealed class Portal
 {
-    public static readonly string[] Modules = ["tickets", "departments", "products", "contracts", "contacts", "accounts", "agents", "teams", "tasks"];
+    public static readonly string[] Modules = [.. EmulatedModules.All.Select(m => m.Name)];
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RecordTable> _tables;

@@ -59,20 +59,6 @@ public sealed class RegisteredWebhook
 /// </summary>
 public sealed class WebhookSender : IAsyncDisposable
 {
-    private static readonly Dictionary<string, string> Prefixes = new(StringComparer.Ordinal)
-    {
-        ["tickets"] = "Ticket", ["contacts"] = "Contact", ["accounts"] = "Account", ["tasks"] = "Task",
-        ["agents"] = "Agent", ["departments"] = "Department",
-    };
-
-    /// <summary>The answer whose item shape a payload takes [G]: Zoho documents no payload schema; the
-    /// search (or list) item shape is the complete record the API reads, nested objects included.</summary>
-    private static readonly Dictionary<string, string> PayloadShapes = new(StringComparer.Ordinal)
-    {
-        ["tickets"] = "searchTickets", ["contacts"] = "searchContacts", ["accounts"] = "searchAccounts", ["tasks"] = "searchTasks",
-        ["agents"] = "getAgents", ["departments"] = "getDepartments",
-    };
-
     private readonly System.Security.Cryptography.RSA _key = System.Security.Cryptography.RSA.Create(2048);
     private readonly string _keyId = "desksync-emulator-" + Guid.NewGuid().ToString("N")[..8];
     private readonly OpenApi.OpenApiCatalog _catalog = OpenApi.OpenApiCatalog.Instance;
@@ -274,7 +260,7 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private void OnChanged(PortalChange change)
     {
-        if (!Prefixes.TryGetValue(change.Module, out var prefix))
+        if (EmulatedModules.Named(change.Module)?.EventPrefix is not { } prefix)
         {
             return; // Products, Contracts, … have no webhook events.
         }
@@ -331,7 +317,7 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private JsonObject Shape(string module, JsonObject record)
     {
-        var schema = _catalog.Get(PayloadShapes[module]).ResponseSchema(_catalog, "200", out var file)!;
+        var schema = _catalog.Get(EmulatedModules.Named(module)!.PayloadOperation).ResponseSchema(_catalog, "200", out var file)!;
         return _shaper.Shape(new JsonObject { ["data"] = new JsonArray(record.DeepClone()) }, schema, file)!["data"]![0]!.DeepClone().AsObject();
     }
 

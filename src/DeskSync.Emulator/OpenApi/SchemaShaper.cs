@@ -7,7 +7,8 @@ namespace DeskSync.Emulator.OpenApi;
 /// declares: properties the schema does not name are left out (Zoho's list items are thin,
 /// e.g. no cf or modifiedTime on GET /tickets), required properties the record lacks are
 /// answered as null, and nested objects are shaped by their own sub-schemas. A property
-/// declared by several allOf branches is shaped by all of them together.
+/// declared by several allOf branches is shaped by all of them together; an object whose schema
+/// caps its property count keeps its required properties first.
 /// </summary>
 public sealed class SchemaShaper(OpenApiCatalog catalog)
 {
@@ -38,6 +39,17 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
                 {
                     result[name] = null;
                 }
+            }
+
+            // A schema that caps its property count (a call's nested ticket) keeps what it requires first.
+            foreach (var name in result.Select(p => p.Key).Where(n => !merged.Required.Contains(n)).ToList())
+            {
+                if (result.Count <= merged.MaxProperties)
+                {
+                    break;
+                }
+
+                result.Remove(name);
             }
 
             return result;
@@ -99,6 +111,11 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
             into.Required.Add(r!.GetValue<string>());
         }
 
+        if (schema["maxProperties"]?.GetValue<int>() is { } max)
+        {
+            into.MaxProperties = Math.Min(into.MaxProperties, max);
+        }
+
         if (schema["items"] is JsonObject items)
         {
             into.Items.Add((items, file));
@@ -147,6 +164,8 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
         public List<(JsonObject Schema, string File)> Items { get; } = [];
 
         public bool DependsOnValue { get; set; }
+
+        public int MaxProperties { get; set; } = int.MaxValue;
     }
 
     /// <summary>A list of schema nodes compared by reference.</summary>

@@ -1,7 +1,8 @@
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams.Reads;
 
 namespace DeskSync.ZohoDesk.Polling;
 
@@ -13,7 +14,7 @@ public sealed record ReconcileOptions
     public bool Force { get; init; }
 }
 
-public sealed record ReconcileResult(DeskTable Table, long ZohoRows, long Deleted, long Calls, long Credits, string? Message = null);
+public sealed record ReconcileResult(DeskStream Table, long ZohoRows, long Deleted, long Calls, long Credits, string? Message = null);
 
 /// <summary>
 /// Finds rows Zoho no longer has: lists every id of a table (the same cursor reads as the full
@@ -25,12 +26,12 @@ public sealed class DeleteReconciler(DeskClient client, ISink sink, ReconcileOpt
     private readonly ReconcileOptions _options = options ?? new ReconcileOptions();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<DeskTable> tables, Action<string>? report, CancellationToken ct)
+    public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<DeskStream> tables, Action<string>? report, CancellationToken ct)
     {
         await sink.InitializeAsync(ct);
-        var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, tables.Select(t => t.FieldsModule).OfType<string>().Distinct(), report, ct);
+        var fields = await FieldDefinitionsRead.ReadAsync(client, tables.Select(t => t.FieldsModule).OfType<string>().Distinct(), report, ct);
         var results = new List<ReconcileResult>();
-        foreach (var table in tables.Where(t => t.Strategy != ReadStrategy.FieldDefinitions))
+        foreach (var table in tables.Where(t => t.Read.Reconciles))
         {
             var before = client.Log.ByLabel.GetValueOrDefault(table.Name);
             var started = _time.GetUtcNow();
@@ -39,9 +40,8 @@ public sealed class DeleteReconciler(DeskClient client, ISink sink, ReconcileOpt
             long deleted = 0;
             try
             {
-                var batches = table.Strategy == ReadStrategy.SearchByCreatedTime
-                    ? new CreatedTimeSearchReader(client, table, new SnapshotOptions { Partitions = Math.Min(8, client.Options.MaxConcurrency) }, _time).ReadAsync(null, ct)
-                    : new ListTableReader(client, table, fields).ReadAsync(ct);
+                var reading = new StreamReading(client, table, _time, new SnapshotOptions { Partitions = 8 }, Task.FromResult(fields));
+                var batches = table.Read.LoadAsync(reading, null, ct);
                 await foreach (var batch in batches)
                 {
                     using (batch.Pages)

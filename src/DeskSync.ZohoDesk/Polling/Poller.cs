@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams.Reads;
 
 namespace DeskSync.ZohoDesk.Polling;
 
@@ -16,7 +16,7 @@ public sealed record PollOptions
     public DateTimeOffset? NotBefore { get; init; }
 }
 
-public sealed record PollResult(DeskTable Table, long Rows, long Calls, long Credits, string? Message = null);
+public sealed record PollResult(DeskStream Table, long Rows, long Calls, long Credits, string? Message = null);
 
 /// <summary>
 /// Incremental reads without webhooks: search tables by modifiedTimeRange sorted by
@@ -29,31 +29,30 @@ public sealed record PollResult(DeskTable Table, long Rows, long Calls, long Cre
 /// </summary>
 public sealed class Poller(DeskClient client, ISink sink, PollOptions? options = null, TimeProvider? time = null)
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly PollOptions _options = options ?? new PollOptions();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public static string StreamOf(DeskTable table) => "poll/" + table.Name;
+    public static string StreamOf(DeskStream table) => "poll/" + table.Name;
 
-    public async Task<IReadOnlyList<PollResult>> PollOnceAsync(IReadOnlyList<DeskTable> tables, Action<string>? report, CancellationToken ct)
+    public async Task<IReadOnlyList<PollResult>> PollOnceAsync(IReadOnlyList<DeskStream> tables, Action<string>? report, CancellationToken ct)
     {
         await sink.InitializeAsync(ct);
-        var modules = tables.Select(t => t.FieldsModule).OfType<string>().Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
-        var fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
-        var fields = await ListTableReader.ReadFieldDefinitionsAsync(client, modules, report, ct);
+        var modules = FieldDefinitionsRead.ModulesFor(tables);
+        var fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskStreams.OrganizationFields.Name);
+        var fields = await FieldDefinitionsRead.ReadAsync(client, modules, report, ct);
         var results = new List<PollResult>();
-        if (!tables.Contains(DeskTables.OrganizationFields) && modules.Count > 0)
+        if (!tables.Contains(DeskStreams.OrganizationFields) && modules.Count > 0)
         {
             // The field definitions are read for the columns even when their table is not polled: their calls count too.
-            var read = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
-            results.Add(new PollResult(DeskTables.OrganizationFields, 0, read.Calls - fieldsBefore.Calls, read.Credits - fieldsBefore.Credits, "field definitions, read to keep the columns current"));
+            var read = client.Log.ByLabel.GetValueOrDefault(DeskStreams.OrganizationFields.Name);
+            results.Add(new PollResult(DeskStreams.OrganizationFields, 0, read.Calls - fieldsBefore.Calls, read.Credits - fieldsBefore.Credits, "field definitions, read to keep the columns current"));
         }
 
         foreach (var table in tables)
         {
             // The field definitions' table is charged the reads made above for it.
-            var before = table == DeskTables.OrganizationFields ? fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
+            var before = table == DeskStreams.OrganizationFields ? fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
             var schema = FullLoad.SchemaOf(table, fields);
             var changes = await sink.EnsureTableAsync(schema, ct);
             foreach (var added in changes.AddedColumns)
@@ -68,12 +67,10 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
 
             try
             {
-                var rows = table.Strategy switch
-                {
-                    ReadStrategy.SearchByCreatedTime => await PollSearchAsync(table, schema, ct),
-                    ReadStrategy.ListThenDetail => await PollByDetailAsync(table, schema, ct),
-                    _ => await RereadSmallTableAsync(table, schema, fields, ct),
-                };
+                var reading = new StreamReading(client, table, _time, new SnapshotOptions(), Task.FromResult(fields));
+                var rows = table.Read.PollsEverything
+                    ? await RereadWholeAsync(reading, schema, ct)
+                    : await PollChangesAsync(reading, schema, ct);
                 var after = client.Log.ByLabel.GetValueOrDefault(table.Name);
                 results.Add(new PollResult(table, rows, after.Calls - before.Calls, after.Credits - before.Credits));
             }
@@ -89,13 +86,13 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
     }
 
     /// <summary>Where the previous poll (or, before any, the full load) left off, or the newest applied event when that is later.</summary>
-    private async Task<DateTimeOffset> WatermarkAsync(DeskTable table, CancellationToken ct)
+    private async Task<DateTimeOffset> WatermarkAsync(DeskStream table, CancellationToken ct)
     {
         var saved = await SavedWatermarkAsync(table, ct);
         return _options.NotBefore is { } applied && applied > saved ? applied : saved;
     }
 
-    private async Task<DateTimeOffset> SavedWatermarkAsync(DeskTable table, CancellationToken ct)
+    private async Task<DateTimeOffset> SavedWatermarkAsync(DeskStream table, CancellationToken ct)
     {
         if (await sink.GetCheckpointAsync(StreamOf(table), ct) is { } poll)
         {
@@ -111,108 +108,43 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
         throw new ZohoApiException(ZohoFailureKind.Configuration, $"{table.DisplayName} has no full load to poll from: run `desksync sync` first.");
     }
 
-    private async Task<long> PollSearchAsync(DeskTable table, TableSchema schema, CancellationToken ct)
+    /// <summary>What changed since the watermark (less the overlap), applied batch by batch; the watermark moves once all is in.</summary>
+    private async Task<long> PollChangesAsync(StreamReading reading, TableSchema schema, CancellationToken ct)
     {
-        var watermark = await WatermarkAsync(table, ct);
-        var end = _time.GetUtcNow();
-        var cursor = watermark - _options.Overlap;
-        var from = 0;
+        var since = await WatermarkAsync(reading.Stream, ct) - _options.Overlap;
+        var until = _time.GetUtcNow();
         long rows = 0;
-        while (true)
+        await foreach (var changes in reading.Stream.Read.PollAsync(reading, since, until, ct))
         {
-            using var page = await client.GetAsync(table.SearchPath,
-                [
-                    new("modifiedTimeRange", $"{ValueConverter.Iso(cursor - Tick)},{ValueConverter.Iso(end)}"),
-                    new("sortBy", "modifiedTime"),
-                    new("from", from.ToString(CultureInfo.InvariantCulture)),
-                    new("limit", table.PageSize.ToString(CultureInfo.InvariantCulture)),
-                ],
-                label: table.Name, expectedWeight: 3, cancellationToken: ct);
-            var records = DeskClient.Items(page);
-            if (records.Count > 0)
-            {
-                await sink.ApplyAsync(schema, [.. records.Select(r => Event(table, r))], null, ct);
-                rows += records.Count;
-            }
-
-            var newest = records.Select(r => r.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null).Max() ?? cursor;
-            if (records.Count < table.PageSize)
-            {
-                break;
-            }
-
-            if (newest <= cursor)
-            {
-                from += table.PageSize;
-                if (from > DeskClient.SearchOffsetMax)
-                {
-                    throw new ZohoApiException(ZohoFailureKind.OffsetLimit, $"{table.DisplayName}: more than 1,000 records were modified in the same millisecond.");
-                }
-            }
-            else
-            {
-                cursor = newest;
-                from = 0;
-            }
+            await sink.ApplyAsync(schema, changes, null, ct);
+            rows += changes.Count;
         }
 
-        await SaveWatermarkAsync(table, end, ct);
-        return rows;
-    }
-
-    /// <summary>Contracts: the list newest-modified first (it is thin), then details until one is older than the watermark.</summary>
-    private async Task<long> PollByDetailAsync(DeskTable table, TableSchema schema, CancellationToken ct)
-    {
-        var since = await WatermarkAsync(table, ct) - _options.Overlap;
-        var end = _time.GetUtcNow();
-        long rows = 0;
-        await foreach (var item in client.ListAsync(table.Path, table.PageSize, [new("sortBy", "-modifiedTime")], label: table.Name, cancellationToken: ct))
-        {
-            using var detail = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(item.GetProperty("id").ToString())}", label: table.Name, cancellationToken: ct);
-            if (detail is null)
-            {
-                continue;
-            }
-
-            var record = detail.RootElement.Clone();
-            var modified = record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
-            if (modified is { } t && t < since)
-            {
-                break; // everything after this one is older still
-            }
-
-            await sink.ApplyAsync(schema, [Event(table, record)], null, ct);
-            rows++;
-        }
-
-        await SaveWatermarkAsync(table, end, ct);
+        await SaveWatermarkAsync(reading.Stream, until, ct);
         return rows;
     }
 
     /// <summary>Small tables: read whole; rows Zoho no longer lists are deleted (the listing is complete or this throws).</summary>
-    private async Task<long> RereadSmallTableAsync(DeskTable table, TableSchema schema, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields, CancellationToken ct)
+    private async Task<long> RereadWholeAsync(StreamReading reading, TableSchema schema, CancellationToken ct)
     {
+        var table = reading.Stream;
         var started = _time.GetUtcNow();
-        var records = new List<JsonElement>();
-        await foreach (var batch in new ListTableReader(client, table, fields).ReadAsync(ct))
+        var events = new List<ChangeEvent>();
+        await foreach (var changes in table.Read.PollAsync(reading, started, started, ct))
         {
-            records.AddRange(batch.Records);
+            events.AddRange(changes);
         }
 
-        var events = records.Select(r => Event(table, r)).ToList();
+        var listed = events.Count;
         var seen = events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         var stale = (await sink.KeysWrittenBeforeAsync(table.Name, started, ct)).Where(k => !seen.Contains(k));
         events.AddRange(stale.Select(k => new ChangeEvent(ChangeOp.Delete, table.Name, k, null, started, "poll")));
         await sink.ApplyAsync(schema, events, new Checkpoint(StreamOf(table), JsonSerializer.Serialize(new PollState(ValueConverter.Iso(started)), Json)), ct);
-        return records.Count;
+        return listed;
     }
 
-    private Task SaveWatermarkAsync(DeskTable table, DateTimeOffset watermark, CancellationToken ct) =>
+    private Task SaveWatermarkAsync(DeskStream table, DateTimeOffset watermark, CancellationToken ct) =>
         sink.SaveCheckpointAsync(new Checkpoint(StreamOf(table), JsonSerializer.Serialize(new PollState(ValueConverter.Iso(watermark)), Json)), ct);
-
-    internal static ChangeEvent Event(DeskTable table, JsonElement record) =>
-        new(ChangeOp.Update, table.Name, record.GetProperty("id").ToString(), record,
-            record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null, "poll");
 
     private sealed record PollState(string Watermark);
 }

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Streams.Reads;
 
 namespace DeskSync.ZohoDesk.Snapshot;
 
@@ -17,14 +18,14 @@ public enum TableLoadStatus
     Failed,
 }
 
-public sealed record TableLoadResult(DeskTable Table, TableLoadStatus Status, long Rows, long Calls, long Credits, TimeSpan Elapsed, string? Message);
+public sealed record TableLoadResult(DeskStream Table, TableLoadStatus Status, long Rows, long Calls, long Credits, TimeSpan Elapsed, string? Message);
 
 /// <summary>What a full load reports while it runs.</summary>
 public interface IFullLoadProgress
 {
-    void TableStarted(DeskTable table);
+    void TableStarted(DeskStream table);
 
-    void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits);
+    void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits);
 
     void TableFinished(TableLoadResult result);
 
@@ -46,23 +47,22 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private (long Calls, long Credits, long Failures) _fieldsBefore;
 
-    public static string StreamOf(DeskTable table) => "snapshot/" + table.Name;
+    public static string StreamOf(DeskStream table) => "snapshot/" + table.Name;
 
     /// <summary>The field definitions read at the start of the run, by module.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> Fields { get; private set; } = new Dictionary<string, IReadOnlyList<JsonElement>>();
 
-    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IReadOnlyList<DeskTable> tables, IFullLoadProgress? progress, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IReadOnlyList<DeskStream> tables, IFullLoadProgress? progress, CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken);
-        _fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskTables.OrganizationFields.Name);
-        var modules = tables.Select(t => t.FieldsModule).OfType<string>()
-            .Concat(tables.Contains(DeskTables.OrganizationFields) ? DeskTables.FieldModules : []).Distinct().ToList();
+        _fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskStreams.OrganizationFields.Name);
+        var modules = FieldDefinitionsRead.ModulesFor(tables);
         // The progress hears from one table (or the field definitions) at a time.
         var heard = progress is null ? null : new OneAtATime(progress);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The field definitions are read while the tables' first calls go out: a table needs them
         // only to make its columns, before its first write.
-        var fieldsRead = ListTableReader.ReadFieldDefinitionsAsync(client, modules, heard is null ? null : heard.Warning, stop.Token);
+        var fieldsRead = FieldDefinitionsRead.ReadAsync(client, modules, heard is null ? null : heard.Warning, stop.Token);
         try
         {
             if (tables.Count == 1)
@@ -113,14 +113,14 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }
     }
 
-    public static TableSchema SchemaOf(DeskTable table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields) =>
+    public static TableSchema SchemaOf(DeskStream table, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> fields) =>
         DeskSchemaBuilder.Build(table, table.FieldsModule is { } m && fields.TryGetValue(m, out var defs) ? defs : []);
 
-    private async Task<TableLoadResult> LoadTableAsync(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
+    private async Task<TableLoadResult> LoadTableAsync(DeskStream table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, ISink sink, IFullLoadProgress? progress, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         // The field definitions (read alongside every table) are the organization_fields table's cost.
-        var before = table == DeskTables.OrganizationFields ? _fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
+        var before = table == DeskStreams.OrganizationFields ? _fieldsBefore : client.Log.ByLabel.GetValueOrDefault(table.Name);
         (long Calls, long Credits) Spent()
         {
             var now = client.Log.ByLabel.GetValueOrDefault(table.Name);
@@ -263,22 +263,10 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }
     }
 
-    private IAsyncEnumerable<SnapshotBatch> Read(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, string? readerState, CancellationToken ct) =>
-        table.Strategy == ReadStrategy.SearchByCreatedTime
-            ? new CreatedTimeSearchReader(client, table, options with { Partitions = Math.Min(options.Partitions, client.Options.MaxConcurrency) }, _time).ReadAsync(readerState, ct)
-            : ReadListAsync(table, fieldsRead, ct);
+    private IAsyncEnumerable<SnapshotBatch> Read(DeskStream table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, string? readerState, CancellationToken ct) =>
+        table.Read.LoadAsync(new StreamReading(client, table, _time, options, fieldsRead), readerState, ct);
 
-    /// <summary>A table without search: the field-definitions table waits for the definitions it writes; the other lists start at once.</summary>
-    private async IAsyncEnumerable<SnapshotBatch> ReadListAsync(DeskTable table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        var definitions = table.Strategy == ReadStrategy.FieldDefinitions ? await fieldsRead : [];
-        await foreach (var batch in new ListTableReader(client, table, definitions).ReadAsync(ct))
-        {
-            yield return batch;
-        }
-    }
-
-    private static ChangeEvent ToEvent(DeskTable table, JsonElement record)
+    private static ChangeEvent ToEvent(DeskStream table, JsonElement record)
     {
         JsonRecord.Find(record, "id"u8, out var id, "modifiedTime"u8, out var modified);
         return new ChangeEvent(ChangeOp.Read, table.Name, JsonRecord.Id(id, table.DisplayName), record, modified is { } m ? ValueConverter.ToTimestamp(m) : null, "snapshot");
@@ -289,7 +277,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     {
         private readonly Lock _gate = new();
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
             lock (_gate)
             {
@@ -297,7 +285,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             }
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
             lock (_gate)
             {

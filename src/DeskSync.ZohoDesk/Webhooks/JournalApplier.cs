@@ -3,7 +3,7 @@ using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -214,7 +214,7 @@ public sealed class JournalApplier(
     {
         var parsed = WebhookBody.Parse(record.Payload, journaled: true);
         var batch = new List<(int Index, ChangeEvent Change, WebhookEvent Source)>();
-        DeskTable? batchTable = null;
+        DeskStream? batchTable = null;
         for (var i = startIndex; i < parsed.Events.Count; i++)
         {
             var e = parsed.Events[i];
@@ -299,7 +299,7 @@ public sealed class JournalApplier(
     /// the checkpoint just after it, so that each step is still atomic — and the one the target
     /// will not take is quarantined.
     /// </summary>
-    private async Task FlushAsync(DeskTable table, List<(int Index, ChangeEvent Change, WebhookEvent Source)> batch, JournalRecord record, JournalCheckpoint next, CancellationToken ct)
+    private async Task FlushAsync(DeskStream table, List<(int Index, ChangeEvent Change, WebhookEvent Source)> batch, JournalRecord record, JournalCheckpoint next, CancellationToken ct)
     {
         try
         {
@@ -347,12 +347,12 @@ public sealed class JournalApplier(
     }
 
     /// <summary>The record as Zoho has it now; gone means deleted.</summary>
-    private async Task<ChangeEvent> RereadAsync(DeskTable table, ChangeEvent thin, CancellationToken ct)
+    private async Task<ChangeEvent> RereadAsync(DeskStream table, ChangeEvent thin, CancellationToken ct)
     {
         Interlocked.Increment(ref _rereads);
         try
         {
-            using var doc = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(thin.Key)}", label: table.Name, cancellationToken: ct);
+            using var doc = await client.GetAsync(table.RecordPath(thin.Key), label: table.Name, cancellationToken: ct);
             if (doc is null)
             {
                 return thin with { Op = ChangeOp.Delete };

@@ -1,7 +1,7 @@
 using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 
 namespace DeskSync.ZohoDesk.Webhooks;
@@ -18,7 +18,7 @@ public sealed record RebaselineResult(string? SetAside, string JournalId, DateTi
 /// </summary>
 public static class JournalRebaseline
 {
-    public static async Task<RebaselineResult> RunAsync(DeskClient client, ISink sink, IReadOnlyList<DeskTable> tables, string journalFolder, bool reconcile, Action<string>? report, CancellationToken ct, TimeProvider? time = null)
+    public static async Task<RebaselineResult> RunAsync(DeskClient client, ISink sink, IReadOnlyList<DeskStream> tables, string journalFolder, bool reconcile, Action<string>? report, CancellationToken ct, TimeProvider? time = null)
     {
         var clock = time ?? TimeProvider.System;
         await sink.InitializeAsync(ct);

@@ -1,4 +1,4 @@
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 
@@ -6,7 +6,7 @@ namespace DeskSync.ZohoDesk.Webhooks;
 
 public sealed record RealtimeSyncOptions
 {
-    public required IReadOnlyList<DeskTable> Tables { get; init; }
+    public required IReadOnlyList<DeskStream> Tables { get; init; }
 
     public SnapshotOptions Snapshot { get; init; } = new();
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 
@@ -12,15 +12,15 @@ public enum EventAction
     /// <summary>The payload is too thin to trust: read the record by id and apply that.</summary>
     Reread,
 
-    /// <summary>Not a table DeskSync replicates (calls, events, articles…).</summary>
+    /// <summary>Not a table DeskSync replicates (articles, instant messages…).</summary>
     Ignore,
 }
 
-public sealed record MappedEvent(EventAction Action, DeskTable? Table, ChangeEvent? Change, string? Reason = null);
+public sealed record MappedEvent(EventAction Action, DeskStream? Table, ChangeEvent? Change, string? Reason = null);
 
 /// <summary>
-/// Zoho Desk webhook events to change events. Ticket_*, Contact_*, Account_*, Task_*, Agent_*,
-/// Department_* map to their own tables (Contacts are not Contracts). *_Delete, and any payload
+/// Zoho Desk webhook events to change events. An event's prefix (Ticket in Ticket_Add) names the
+/// stream that declared it (<see cref="StreamEvents"/>; Contacts are not Contracts). *_Delete, and any payload
 /// whose deleted flag is set (isDeleted, isTrashed, IsDel), is a delete. Updates carry only some
 /// fields at times, so they are merged into the row; an event without modifiedTime cannot be
 /// ordered and is re-read. One ordering rule for every kind: an event is ordered by the record's
@@ -30,22 +30,12 @@ public sealed record MappedEvent(EventAction Action, DeskTable? Table, ChangeEve
 /// </summary>
 public static class WebhookEventMapper
 {
-    private static readonly Dictionary<string, DeskTable> Modules = new(StringComparer.Ordinal)
-    {
-        ["Ticket"] = DeskTables.Tickets,
-        ["Contact"] = DeskTables.Contacts,
-        ["Account"] = DeskTables.Accounts,
-        ["Task"] = DeskTables.Tasks,
-        ["Agent"] = DeskTables.Agents,
-        ["Department"] = DeskTables.Departments,
-    };
-
     private static readonly string[] DeletedFlags = ["isDeleted", "isTrashed", "IsDel", "isDel"];
 
     public static MappedEvent Map(WebhookEvent e)
     {
         var parts = e.EventType.Split('_');
-        if (!Modules.TryGetValue(parts[0], out var table))
+        if (DeskStreams.ByEventModule(parts[0]) is not { } table)
         {
             return new MappedEvent(EventAction.Ignore, null, null, $"{e.EventType} is not about a replicated table");
         }
@@ -79,7 +69,7 @@ public static class WebhookEventMapper
         }
 
         var op = action == "Add" ? ChangeOp.Create : ChangeOp.Update;
-        if (modified is null && table.Fields.Any(f => f.Source == "modifiedTime"))
+        if (modified is null && table.HasModifiedTime)
         {
             // Cannot be ordered against what the table holds: read the record as it is now.
             return new MappedEvent(EventAction.Reread, table, new ChangeEvent(op, table.Name, key, null, e.EventTime, "webhook"));

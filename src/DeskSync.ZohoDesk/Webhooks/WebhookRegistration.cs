@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 
@@ -12,19 +12,10 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// </summary>
 public static class WebhookRegistration
 {
-    /// <summary>The events of each replicated table (facts page §5; Departments have no delete event).</summary>
-    public static IReadOnlyList<string> EventsFor(DeskTable table) => table.Name switch
-    {
-        "tickets" => ["Ticket_Add", "Ticket_Update", "Ticket_Delete", "Ticket_Thread_Add", "Ticket_Comment_Add", "Ticket_Comment_Update"],
-        "contacts" => ["Contact_Add", "Contact_Update", "Contact_Delete"],
-        "accounts" => ["Account_Add", "Account_Update", "Account_Delete"],
-        "tasks" => ["Task_Add", "Task_Update", "Task_Delete"],
-        "agents" => ["Agent_Add", "Agent_Update", "Agent_Delete"],
-        "departments" => ["Department_Add", "Department_Update"],
-        _ => [],
-    };
+    /// <summary>The events DeskSync subscribes to for a table (its stream's; none for tables Zoho sends no events for).</summary>
+    public static IReadOnlyList<string> EventsFor(DeskStream table) => table.Events?.Types ?? [];
 
-    public static async Task<JsonElement> RegisterAsync(DeskClient client, string url, IEnumerable<DeskTable> tables, string name, CancellationToken ct)
+    public static async Task<JsonElement> RegisterAsync(DeskClient client, string url, IEnumerable<DeskStream> tables, string name, CancellationToken ct)
     {
         var subscriptions = new JsonObject();
         foreach (var e in tables.SelectMany(EventsFor))
@@ -36,7 +27,7 @@ public static class WebhookRegistration
 
         if (subscriptions.Count == 0)
         {
-            throw new ArgumentException("None of the selected tables has webhook events (Products, Contracts and field definitions need polling).", nameof(tables));
+            throw new ArgumentException("None of the selected tables has webhook events (products, contracts, teams and field definitions are kept current by polling).", nameof(tables));
         }
 
         var body = new JsonObject

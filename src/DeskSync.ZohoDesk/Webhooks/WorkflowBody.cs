@@ -1,15 +1,21 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 
 /// <summary>Finds the record in whatever a workflow rule or custom function posted (facts page §5, workflow-rule variant).</summary>
 public static partial class WorkflowBody
 {
+    /// <summary>The modules workflow rules run on, tickets (what most rules are about) first.</summary>
+    private static readonly StreamEvents[] RuleModules =
+        [.. DeskStreams.All.Select(s => s.Events).OfType<StreamEvents>().Where(e => e.HasWorkflowRules).OrderBy(e => e.Module == "Ticket" ? 0 : 1)];
+
+    /// <summary>Each module's id field (ticketId → Ticket), then the names that leave the module to the body's module field.</summary>
     private static readonly (string Key, string Module)[] IdKeys =
     [
-        ("ticketId", "Ticket"), ("contactId", "Contact"), ("accountId", "Account"), ("taskId", "Task"),
+        .. RuleModules.Select(e => (e.IdField, e.Module)),
         ("id", ""), ("entityId", ""), ("recordId", ""),
     ];
 
@@ -45,8 +51,11 @@ public static partial class WorkflowBody
 
     public static (string Module, string? Id) FindRecord(IReadOnlyDictionary<string, string> fields)
     {
-        var module = ModuleOf(fields.GetValueOrDefault("module") ?? fields.GetValueOrDefault("moduleName") ?? fields.GetValueOrDefault("entity")) ?? "Ticket";
-        foreach (var (key, keyModule) in IdKeys)
+        var named = ModuleOf(fields.GetValueOrDefault("module") ?? fields.GetValueOrDefault("moduleName") ?? fields.GetValueOrDefault("entity"));
+        var module = named?.Module ?? "Ticket";
+        // The named module's own id comes first: a call's rule may send its ticketId too.
+        IEnumerable<(string Key, string Module)> keys = named is null ? IdKeys : [(named.IdField, named.Module), .. IdKeys];
+        foreach (var (key, keyModule) in keys)
         {
             if (fields.TryGetValue(key, out var value) && ZohoId().Match(value) is { Success: true } m && m.Value == value.Trim())
             {
@@ -65,14 +74,9 @@ public static partial class WorkflowBody
         return (module, null);
     }
 
-    private static string? ModuleOf(string? name) => name?.Trim().ToLowerInvariant() switch
-    {
-        "tickets" or "ticket" => "Ticket",
-        "contacts" or "contact" => "Contact",
-        "accounts" or "account" => "Account",
-        "tasks" or "task" => "Task",
-        _ => null,
-    };
+    private static StreamEvents? ModuleOf(string? name) => name?.Trim().ToLowerInvariant() is { } lower
+        ? RuleModules.FirstOrDefault(e => e.WorkflowNames.Contains(lower))
+        : null;
 
     private static void Collect(JsonElement element, Dictionary<string, string> fields, int depth)
     {

@@ -4,7 +4,7 @@ using DeskSync.Emulator;
 using DeskSync.Emulator.Desk;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -81,12 +81,12 @@ public sealed class CompactStoreTests : IDisposable
         var path = Path.Combine(_dir, "compact.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            var results = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            var results = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
             Assert.All(results, r => Assert.NotEqual(TableLoadStatus.Failed, r.Status));
         }
 
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskTables.All);
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskStreams.All);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeskSync.Emulator.Desk;
 using DeskSync.Emulator.OpenApi;
 using DeskSync.Tests.Support;
 
@@ -9,36 +10,38 @@ public sealed class EmulatorConformsToOpenApiTests
 {
     private static readonly OpenApiCatalog Catalog = OpenApiCatalog.Instance;
 
-    public static TheoryData<string, string> Endpoints => new()
+    /// <summary>Every operation the emulator serves (each module's list, record and search), and the variants that shape answers differently.</summary>
+    public static TheoryData<string, string> Endpoints
     {
-        { "getOrganizations", "organizations" },
-        { "getOrganization", "organizations/{org}" },
-        { "getTickets", "tickets?limit=100" },
-        { "getTickets", "tickets?limit=20&include=contacts,products,departments,team,assignee" },
-        { "getTicket", "tickets/{tickets}" },
-        { "getTicket", "tickets/{tickets}?include=contacts,products,assignee,team,departments" },
-        { "searchTickets", "tickets/search?limit=100&sortBy=-modifiedTime" },
-        { "getTicketsCount", "ticketsCount" },
-        { "getDepartments", "departments" },
-        { "getDepartment", "departments/{departments}" },
-        { "getProducts", "products?limit=100" },
-        { "getProduct", "products/{products}" },
-        { "getContracts", "contracts?limit=100" },
-        { "getContract", "contracts/{contracts}" },
-        { "getContacts", "contacts?limit=99" },
-        { "getContact", "contacts/{contacts}" },
-        { "getAccounts", "accounts?limit=99" },
-        { "getAccount", "accounts/{accounts}" },
-        { "getAgents", "agents?limit=200" },
-        { "getAgent", "agents/{agents}" },
-        { "getTeams", "teams" },
-        { "getTeam", "teams/{teams}" },
-        { "getTasks", "tasks?limit=99" },
-        { "getTask", "tasks/{tasks}" },
-        { "getFields", "organizationFields?module=tickets" },
-        { "getFields", "organizationFields?module=contacts" },
-        { "getFields", "organizationFields?module=products" },
-    };
+        get
+        {
+            var data = new TheoryData<string, string>
+            {
+                { "getOrganizations", "organizations" },
+                { "getOrganization", "organizations/{org}" },
+                { "getTickets", "tickets?limit=20&include=contacts,products,departments,team,assignee" },
+                { "getTicket", "tickets/{tickets}?include=contacts,products,assignee,team,departments" },
+                { "searchTickets", "tickets/search?limit=100&sortBy=-modifiedTime" },
+                { "getTicketsCount", "ticketsCount" },
+            };
+            foreach (var module in EmulatedModules.All)
+            {
+                data.Add(module.ListOperation, module.ListCap > 0 ? $"{module.Name}?limit={module.ListCap}" : module.Name);
+                data.Add(module.RecordOperation, $"{module.Name}/{{{module.Name}}}");
+                if (module.SearchOperation is { } search)
+                {
+                    data.Add(search, $"{module.Name}/search?limit=100&sortBy=createdTime");
+                }
+            }
+
+            foreach (var module in new[] { "tickets", "contacts", "accounts", "tasks", "contracts", "products", "calls", "events" })
+            {
+                data.Add("getFields", $"organizationFields?module={module}");
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Endpoints))]
@@ -94,7 +97,7 @@ public sealed class EmulatorConformsToOpenApiTests
 
     private static string FillIds(string template, TestPortal portal)
     {
-        foreach (var module in DeskSync.Emulator.Desk.Portal.Modules)
+        foreach (var module in Portal.Modules)
         {
             var token = "{" + module + "}";
             if (template.Contains(token, StringComparison.Ordinal))

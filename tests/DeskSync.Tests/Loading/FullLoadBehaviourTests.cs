@@ -4,7 +4,7 @@ using DeskSync.Emulator;
 using DeskSync.Sinks.Files;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Data.Sqlite;
 
@@ -32,7 +32,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var client = await portal.ConnectAsync();
         await using var sink = new SqliteSink(Path.Combine(_dir, "t.db"), SinkMode.Document);
 
-        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
 
         var tickets = results.Single();
         Assert.Equal(n, await Count(sink.Path, "tickets"));
@@ -51,7 +51,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
         {
             // One partition: after the two first calls, never more than one call at a time.
-            await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], first, CancellationToken.None);
+            await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskStreams.Tickets], first, CancellationToken.None);
         }
 
         // The ticket module's field definitions, the oldest and the newest page: a planning call
@@ -76,14 +76,14 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             // One partition: after the first round, never more than one call at a time.
-            var result = (await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+            var result = (await new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskStreams.Tickets], null, CancellationToken.None)).Single();
             Assert.Equal(TableLoadStatus.Loaded, result.Status);
         }
 
         // The ticket module's field definitions and the oldest and newest page in flight at once;
         // reading the definitions first would show a peak of 2.
         Assert.Equal(3, portal.Emulator.Limits.PeakInFlight);
-        await VerifyFlatAsync(path, portal, [DeskTables.Tickets]); // the custom fields' columns are there and filled
+        await VerifyFlatAsync(path, portal, [DeskStreams.Tickets]); // the custom fields' columns are there and filled
     }
 
     [Fact]
@@ -97,15 +97,15 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var sink = new SqliteSink(path, SinkMode.Flat);
 
         var recorder = new Recorder();
-        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets, DeskTables.Contacts], recorder, CancellationToken.None);
+        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets, DeskStreams.Contacts], recorder, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("SCOPE_MISMATCH", error.ErrorCode);
         // The whole load fails, as when the definitions were read first: no table reports it as its own failure.
         Assert.Empty(recorder.Warnings);
         // Nothing was written without its columns: no table was made, no checkpoint says complete.
-        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None));
-        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Contacts), CancellationToken.None));
+        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None));
+        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Contacts), CancellationToken.None));
     }
 
     [Fact]
@@ -117,11 +117,11 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var client = await FailingAfterTheOpeningAsync(portal);
         await using var sink = new SqliteSink(Path.Combine(_dir, "failing.db"), SinkMode.Flat);
 
-        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+        var load = new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
-        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
     }
 
@@ -145,12 +145,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
             await Task.Delay(500);
         });
 
-        var load = new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+        var load = new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
         Assert.Equal(98, portal.Emulator.Faults.Pending); // the partition's two attempts, nothing after them
-        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
         var oldest = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
         await using var db = new SqliteConnection($"Data Source={path};Pooling=false");
@@ -192,7 +192,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var dir = Path.Combine(_dir, "ties");
         await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
         {
-            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
         }
 
@@ -208,12 +208,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 6_000, Contacts = 1_500 } });
         var path = Path.Combine(_dir, "resume.db");
         using var kill = new CancellationTokenSource();
-        var progress = new KillAfter(DeskTables.Tickets, 2_500, kill);
+        var progress = new KillAfter(DeskStreams.Tickets, 2_500, kill);
 
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             var first = await portal.ConnectAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync(DeskTables.All, progress, kill.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, progress, kill.Token));
         }
 
         var partial = await Count(path, "tickets");
@@ -221,11 +221,11 @@ public sealed class FullLoadBehaviourTests : IDisposable
 
         // Tables load together: which of them finished before the kill depends on timing, and
         // their checkpoints say which.
-        var finished = new List<DeskTable>();
+        var finished = new List<DeskStream>();
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             await sink.InitializeAsync(default);
-            foreach (var table in DeskTables.All)
+            foreach (var table in DeskStreams.All)
             {
                 if (await sink.GetCheckpointAsync(FullLoad.StreamOf(table), default) is { } saved && saved.State.Contains("\"status\":\"complete\"", StringComparison.Ordinal))
                 {
@@ -235,13 +235,13 @@ public sealed class FullLoadBehaviourTests : IDisposable
         }
 
         Assert.NotEmpty(finished);
-        Assert.DoesNotContain(DeskTables.Tickets, finished);
+        Assert.DoesNotContain(DeskStreams.Tickets, finished);
 
         var resumedClient = await portal.ConnectAsync();
         IReadOnlyList<TableLoadResult> resumed;
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
         }
 
         // Finished tables are not read again; the others (tickets among them) are loaded, tickets from the committed cursors.
@@ -251,16 +251,16 @@ public sealed class FullLoadBehaviourTests : IDisposable
             Assert.True(!finished.Contains(result.Table) || result.Calls == 0, $"{result.Table.Name} was read again");
         }
 
-        var resumedTicketCalls = resumed.Single(r => r.Table == DeskTables.Tickets).Calls;
+        var resumedTicketCalls = resumed.Single(r => r.Table == DeskStreams.Tickets).Calls;
 
         var freshClient = await portal.ConnectAsync();
         await using (var fresh = new SqliteSink(Path.Combine(_dir, "fresh.db"), SinkMode.Flat))
         {
-            var freshResults = await new FullLoad(freshClient, fresh, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var freshResults = await new FullLoad(freshClient, fresh, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.True(resumedTicketCalls < freshResults.Single().Calls, $"resumed {resumedTicketCalls} calls, fresh {freshResults.Single().Calls}");
         }
 
-        await VerifyFlatAsync(path, portal, DeskTables.All);
+        await VerifyFlatAsync(path, portal, DeskStreams.All);
     }
 
     [Fact]
@@ -273,7 +273,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "compressed.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         }
 
@@ -283,7 +283,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         Assert.InRange(portal.Emulator.CompressedAnswers, 20, client.Log.TotalCalls);
         Assert.Equal(portal.Emulator.CompressedAnswers, client.Log.CompressedAnswers);
         Assert.True(client.Log.InflatedBytes > 1_200 * 2_000, $"{client.Log.InflatedBytes} bytes inflated");
-        await VerifyFlatAsync(path, portal, DeskTables.All);
+        await VerifyFlatAsync(path, portal, DeskStreams.All);
     }
 
     [Fact]
@@ -297,12 +297,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var recorder = new Recorder();
         await using var sink = new SqliteSink(Path.Combine(_dir, "too-large.db"), SinkMode.Flat);
 
-        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets, DeskTables.Departments], recorder, CancellationToken.None);
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets, DeskStreams.Departments], recorder, CancellationToken.None);
 
-        var tickets = results.Single(r => r.Table == DeskTables.Tickets);
+        var tickets = results.Single(r => r.Table == DeskStreams.Tickets);
         Assert.Equal(TableLoadStatus.Failed, tickets.Status);
         Assert.Contains("more than 1 MB of JSON (decompressed)", tickets.Message, StringComparison.Ordinal);
-        Assert.Equal(TableLoadStatus.Loaded, results.Single(r => r.Table == DeskTables.Departments).Status);
+        Assert.Equal(TableLoadStatus.Loaded, results.Single(r => r.Table == DeskStreams.Departments).Status);
         Assert.Single(recorder.Warnings);
         // The newest page holds the big ticket: asked for once, never again (the oldest page, the
         // newest, and no retry of either).
@@ -317,7 +317,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         await using var portal = await TestPortal.StartAsync();
         portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(150);
         var client = await portal.ConnectAsync();
-        DeskTable[] tables = [DeskTables.Departments, DeskTables.Agents, DeskTables.Teams, DeskTables.Products];
+        DeskStream[] tables = [DeskStreams.Departments, DeskStreams.Agents, DeskStreams.Teams, DeskStreams.Products];
         var path = Path.Combine(_dir, "together.db");
         IReadOnlyList<TableLoadResult> results;
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
@@ -334,7 +334,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
     [Fact]
     public async Task The_field_definitions_of_every_module_are_read_together()
     {
-        // Six modules, one call each: read one after the other, never more than one call would be in flight.
+        // One call a module: read one after the other, never more than one call would be in flight.
         await using var portal = await TestPortal.StartAsync();
         portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(150);
         var client = await portal.ConnectAsync();
@@ -342,12 +342,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
         TableLoadResult result;
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.OrganizationFields], null, CancellationToken.None)).Single();
+            result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.OrganizationFields], null, CancellationToken.None)).Single();
         }
 
         Assert.True(portal.Emulator.Limits.PeakInFlight >= 3, $"at most {portal.Emulator.Limits.PeakInFlight} calls were in flight together");
-        Assert.Equal(DeskTables.FieldModules.Length, result.Calls);
-        await VerifyFlatAsync(path, portal, [DeskTables.OrganizationFields]);
+        Assert.Equal(DeskStreams.FieldModules.Count, result.Calls);
+        await VerifyFlatAsync(path, portal, [DeskStreams.OrganizationFields]);
     }
 
     [Fact]
@@ -359,7 +359,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var client = await portal.ConnectAsync();
         await using var sink = new FailingOn("tickets", new SqliteSink(Path.Combine(_dir, "failing.db"), SinkMode.Flat));
 
-        var error = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Contacts, DeskTables.Tickets], null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Contacts, DeskStreams.Tickets], null, CancellationToken.None));
 
         Assert.Contains("tickets", error.Message, StringComparison.Ordinal);
         Assert.True(sink.ContactRows < 3_000, $"contacts went on loading after tickets failed ({sink.ContactRows} rows)");
@@ -373,12 +373,12 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "contacts.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Contacts], null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Contacts], null, CancellationToken.None);
             Assert.Equal(6_200, results.Single().Rows);
         }
 
         Assert.False(portal.Emulator.Api.Calls.ContainsKey("error:UNPROCESSABLE_ENTITY"));
-        await VerifyFlatAsync(path, portal, [DeskTables.Contacts]);
+        await VerifyFlatAsync(path, portal, [DeskStreams.Contacts]);
     }
 
     [Fact]
@@ -389,7 +389,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "detail.db");
         await using (var sink = new SqliteSink(path, SinkMode.Document))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions { DetailMode = true }).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions { DetailMode = true }).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(30, portal.Emulator.Api.Calls["getTicket"]);
             Assert.Equal(results.Single().Calls, portal.Emulator.Api.Calls["getTicket"] + portal.Emulator.Api.Calls["searchTickets"]);
         }
@@ -414,11 +414,11 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var progress = new Recorder();
         await using var sink = new SqliteSink(Path.Combine(_dir, "lic.db"), SinkMode.Document);
 
-        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, progress, CancellationToken.None);
+        var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, progress, CancellationToken.None);
 
-        Assert.Equal(TableLoadStatus.Skipped, results.Single(r => r.Table == DeskTables.Contracts).Status);
+        Assert.Equal(TableLoadStatus.Skipped, results.Single(r => r.Table == DeskStreams.Contracts).Status);
         Assert.Contains(progress.Warnings, w => w.Contains("Contracts", StringComparison.Ordinal) && w.Contains("LICENSE_ACCESS_LIMITED", StringComparison.Ordinal));
-        Assert.All(results.Where(r => r.Table != DeskTables.Contracts), r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
+        Assert.All(results.Where(r => r.Table != DeskStreams.Contracts), r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         Assert.Equal(30, await Count(sink.Path, "tickets"));
     }
 
@@ -444,7 +444,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "evil.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
         }
 
         await using var connection = new SqliteConnection($"Data Source={path}");
@@ -482,16 +482,16 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "crowded.db");
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            var result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None)).Single();
+            var result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None)).Single();
             Assert.Equal(TableLoadStatus.Loaded, result.Status);
             Assert.True(result.Calls <= (1.2 * 50) + 20, $"{result.Calls} calls for 5,000 tickets");
-            var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskTables.Tickets), CancellationToken.None))!.State).RootElement;
+            var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
             var partitions = JsonDocument.Parse(state.GetProperty("reader").GetString()!).RootElement.GetProperty("partitions").GetArrayLength();
             Assert.True(partitions > client.Options.MaxConcurrency, $"{partitions} partitions: none was split");
         }
 
         Assert.True(portal.Emulator.Limits.PeakInFlight <= client.Options.MaxConcurrency, $"peak {portal.Emulator.Limits.PeakInFlight} calls in flight");
-        await VerifyFlatAsync(path, portal, [DeskTables.Tickets]);
+        await VerifyFlatAsync(path, portal, [DeskStreams.Tickets]);
     }
 
     [Fact]
@@ -507,7 +507,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         {
             using var kill = new CancellationTokenSource();
             await using var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document);
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, at, kill), kill.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], new KillAfter(DeskStreams.Tickets, at, kill), kill.Token));
         }
 
         await ResumeAndCheckEveryTicketLoggedOnceAsync(portal, dir);
@@ -526,7 +526,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         {
             await using var sink = new SlowCommits(new FileSink(dir, FileFormat.Jsonl, SinkMode.Document), TimeSpan.FromMilliseconds(100), commits);
             var client = await portal.ConnectAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], new KillAfter(DeskTables.Tickets, 1_500, kill), kill.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], new KillAfter(DeskStreams.Tickets, 1_500, kill), kill.Token));
         }
 
         // No single batch holds more than 200 records (the oldest and newest pages together).
@@ -548,7 +548,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
         var dir = Path.Combine(_dir, $"{format}-{mode}");
         await using (var sink = new FileSink(dir, format, mode))
         {
-            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
         }
 
         var file = Path.Combine(dir, "tickets." + (format == FileFormat.Jsonl ? "jsonl" : "csv"));
@@ -600,7 +600,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
     }
 
     /// <summary>The SQLite file at <paramref name="path"/> holds, in flat mode, exactly what the emulator holds for these tables.</summary>
-    private static async Task VerifyFlatAsync(string path, TestPortal portal, IEnumerable<DeskTable> tables)
+    private static async Task VerifyFlatAsync(string path, TestPortal portal, IEnumerable<DeskStream> tables)
     {
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
@@ -612,7 +612,7 @@ public sealed class FullLoadBehaviourTests : IDisposable
     {
         await using (var sink = new FileSink(dir, FileFormat.Jsonl, SinkMode.Document))
         {
-            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var result = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(TableLoadStatus.Loaded, result.Single().Status);
         }
 
@@ -666,11 +666,11 @@ public sealed class FullLoadBehaviourTests : IDisposable
     {
         public long Rows { get; private set; } = -1;
 
-        public void TableStarted(DeskTable t)
+        public void TableStarted(DeskStream t)
         {
         }
 
-        public void RowsWritten(DeskTable t, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream t, long rowsSoFar, long? total, long calls, long credits)
         {
             if (Rows < 0)
             {
@@ -687,13 +687,13 @@ public sealed class FullLoadBehaviourTests : IDisposable
         }
     }
 
-    private sealed class KillAfter(DeskTable table, long rows, CancellationTokenSource kill) : IFullLoadProgress
+    private sealed class KillAfter(DeskStream table, long rows, CancellationTokenSource kill) : IFullLoadProgress
     {
-        public void TableStarted(DeskTable t)
+        public void TableStarted(DeskStream t)
         {
         }
 
-        public void RowsWritten(DeskTable t, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream t, long rowsSoFar, long? total, long calls, long credits)
         {
             if (t == table && rowsSoFar >= rows)
             {
@@ -736,11 +736,11 @@ public sealed class FullLoadBehaviourTests : IDisposable
     {
         public List<string> Warnings { get; } = [];
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
         }
 

@@ -2,7 +2,7 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 
 namespace DeskSync.Tests.Loading;
@@ -20,11 +20,11 @@ public sealed class FullLoadPostgresTests(PostgresServer postgres)
         var schema = PostgresServer.NewSchema();
         await using (var sink = new PostgresSink(postgres.ConnectionString, mode, schema))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         }
 
         await using var connection = await postgres.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All, qualify: $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All, qualify: $"\"{schema}\".");
     }
 }

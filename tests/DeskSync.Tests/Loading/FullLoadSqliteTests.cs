@@ -2,7 +2,7 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Data.Sqlite;
 
@@ -25,15 +25,15 @@ public sealed class FullLoadSqliteTests : IDisposable
         var path = Path.Combine(_dir, $"{mode}-{raw}.db");
         await using (var sink = new SqliteSink(path, mode) { RawColumn = raw })
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
-            var tickets = results.Single(r => r.Table == DeskTables.Tickets);
+            var tickets = results.Single(r => r.Table == DeskStreams.Tickets);
             Assert.InRange(tickets.Calls, 200, (1.2 * 200) + 20);
         }
 
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All);
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All);
         var ticketColumns = await TargetVerifier.ReadRowsAsync(connection, "SELECT name AS id FROM pragma_table_info('tickets')");
         Assert.Equal(raw && mode == SinkMode.Flat, ticketColumns.ContainsKey("_raw"));
     }

@@ -3,7 +3,7 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;
@@ -26,12 +26,12 @@ public sealed class PollingTests : IDisposable
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000 } });
         var client = await portal.ConnectAsync();
         await using var sink = new SqliteSink(Db, SinkMode.Flat);
-        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, null, default);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, default);
 
         var changes = new RandomChanges(portal.Emulator, seed: 5, includePollOnlyModules: true);
         await changes.RunAsync(400, TimeSpan.Zero);
-        var polled = await new Poller(client, sink).PollOnceAsync(DeskTables.All, null, default);
-        var reconciled = await new DeleteReconciler(client, sink).RunAsync(DeskTables.All, null, default);
+        var polled = await new Poller(client, sink).PollOnceAsync(DeskStreams.All, null, default);
+        var reconciled = await new DeleteReconciler(client, sink).RunAsync(DeskStreams.All, null, default);
 
         Assert.True(changes.Deletes > 20, $"{changes.Deletes} deletes");
         Assert.True(polled.Sum(p => p.Rows) >= changes.Updates, "every update is read");
@@ -48,7 +48,7 @@ public sealed class PollingTests : IDisposable
         await using var sink = new SqliteSink(Db, SinkMode.Flat);
         await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
         {
-            Tables = DeskTables.All,
+            Tables = DeskStreams.All,
             Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(_dir, "journal"),
             Token = ServiceUrlToken.New(),
@@ -99,7 +99,7 @@ public sealed class PollingTests : IDisposable
         var token = ServiceUrlToken.New();
         var options = new RealtimeSyncOptions
         {
-            Tables = DeskTables.All,
+            Tables = DeskStreams.All,
             Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(_dir, "journal"),
             Token = token,
@@ -111,7 +111,7 @@ public sealed class PollingTests : IDisposable
         {
             await first.StartReceiverAsync(default);
             listen = first.Server!.Address.ToString();
-            await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(listen, token), DeskTables.All, "test", default);
+            await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(listen, token), DeskStreams.All, "test", default);
             using var stop = new CancellationTokenSource();
             var run = first.RunAsync(null, stop.Token);
             await changes.RunAsync(100, TimeSpan.Zero);
@@ -142,8 +142,8 @@ public sealed class PollingTests : IDisposable
             await run;
 
             // The safety net: a slower poll and the delete reconciliation.
-            await new Poller(client, sink).PollOnceAsync(DeskTables.All, null, default);
-            await new DeleteReconciler(client, sink).RunAsync(DeskTables.All, null, default);
+            await new Poller(client, sink).PollOnceAsync(DeskStreams.All, null, default);
+            await new DeleteReconciler(client, sink).RunAsync(DeskStreams.All, null, default);
         }
 
         await VerifyAsync(portal.Emulator, SinkMode.Document);
@@ -155,13 +155,13 @@ public sealed class PollingTests : IDisposable
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 400 } });
         var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 1 });
         await using var sink = new SqliteSink(Db, SinkMode.Flat);
-        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, default);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, default);
         var gone = portal.Emulator.Portal.List("tickets").Take(10).Select(t => t["id"]!.GetValue<string>()).ToList();
         gone.ForEach(id => portal.Emulator.Portal.Delete("tickets", id));
 
         portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.None)); // the field definitions
         portal.Emulator.Faults.Enqueue(new DeskSync.Emulator.Desk.ScriptedFault(DeskSync.Emulator.Desk.FaultKind.ServerError), times: 4); // the listing's first two calls (oldest and newest page, together), retries included
-        var failed = await new DeleteReconciler(client, sink).RunAsync([DeskTables.Tickets], null, default);
+        var failed = await new DeleteReconciler(client, sink).RunAsync([DeskStreams.Tickets], null, default);
         Assert.Equal(0, failed.Single().Deleted);
         Assert.Contains("nothing was deleted", failed.Single().Message, StringComparison.Ordinal);
         Assert.Equal(400, await CountAsync("tickets"));
@@ -172,11 +172,11 @@ public sealed class PollingTests : IDisposable
             portal.Emulator.Portal.Delete("tickets", id);
         }
 
-        var guarded = await new DeleteReconciler(client, sink).RunAsync([DeskTables.Tickets], null, default);
+        var guarded = await new DeleteReconciler(client, sink).RunAsync([DeskStreams.Tickets], null, default);
         Assert.Equal(0, guarded.Single().Deleted);
         Assert.Contains("--force", guarded.Single().Message, StringComparison.Ordinal);
 
-        var forced = await new DeleteReconciler(client, sink, new ReconcileOptions { Force = true }).RunAsync([DeskTables.Tickets], null, default);
+        var forced = await new DeleteReconciler(client, sink, new ReconcileOptions { Force = true }).RunAsync([DeskStreams.Tickets], null, default);
         Assert.Equal(350, forced.Single().Deleted);
         Assert.Equal(50, await CountAsync("tickets"));
     }
@@ -187,7 +187,7 @@ public sealed class PollingTests : IDisposable
         await using var portal = await TestPortal.StartAsync();
         var client = await portal.ConnectAsync();
         await using var sink = new SqliteSink(Db, SinkMode.Flat);
-        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, default);
+        await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, default);
 
         portal.Emulator.Portal.AddField("tickets", new JsonObject { ["id"] = "8880001", ["apiName"] = "cf_warranty_until", ["displayLabel"] = "Warranty until", ["type"] = "Date", ["isCustomField"] = true });
         portal.Emulator.Portal.RemoveField("tickets", "cf_vip");
@@ -197,7 +197,7 @@ public sealed class PollingTests : IDisposable
         portal.Emulator.Portal.Update("tickets", ticket, new JsonObject { ["cf"] = new JsonObject { ["cf_warranty_until"] = "2027-03-31", ["cf_order"] = "A-17" } });
 
         var messages = new List<string>();
-        await new Poller(client, sink).PollOnceAsync([DeskTables.Tickets], messages.Add, default);
+        await new Poller(client, sink).PollOnceAsync([DeskStreams.Tickets], messages.Add, default);
 
         Assert.Contains(messages, m => m.Contains("new column cf_warranty_until", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("warning:", StringComparison.Ordinal) && m.Contains("cf_order", StringComparison.Ordinal) && m.Contains("integer", StringComparison.Ordinal));
@@ -223,6 +223,6 @@ public sealed class PollingTests : IDisposable
     {
         await using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, emulator, mode, DeskTables.All);
+        await TargetVerifier.VerifyAsync(connection, emulator, mode, DeskStreams.All);
     }
 }

@@ -6,7 +6,7 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -30,7 +30,7 @@ public sealed class BurstLoadTests : IDisposable
         var db = Path.Combine(_dir, "burst.db");
         await using var sink = new SqliteSink(db, SinkMode.Document);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token));
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token));
         await sync.StartReceiverAsync(default);
         var (run, stop) = await Realtime.StartStreamingAsync(sync);
         using var _ = stop;

@@ -3,7 +3,7 @@ using DeskSync.Emulator;
 using DeskSync.Emulator.Desk;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Data.Sqlite;
 
@@ -33,7 +33,7 @@ public sealed class FaultyPortalTests : IDisposable
 
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskTables.All, revoker, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, revoker, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         }
 
@@ -47,7 +47,7 @@ public sealed class FaultyPortalTests : IDisposable
         faults.Clear();
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskTables.All);
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, DeskStreams.All);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class FaultyPortalTests : IDisposable
         await using (var sink = new SqliteSink(path, SinkMode.Document))
         {
             var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 2 });
-            var ex = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], outage, CancellationToken.None));
+            var ex = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], outage, CancellationToken.None));
             Assert.True(ex.IsTransient);
             Assert.Contains("HTTP 500", ex.Message, StringComparison.Ordinal);
         }
@@ -67,26 +67,26 @@ public sealed class FaultyPortalTests : IDisposable
         portal.Emulator.Faults.Clear();
         await using (var sink = new SqliteSink(path, SinkMode.Document))
         {
-            var resumed = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var resumed = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(TableLoadStatus.Loaded, resumed.Single().Status);
         }
 
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Document, [DeskTables.Tickets]);
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Document, [DeskStreams.Tickets]);
     }
 
     private sealed class RevokeMidway(ZohoDeskEmulator emulator, long afterRows) : IFullLoadProgress
     {
         public bool Revoked { get; private set; }
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
-            if (!Revoked && table == DeskTables.Tickets && rowsSoFar >= afterRows)
+            if (!Revoked && table == DeskStreams.Tickets && rowsSoFar >= afterRows)
             {
                 emulator.OAuth.RevokeAllAccessTokens();
                 Revoked = true;
@@ -104,11 +104,11 @@ public sealed class FaultyPortalTests : IDisposable
 
     private sealed class OutageAfter(ZohoDeskEmulator emulator, long afterRows) : IFullLoadProgress
     {
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
             if (rowsSoFar >= afterRows)
             {

@@ -5,7 +5,7 @@ using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;
 
@@ -114,7 +114,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal(expected == 200 ? 1 : 0, records.Count);
         await using var sink = new SqliteSink(Path.Combine(_dir, "apply.db"), SinkMode.Flat);
         await sink.InitializeAsync(default);
-        var applier = new JournalApplier(_journal, sink, await _portal.ConnectAsync(), new Dictionary<string, TableSchema> { ["tickets"] = FullLoad.SchemaOf(DeskTables.Tickets, new Dictionary<string, IReadOnlyList<JsonElement>>()) });
+        var applier = new JournalApplier(_journal, sink, await _portal.ConnectAsync(), new Dictionary<string, TableSchema> { ["tickets"] = FullLoad.SchemaOf(DeskStreams.Tickets, new Dictionary<string, IReadOnlyList<JsonElement>>()) });
         await applier.RunAsync(follow: false, default);
         Assert.Equal(_journal.End, applier.Position);
     }

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;
@@ -41,7 +41,7 @@ public sealed class PoisonedValueTests : IDisposable
         portal.Emulator.Portal.Update("tickets", ids[0], Poisoned());
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(TableLoadStatus.Loaded, results.Single().Status);
         }
 
@@ -53,7 +53,7 @@ public sealed class PoisonedValueTests : IDisposable
         portal.Emulator.Portal.Update("tickets", ids[2], new JsonObject { ["subject"] = "after the poisoned one (poll)" });
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
         {
-            await new Poller(client, sink).PollOnceAsync([DeskTables.Tickets], null, CancellationToken.None);
+            await new Poller(client, sink).PollOnceAsync([DeskStreams.Tickets], null, CancellationToken.None);
         }
 
         await AssertPoisonedAsync(ids[1], cfColumn!);
@@ -62,7 +62,7 @@ public sealed class PoisonedValueTests : IDisposable
         // Webhook: the poisoned event, then another in the same delivery and one in the next.
         var token = ServiceUrlToken.New();
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
             var (run, stop) = await Realtime.StartStreamingAsync(sync);

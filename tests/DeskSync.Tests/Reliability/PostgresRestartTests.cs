@@ -3,7 +3,7 @@ using DeskSync.Emulator;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sql;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 
 namespace DeskSync.Tests.Reliability;
@@ -22,7 +22,7 @@ public sealed class PostgresRestartTests(PostgresServer postgres)
 
         await using (var sink = new PostgresSink(postgres.ConnectionString, SinkMode.Flat, schema))
         {
-            var ex = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], restart, CancellationToken.None));
+            var ex = await Assert.ThrowsAsync<SinkException>(() => new FullLoad(portal.ConnectAsync().Result, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], restart, CancellationToken.None));
             Assert.Contains("run again to continue from the last checkpoint", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("Password", ex.Message, StringComparison.OrdinalIgnoreCase);
         }
@@ -30,23 +30,23 @@ public sealed class PostgresRestartTests(PostgresServer postgres)
         Assert.True(restart.Done);
         await using (var sink = new PostgresSink(postgres.ConnectionString, SinkMode.Flat, schema))
         {
-            var resumed = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskTables.Tickets], null, CancellationToken.None);
+            var resumed = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
             Assert.Equal(TableLoadStatus.Loaded, resumed.Single().Status);
         }
 
         await using var connection = await postgres.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskTables.Tickets], qualify: $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskStreams.Tickets], qualify: $"\"{schema}\".");
     }
 
     private sealed class RestartAt(PostgresServer postgres, long rows) : IFullLoadProgress
     {
         public bool Done { get; private set; }
 
-        public void TableStarted(DeskTable table)
+        public void TableStarted(DeskStream table)
         {
         }
 
-        public void RowsWritten(DeskTable table, long rowsSoFar, long? total, long calls, long credits)
+        public void RowsWritten(DeskStream table, long rowsSoFar, long? total, long calls, long credits)
         {
             if (!Done && rowsSoFar >= rows)
             {

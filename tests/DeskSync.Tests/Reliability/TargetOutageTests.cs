@@ -8,7 +8,7 @@ using DeskSync.Sinks.Files;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -40,7 +40,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         // opens a new one, depending on when Npgsql notices that the server closed the session.
         await OutageAsync(sink, postgres.StopAsync, postgres.StartAsync, "refused a write", "Cannot connect to PostgreSQL");
         await using var connection = await postgres.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, _portal!.Emulator, SinkMode.Flat, DeskTables.All, qualify: $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, _portal!.Emulator, SinkMode.Flat, DeskStreams.All, qualify: $"\"{schema}\".");
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
             await ReadOnly(false);
         }
 
-        await TargetVerifier.VerifyAsync(admin, _portal!.Emulator, SinkMode.Document, DeskTables.All, qualify: $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(admin, _portal!.Emulator, SinkMode.Document, DeskStreams.All, qualify: $"\"{schema}\".");
     }
 
     [SmallDiskFact]
@@ -86,7 +86,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
 
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, _portal!.Emulator, SinkMode.Flat, DeskTables.All);
+        await TargetVerifier.VerifyAsync(connection, _portal!.Emulator, SinkMode.Flat, DeskStreams.All);
     }
 
     [SmallDiskFact]
@@ -97,7 +97,7 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         var db = Path.Combine(_dir, "target.db");
         await using var sink = new SqliteSink(db, SinkMode.Flat);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(await portal.ConnectAsync(), sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token) with
+        await using var sync = new RealtimeSync(await portal.ConnectAsync(), sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token) with
         {
             JournalDirectory = Path.Combine(disk.Path, "journal"),
         });
@@ -201,11 +201,11 @@ public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
         _portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 400, Contacts = 100 } });
         var client = await _portal.ConnectAsync();
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, Realtime.Options(_portal, _dir, DeskTables.All, token) with { TargetRetryMaxDelay = TimeSpan.FromMilliseconds(300) });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(_portal, _dir, DeskStreams.All, token) with { TargetRetryMaxDelay = TimeSpan.FromMilliseconds(300) });
         var reports = new ConcurrentQueue<string>();
         sync.Report += reports.Enqueue;
         await sync.StartReceiverAsync(CancellationToken.None);
-        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), DeskTables.All, "DeskSync test", CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), DeskStreams.All, "DeskSync test", CancellationToken.None);
         var (run, stop) = await Realtime.StartStreamingAsync(sync);
         using var http = new HttpClient { BaseAddress = sync.Server.Address };
         var changes = new RandomChanges(_portal.Emulator, seed: 23);

@@ -6,7 +6,7 @@ namespace DeskSync.Tests.Support;
 /// <summary>Seeded random creates, updates and deletes across the modules that have webhook events.</summary>
 internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool includePollOnlyModules = false)
 {
-    private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "agents", "departments"];
+    private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "calls", "events", "agents", "departments"];
     private static readonly string[] AllModules = [.. WebhookModules, "products", "contracts"];
     private readonly string[] _modules = includePollOnlyModules ? AllModules : WebhookModules;
     private readonly Random _random = new(seed);
@@ -43,8 +43,9 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool in
         else if (roll < 8 || module == "departments")
         {
             var id = records[_random.Next(records.Count)]["id"]!.GetValue<string>();
-            var values = new JsonObject { ["status"] = _random.Next(2) == 0 ? "Open" : "Closed", ["description"] = $"edited {_random.Next(100000)}" };
-            if (module is "tickets" or "contacts" or "accounts" or "tasks" or "products" or "contracts")
+            var status = module == "calls" ? (_random.Next(2) == 0 ? "Scheduled" : "Completed") : _random.Next(2) == 0 ? "Open" : "Closed";
+            var values = new JsonObject { ["status"] = status, ["description"] = $"edited {_random.Next(100000)}" };
+            if (module is "tickets" or "contacts" or "accounts" or "tasks" or "products" or "contracts" or "calls" or "events")
             {
                 values["cf"] = new JsonObject { ["cf_customer_refund_if_any"] = $"refund {_random.Next(1000)}", ["cf_order"] = _random.Next(10000).ToString(System.Globalization.CultureInfo.InvariantCulture) };
             }

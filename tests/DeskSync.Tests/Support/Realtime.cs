@@ -1,4 +1,4 @@
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Support;
@@ -6,7 +6,7 @@ namespace DeskSync.Tests.Support;
 /// <summary>The common set-up of realtime tests: options on a free loopback port, and a run that has reached streaming.</summary>
 internal static class Realtime
 {
-    public static RealtimeSyncOptions Options(TestPortal portal, string dir, IReadOnlyList<DeskTable> tables, string token) => new()
+    public static RealtimeSyncOptions Options(TestPortal portal, string dir, IReadOnlyList<DeskStream> tables, string token) => new()
     {
         Tables = tables,
         Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },

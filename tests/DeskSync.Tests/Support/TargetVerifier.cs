@@ -4,7 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeskSync.Core;
 using DeskSync.Emulator;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.Emulator.Desk;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 
 namespace DeskSync.Tests.Support;
@@ -16,31 +17,31 @@ namespace DeskSync.Tests.Support;
 /// </summary>
 internal static class TargetVerifier
 {
-    /// <summary>The operation each table is read from, and where its records sit in the answer.</summary>
-    private static readonly Dictionary<string, (string OperationId, string? Items)> ReadOperations = new(StringComparer.Ordinal)
-    {
-        ["tickets"] = ("searchTickets", "data"), ["contacts"] = ("searchContacts", "data"), ["accounts"] = ("searchAccounts", "data"),
-        ["products"] = ("searchProducts", "data"), ["tasks"] = ("searchTasks", "data"), ["departments"] = ("getDepartments", "data"),
-        ["agents"] = ("getAgents", "data"), ["teams"] = ("getTeams", "teams"), ["contracts"] = ("getContract", null),
-        ["organization_fields"] = ("getFields", "data"),
-    };
+    /// <summary>The operation a table is read from, and where its records sit in the answer: its search when
+    /// Zoho has one, else its list — contracts one by one (their list is thin), teams under "teams".</summary>
+    private static (string OperationId, string? Items) ReadOperation(string table) =>
+        table == "organization_fields" ? ("getFields", "data")
+        : EmulatedModules.Named(table) is not { } module ? throw new ArgumentException($"the emulator has no module {table}", nameof(table))
+        : module.SearchOperation is { } search ? (search, "data")
+        : table == "contracts" ? (module.RecordOperation, null)
+        : (module.ListOperation, table == "teams" ? "teams" : "data");
 
     /// <summary>
     /// The emulator's records as the emulator answers them on the table's read path: its own store,
     /// cut by its own model of Zoho's answer shape (OpenAPI), never by anything of the client.
     /// </summary>
-    public static IReadOnlyList<JsonObject> Expected(ZohoDeskEmulator emulator, DeskTable table)
+    public static IReadOnlyList<JsonObject> Expected(ZohoDeskEmulator emulator, DeskStream table)
     {
         IEnumerable<JsonObject> records = table.Name == "organization_fields"
-            ? DeskTables.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
+            ? DeskStreams.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
             : emulator.Portal.List(table.Name);
         var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
         var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog);
-        var (operationId, items) = ReadOperations[table.Name];
+        var (operationId, items) = ReadOperation(table.Name);
         var schema = catalog.Get(operationId).ResponseSchema(catalog, "200", out var file)!;
         var result = new List<JsonObject>();
         foreach (var (record, module) in table.Name == "organization_fields"
-            ? DeskTables.FieldModules.SelectMany(m => emulator.Portal.Fields(m).Select(f => (f, (string?)m)))
+            ? DeskStreams.FieldModules.SelectMany(m => emulator.Portal.Fields(m).Select(f => (f, (string?)m)))
             : records.Select(r => (r, (string?)null)))
         {
             var shaped = items is null
@@ -57,7 +58,7 @@ internal static class TargetVerifier
         return result;
     }
 
-    public static async Task VerifyAsync(DbConnection connection, ZohoDeskEmulator emulator, SinkMode mode, IEnumerable<DeskTable> tables, string qualify = "")
+    public static async Task VerifyAsync(DbConnection connection, ZohoDeskEmulator emulator, SinkMode mode, IEnumerable<DeskStream> tables, string qualify = "")
     {
         foreach (var table in tables)
         {
@@ -66,7 +67,7 @@ internal static class TargetVerifier
             Assert.True(expected.Count == rows.Count, $"{table.Name}: {rows.Count} rows in the target, {expected.Count} in the emulator");
             Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
 
-            var schema = FullLoad.SchemaOf(table, DeskTables.FieldModules.ToDictionary(m => m, m => (IReadOnlyList<JsonElement>)[.. emulator.Portal.Fields(m).Select(f => JsonSerializer.SerializeToElement(f))]));
+            var schema = FullLoad.SchemaOf(table, DeskStreams.FieldModules.ToDictionary(m => m, m => (IReadOnlyList<JsonElement>)[.. emulator.Portal.Fields(m).Select(f => JsonSerializer.SerializeToElement(f))]));
             foreach (var (id, row) in rows)
             {
                 var record = JsonSerializer.SerializeToElement(expected[id]);

@@ -2,7 +2,7 @@ using System.Data.Common;
 using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -27,7 +27,7 @@ public sealed class DowntimeCatchUpTests : IDisposable
         var client = await portal.ConnectAsync();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var token = ServiceUrlToken.New();
-        var tables = DeskTables.All;
+        var tables = DeskStreams.All;
         var options = Realtime.Options(portal, _dir, tables, token) with { Time = time };
         var database = Path.Combine(_dir, "t.db");
 
@@ -84,7 +84,7 @@ public sealed class DowntimeCatchUpTests : IDisposable
         var id = portal.Emulator.Portal.List("tickets")[0]["id"]!.GetValue<string>();
         var reports = new List<string>();
         await using (var sink = new SqliteSink(database, SinkMode.Flat))
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             sync.Report += line => { lock (reports) { reports.Add(line); } };
             await sync.StartReceiverAsync(CancellationToken.None);
@@ -93,7 +93,7 @@ public sealed class DowntimeCatchUpTests : IDisposable
 
             // README's order: `run`, then `webhook register`. A change in between reaches no webhook.
             portal.Emulator.Portal.Update("tickets", id, new System.Text.Json.Nodes.JsonObject { ["status"] = "Before registration" });
-            await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskTables.Tickets], "test", CancellationToken.None);
+            await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskStreams.Tickets], "test", CancellationToken.None);
             await Eventually.UntilAsync(() => { lock (reports) { return reports.Any(r => r.Contains("before the webhook was set up", StringComparison.Ordinal)); } }, "the catch-up after the URL check");
             await stop.CancelAsync();
             await run;

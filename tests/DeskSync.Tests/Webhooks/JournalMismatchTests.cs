@@ -8,7 +8,7 @@ using DeskSync.Core.Journal;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -43,10 +43,10 @@ public sealed class JournalMismatchTests : IDisposable
 
         // Streaming: two changes arrive by webhook and are applied; a copy of the journal is taken between them.
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
-            hook = (await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskTables.Tickets], "test", CancellationToken.None)).GetProperty("id").GetString()!;
+            hook = (await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskStreams.Tickets], "test", CancellationToken.None)).GetProperty("id").GetString()!;
             var (run, stop) = await Realtime.StartStreamingAsync(sync);
             await ChangeAndWaitAsync(portal, sync, tickets[0], "Escalated");
             CopyFolder(JournalDir, Path.Combine(_dir, "backup"));
@@ -76,7 +76,7 @@ public sealed class JournalMismatchTests : IDisposable
         Assert.True(portal.Emulator.Portal.Delete("tickets", tickets[3]));
 
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             var refused = await Assert.ThrowsAsync<JournalDamagedException>(() => sync.StartReceiverAsync(CancellationToken.None));
             Assert.Contains("does not match the target", refused.Message, StringComparison.Ordinal);
@@ -90,7 +90,7 @@ public sealed class JournalMismatchTests : IDisposable
         RebaselineResult result;
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
         {
-            result = await JournalRebaseline.RunAsync(client, sink, [DeskTables.Tickets], JournalDir, reconcile: true, null, CancellationToken.None);
+            result = await JournalRebaseline.RunAsync(client, sink, [DeskStreams.Tickets], JournalDir, reconcile: true, null, CancellationToken.None);
         }
 
         Assert.NotNull(result.SetAside);
@@ -102,7 +102,7 @@ public sealed class JournalMismatchTests : IDisposable
 
         // The target follows the new journal: a new delivery is applied.
         await using (var sink = new SqliteSink(Database, SinkMode.Flat))
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
             Assert.Equal(result.JournalId, sync.Journal!.Id);

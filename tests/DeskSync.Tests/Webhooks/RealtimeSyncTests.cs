@@ -4,7 +4,7 @@ using DeskSync.Emulator;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
@@ -34,14 +34,14 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
         var token = ServiceUrlToken.New();
         await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
         {
-            Tables = DeskTables.All,
+            Tables = DeskStreams.All,
             Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(_dir, "journal"),
             Token = token,
             OrgId = portal.Emulator.Portal.OrgId,
         });
         await sync.StartReceiverAsync(CancellationToken.None);
-        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), DeskTables.All, "DeskSync test", CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), DeskStreams.All, "DeskSync test", CancellationToken.None);
 
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);
@@ -69,6 +69,6 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
             await connection.OpenAsync();
         }
 
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskTables.All, qualify: target == "sqlite" ? "" : $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All, qualify: target == "sqlite" ? "" : $"\"{schema}\".");
     }
 }

@@ -8,7 +8,7 @@ using DeskSync.Sinks.Files;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -48,7 +48,7 @@ public sealed class RedeliveryTests(PostgresServer postgres) : IDisposable
         string before;
 
         await using (var sink = Open())
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
             var (run, stop) = await Realtime.StartStreamingAsync(sync);
@@ -72,7 +72,7 @@ public sealed class RedeliveryTests(PostgresServer postgres) : IDisposable
 
         // After a restart the receiver still knows the events: it rebuilt its memory from the journal.
         await using (var sink = Open())
-        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token)))
+        await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
             var (run, stop) = await Realtime.StartStreamingAsync(sync);

@@ -6,7 +6,7 @@ using DeskSync.Core;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Extensions.Time.Testing;
 
@@ -218,7 +218,7 @@ public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
     }
 
     private RealtimeSyncOptions Options(TestPortal portal, string token) =>
-        Realtime.Options(portal, _dir, [DeskTables.Tickets], token) with { Time = _time };
+        Realtime.Options(portal, _dir, [DeskStreams.Tickets], token) with { Time = _time };
 
     private static async Task ReadOnlyAsync(System.Data.Common.DbConnection admin, bool on)
     {

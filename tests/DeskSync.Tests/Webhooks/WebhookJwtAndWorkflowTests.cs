@@ -4,7 +4,7 @@ using System.Text;
 using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -49,13 +49,13 @@ public sealed class WebhookJwtAndWorkflowTests : IDisposable
         using var http = new HttpClient();
         var token = ServiceUrlToken.New();
         await using var sink = new SqliteSink(Path.Combine(_dir, "jwt.db"), SinkMode.Flat);
-        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token) with
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token) with
         {
             Jwt = new WebhookJwtVerifier(http, new Uri(portal.Emulator.BaseUrl, ".well-known/jwks.json"), portal.Emulator.Portal.OrgId),
         });
         await sync.StartReceiverAsync(default);
         var url = ServiceUrlToken.Url(sync.Server!.Address.ToString(), token);
-        await WebhookRegistration.RegisterAsync(client, url, [DeskTables.Tickets], "jwt", default);
+        await WebhookRegistration.RegisterAsync(client, url, [DeskStreams.Tickets], "jwt", default);
         var (run, stop) = await Realtime.StartStreamingAsync(sync);
         using var _ = stop;
 
@@ -87,7 +87,7 @@ public sealed class WebhookJwtAndWorkflowTests : IDisposable
         var client = await portal.ConnectAsync();
         var token = ServiceUrlToken.New();
         await using var sink = new SqliteSink(Path.Combine(_dir, "wf.db"), SinkMode.Flat);
-        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskTables.Tickets], token));
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token));
         await sync.StartReceiverAsync(default);
         var (run, stop) = await Realtime.StartStreamingAsync(sync);
         using var _ = stop;

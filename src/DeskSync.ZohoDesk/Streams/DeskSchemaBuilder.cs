@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DeskSync.Core;
 
-namespace DeskSync.ZohoDesk.Catalog;
+namespace DeskSync.ZohoDesk.Streams;
 
 /// <summary>
 /// A table's declared schema: its standard columns (snake_case), then one column per custom
@@ -13,7 +13,7 @@ public static class DeskSchemaBuilder
     /// <summary>Columns every flat table has besides its fields.</summary>
     public static readonly string[] Reserved = ["_raw", "_synced_at"];
 
-    public static TableSchema Build(DeskTable table, IReadOnlyList<JsonElement> fieldDefinitions)
+    public static TableSchema Build(DeskStream table, IReadOnlyList<JsonElement> fieldDefinitions)
     {
         var names = new ColumnNames(Reserved);
         var columns = new List<ColumnSchema>();

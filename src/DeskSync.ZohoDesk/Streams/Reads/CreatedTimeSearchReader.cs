@@ -4,9 +4,9 @@ using System.Text.Json;
 using System.Threading.Channels;
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Catalog;
+using DeskSync.ZohoDesk.Streams;
 
-namespace DeskSync.ZohoDesk.Snapshot;
+namespace DeskSync.ZohoDesk.Streams.Reads;
 
 /// <summary>
 /// Reads a whole table through GET /{module}/search sorted by createdTime, which answers complete
@@ -19,7 +19,7 @@ namespace DeskSync.ZohoDesk.Snapshot;
 /// own [start, end], so partitions never share a record whether Zoho's range bounds are inclusive
 /// or not (unknown: the 1 ms margins cover both).
 /// </summary>
-public sealed class CreatedTimeSearchReader(DeskClient client, DeskTable table, SnapshotOptions options, TimeProvider time)
+public sealed class CreatedTimeSearchReader(DeskClient client, DeskStream table, SnapshotOptions options, TimeProvider time)
 {
     private const string Beginning = "1900-01-01T00:00:00.000Z";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace DeskSync.ZohoDesk.Snapshot;
+namespace DeskSync.ZohoDesk;
 
 /// <summary>Work that runs together and fails as one.</summary>
 internal static class Together

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DeskSync.ZohoDesk.Snapshot;
+namespace DeskSync.ZohoDesk.Streams;
 
 /// <summary>Records read from Zoho and the reader's state after them: the sink commits both together.</summary>
 public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string State, bool Complete)

@@ -1,0 +1,43 @@
+using DeskSync.Core;
+
+namespace DeskSync.ZohoDesk.Streams;
+
+/// <summary>
+/// Every stream DeskSync replicates; each is declared in its own file under Tables/. Page sizes are
+/// Zoho's caps (facts page §2); the declared fields are those the answer each table is read from
+/// carries in Zoho's OpenAPI schemas. Anything else a record carries is kept in the raw record column.
+/// </summary>
+public static partial class DeskStreams
+{
+    private const ColumnType T = ColumnType.Text;
+    private const ColumnType I = ColumnType.Integer;
+    private const ColumnType D = ColumnType.Decimal;
+    private const ColumnType B = ColumnType.Boolean;
+    private const ColumnType Ts = ColumnType.Timestamp;
+    private const ColumnType Dt = ColumnType.Date;
+    private const ColumnType J = ColumnType.Json;
+
+    private static IReadOnlyList<DeskStream>? _all;
+
+    /// <summary>In load order: small reference tables first, field definitions before the tables they describe.</summary>
+    // A property, not a field: the streams are declared in several files, whose initialisers run in no set order.
+    public static IReadOnlyList<DeskStream> All => _all ??=
+        [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets];
+
+    /// <summary>Modules whose field definitions DeskSync reads (organizationFields?module=).</summary>
+    public static IReadOnlyList<string> FieldModules => [.. All.Select(s => s.FieldsModule).OfType<string>().Distinct()];
+
+    /// <summary>The scopes a full setup asks for: every stream's, then the webhook API's.</summary>
+    public static IReadOnlyList<string> Scopes => [.. All.SelectMany(s => s.Scopes).Append("Desk.events.ALL").Distinct()];
+
+    /// <summary>The stream whose webhook events carry this prefix (Ticket, Contact, …), if any.</summary>
+    public static DeskStream? ByEventModule(string module) =>
+        All.FirstOrDefault(s => s.Events is { } e && string.Equals(e.Module, module, StringComparison.Ordinal));
+
+    public static DeskStream? Find(string name) =>
+        All.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(t.DisplayName, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(t.Name.Replace("_", "", StringComparison.Ordinal), name.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+
+    private static StandardField[] F(params (string Source, ColumnType Type)[] fields) => [.. fields.Select(f => new StandardField(f.Source, f.Type))];
+}
