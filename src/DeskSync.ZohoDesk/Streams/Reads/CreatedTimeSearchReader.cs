@@ -291,85 +291,36 @@ public sealed class CreatedTimeSearchReader(DeskClient client, DeskStream table,
 
     private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, ChannelWriter<(int, List<JsonElement>, PartitionState, JsonDocument?)> output, CancellationToken ct)
     {
-        var start = Parse(partition.Start);
-        var cursor = partition.Cursor ?? partition.Start;
-        var from = partition.From;
-        // Ids already written at the cursor's millisecond or the one before, with their createdTime.
-        // A checkpoint keeps the ids only: they count as at the cursor, which keeps them as long as
-        // they could come again.
-        var boundary = (partition.Seen ?? []).ToDictionary(id => id, _ => Parse(cursor), StringComparer.Ordinal);
+        var walk = new TimeCursor(Parse(partition.Start), partition.Cursor is { } c ? Parse(c) : null, partition.From, partition.Seen, table.PageSize, $"{table.DisplayName} created");
         while (true)
         {
-            var queryStart = Max(Parse(cursor), start) - Tick;
             // The page goes to the sink with the records that point into it (SnapshotBatch.Pages).
-            var page = await SearchAsync(ValueConverter.Iso(queryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", from, table.PageSize, ct);
+            var page = await SearchAsync(ValueConverter.Iso(walk.QueryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", walk.From, table.PageSize, ct);
             var records = DeskClient.View(page);
-            var accepted = new List<JsonElement>(records.Count);
+            List<JsonElement> accepted;
             DateTimeOffset end;
             bool done;
             lock (bound)
             {
                 // Under the bound's lock: a split cannot move the end between this filter and the cursor.
                 end = bound.End;
-                var keys = records.Select(Keys).ToList();
-                for (var i = 0; i < records.Count; i++)
+                var taken = walk.Take(records.Select(Keys).ToList(), end);
+                accepted = [.. taken.Accepted.Select(i => records[i])];
+                done = taken.Done;
+                if (walk.LastSpan > TimeSpan.Zero)
                 {
-                    if (keys[i].Created >= start && keys[i].Created <= end && boundary.TryAdd(keys[i].Id, keys[i].Created))
-                    {
-                        accepted.Add(records[i]);
-                    }
+                    bound.PageSpan = walk.LastSpan;
                 }
 
-                var newCursor = records.Count > 0 ? ValueConverter.Iso(keys.Max(k => k.Created)) : cursor;
-                if (records.Count < table.PageSize || Parse(newCursor) > end)
-                {
-                    done = true; // the last page, or one that ran past the end a split moved
-                }
-                else if (string.CompareOrdinal(newCursor, cursor) <= 0)
-                {
-                    // A full page of records sharing the cursor's millisecond: step through them by offset.
-                    from += table.PageSize;
-                    if (from > DeskClient.SearchOffsetMax)
-                    {
-                        throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
-                            $"{table.DisplayName}: more than {DeskClient.SearchOffsetMax + 1} records were created in the same millisecond ({cursor}); Zoho's search cannot page past them.");
-                    }
-
-                    done = false;
-                }
-                else
-                {
-                    bound.PageSpan = Parse(newCursor) - Max(Parse(cursor), start);
-                    cursor = newCursor;
-                    from = 0;
-                    // Only records at the new cursor's millisecond (or the one before) can come again.
-                    // Those of this page are all here; when the cursor moved by one millisecond,
-                    // the old cursor's records may have come on earlier pages too (a millisecond
-                    // of more than a page, stepped through by offset), and they stay.
-                    var keep = Parse(cursor) - Tick;
-                    foreach (var k in keys)
-                    {
-                        boundary.TryAdd(k.Id, k.Created);
-                    }
-
-                    foreach (var (id, created) in boundary)
-                    {
-                        if (created < keep)
-                        {
-                            boundary.Remove(id);
-                        }
-                    }
-                    done = false;
-                }
-
-                bound.Cursor = Parse(cursor);
+                bound.Cursor = walk.Cursor;
                 bound.Done = done;
             }
 
             try
             {
                 accepted = await DetailedAsync(accepted, ct);
-                await output.WriteAsync((index, accepted, new PartitionState(partition.Start, ValueConverter.Iso(end), cursor, from, done, done ? null : [.. boundary.Keys]), page), ct);
+                var state = new PartitionState(partition.Start, ValueConverter.Iso(end), ValueConverter.Iso(walk.Cursor), walk.From, done, done ? null : [.. walk.Seen]);
+                await output.WriteAsync((index, accepted, state, page), ct);
             }
             catch
             {

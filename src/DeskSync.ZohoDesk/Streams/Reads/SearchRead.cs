@@ -15,8 +15,6 @@ public sealed class SearchRead : StreamRead
 {
     public override string Method => "search by createdTime; polled by modifiedTime";
 
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
-
     public override IAsyncEnumerable<SnapshotBatch> LoadAsync(StreamReading reading, string? state, CancellationToken ct) =>
         new CreatedTimeSearchReader(reading.Client, reading.Stream, reading.Options with { Partitions = Math.Min(reading.Options.Partitions, reading.Client.Options.MaxConcurrency) }, reading.Time)
             .ReadAsync(state, ct);
@@ -24,43 +22,28 @@ public sealed class SearchRead : StreamRead
     public override async IAsyncEnumerable<IReadOnlyList<ChangeEvent>> PollAsync(StreamReading reading, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken ct)
     {
         var stream = reading.Stream;
-        var cursor = since;
-        var from = 0;
+        var walk = new TimeCursor(since, null, 0, null, stream.PageSize, $"{stream.DisplayName} modified");
         while (true)
         {
             using var page = await reading.Client.GetAsync(stream.SearchPath,
                 [
-                    new("modifiedTimeRange", $"{ValueConverter.Iso(cursor - Tick)},{ValueConverter.Iso(until)}"),
+                    new("modifiedTimeRange", $"{ValueConverter.Iso(walk.QueryStart)},{ValueConverter.Iso(until)}"),
                     new("sortBy", "modifiedTime"),
-                    new("from", from.ToString(CultureInfo.InvariantCulture)),
+                    new("from", walk.From.ToString(CultureInfo.InvariantCulture)),
                     new("limit", stream.PageSize.ToString(CultureInfo.InvariantCulture)),
                 ],
                 label: stream.Name, expectedWeight: 3, cancellationToken: ct);
             var records = DeskClient.Items(page);
-            if (records.Count > 0)
+            // A record without a modifiedTime counts as at the start: it is taken, and never moves the cursor.
+            var (accepted, done) = walk.Take([.. records.Select(r => (r.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) ?? since : since, r.GetProperty("id").ToString()))], until);
+            if (accepted.Count > 0)
             {
-                yield return [.. records.Select(r => Polled(stream, r))];
+                yield return [.. accepted.Select(i => Polled(stream, records[i]))];
             }
 
-            var newest = records.Select(r => r.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null).Max() ?? cursor;
-            if (records.Count < stream.PageSize)
+            if (done)
             {
                 yield break;
-            }
-
-            if (newest <= cursor)
-            {
-                // A whole page in the cursor's millisecond: page through it by offset.
-                from += stream.PageSize;
-                if (from > DeskClient.SearchOffsetMax)
-                {
-                    throw new ZohoApiException(ZohoFailureKind.OffsetLimit, $"{stream.DisplayName}: more than 1,000 records were modified in the same millisecond.");
-                }
-            }
-            else
-            {
-                cursor = newest;
-                from = 0;
             }
         }
     }
