@@ -1,5 +1,5 @@
-using System.Data.Common;
 using System.Buffers.Text;
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;

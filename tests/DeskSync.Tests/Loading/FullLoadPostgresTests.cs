@@ -2,8 +2,8 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Postgres;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Loading;
 

@@ -2,8 +2,8 @@ using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Loading;
