@@ -71,15 +71,18 @@ public sealed partial class FullLoadBehaviourTests
     [Fact]
     public async Task Tickets_crowded_into_the_last_moments_are_shared_out_by_splitting_partitions_and_load_exactly()
     {
-        // 2,000 tickets over two years, then 3,000 in the last fraction of a second: equal time
-        // partitions would leave one partition with 30 pages to read alone.
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000 } });
+        // 2,000 tickets over two years, then 3,000 in the last second: equal time partitions would
+        // leave one partition with 30 pages to read alone. The emulator's clock moves one
+        // millisecond every 4 tickets (750 ms in all): denser milliseconds would cost calls of
+        // their own, since each page starts again at its cursor's millisecond.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000 }, Time = clock });
         for (var i = 0; i < 3_000; i++)
         {
             portal.Emulator.Portal.Create("tickets", new System.Text.Json.Nodes.JsonObject { ["subject"] = $"burst {i}" });
-            if (i % 20 == 0)
+            if (i % 4 == 0)
             {
-                await Task.Delay(1);
+                clock.Advance(TimeSpan.FromMilliseconds(1));
             }
         }
 

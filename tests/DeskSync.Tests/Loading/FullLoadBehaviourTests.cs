@@ -136,13 +136,10 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
         var path = Path.Combine(_dir, "failed-after-opening.db");
         await using var sink = new SlowTableSink(new SqliteSink(path, SinkMode.Flat), async () =>
         {
-            // One partition and two attempts: two 500s served, then time for the client to give up.
-            while (portal.Emulator.Faults.Pending > 98)
-            {
-                await Task.Delay(10);
-            }
-
-            await Task.Delay(500);
+            // One partition and two attempts: both 500s served and counted by the client, which then gives up.
+            await Eventually.UntilAsync(
+                () => portal.Emulator.Faults.Pending <= 98 && client.Log.ByLabel.GetValueOrDefault(DeskStreams.Tickets.Name).Failures >= 2,
+                "the partition's two attempts to fail");
         });
 
         var load = new FullLoad(client, sink, new SnapshotOptions { Partitions = 1 }).RunAsync([DeskStreams.Tickets], null, CancellationToken.None);
