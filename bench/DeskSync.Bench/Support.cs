@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using DeskSync.Core;
 
 namespace DeskSync.Bench;
 

@@ -1,7 +1,7 @@
+using DeskSync.Cli.Config;
 using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.Core.Locking;
-using DeskSync.Cli.Config;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;

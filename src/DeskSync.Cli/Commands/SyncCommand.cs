@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using Spectre.Console;
 
 namespace DeskSync.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeskSync.Emulator.OpenApi;

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using System.Text.Unicode;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;

@@ -1,8 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using DeskSync.Core;
 
 namespace DeskSync.Sinks.Sql;

@@ -1,14 +1,4 @@
-using System.Buffers.Text;
-using System.Data.Common;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
-using System.Text.Unicode;
-using DeskSync.Core;
-using DeskSync.Sinks.Sql;
 using Microsoft.Data.Sqlite;
-using SQLitePCL;
 
 namespace DeskSync.Sinks.Sqlite;
 

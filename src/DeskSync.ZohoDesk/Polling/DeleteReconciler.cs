@@ -1,7 +1,7 @@
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Streams.Reads;
 
 namespace DeskSync.ZohoDesk.Polling;

@@ -1,8 +1,8 @@
 using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 

@@ -2,7 +2,6 @@ using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Polling;
-using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Webhooks;
 

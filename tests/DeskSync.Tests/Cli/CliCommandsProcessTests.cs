@@ -1,6 +1,6 @@
-using System.Text.Json.Nodes;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DeskSync.Cli;
 using DeskSync.Tests.Support;
 

@@ -4,8 +4,8 @@ using DeskSync.Emulator;
 using DeskSync.Emulator.Desk;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 

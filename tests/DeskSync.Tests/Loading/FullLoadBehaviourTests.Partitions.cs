@@ -6,7 +6,6 @@ using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Streams;
-using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Loading;
 

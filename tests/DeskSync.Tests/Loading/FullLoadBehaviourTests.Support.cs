@@ -1,8 +1,6 @@
 using System.Text.Json;
 using DeskSync.Core;
-using DeskSync.Emulator;
 using DeskSync.Sinks.Files;
-using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Streams;

@@ -5,8 +5,8 @@ using DeskSync.Core;
 using DeskSync.Core.Journal;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Reliability;

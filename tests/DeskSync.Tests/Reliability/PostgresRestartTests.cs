@@ -1,10 +1,9 @@
 using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Sinks.Postgres;
-using DeskSync.Sinks.Sql;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Reliability;
 

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.Sinks.Postgres;
-using DeskSync.Sinks.Sql;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using Microsoft.Data.Sqlite;

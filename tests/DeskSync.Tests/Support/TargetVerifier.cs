@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using DeskSync.Core;
 using DeskSync.Emulator;
 using DeskSync.Emulator.Desk;
-using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Support;
 

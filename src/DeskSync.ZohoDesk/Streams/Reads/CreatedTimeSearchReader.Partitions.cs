@@ -1,10 +1,4 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text.Json;
-using System.Threading.Channels;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Streams.Reads;
 /// <summary>The plan of createdTime partitions, and the split that gives a finished partition's call slot to the busiest one's second half.</summary>

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
-using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.ZohoDesk.Streams.Reads;
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DeskSync.Core;
-using DeskSync.ZohoDesk.Api;
 
 namespace DeskSync.ZohoDesk.Streams.Reads;
 
