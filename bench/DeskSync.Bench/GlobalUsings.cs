@@ -13,4 +13,5 @@ global using DeskSync.ZohoDesk.Auth;
 global using DeskSync.ZohoDesk.Regions;
 global using DeskSync.ZohoDesk.Snapshot;
 global using DeskSync.ZohoDesk.Streams;
+global using DeskSync.ZohoDesk.Sync;
 global using DeskSync.ZohoDesk.Webhooks;

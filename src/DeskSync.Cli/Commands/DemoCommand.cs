@@ -65,7 +65,7 @@ internal static class DemoCommand
         using var context = await SourceContext.OpenAsync(configPath, "default", ct);
         await using var sink = new DeskSync.Sinks.Sqlite.SqliteSink(dbPath, DeskSync.Core.SinkMode.Flat);
         var token = DeskSync.ZohoDesk.Webhooks.ServiceUrlToken.New();
-        await using var sync = new DeskSync.ZohoDesk.Webhooks.RealtimeSync(context.Connection.Client, sink, new DeskSync.ZohoDesk.Webhooks.RealtimeSyncOptions
+        await using var sync = new DeskSync.ZohoDesk.Sync.RealtimeSync(context.Connection.Client, sink, new DeskSync.ZohoDesk.Sync.RealtimeSyncOptions
         {
             Tables = DeskSync.ZohoDesk.Streams.DeskStreams.All,
             Server = new DeskSync.ZohoDesk.Webhooks.WebhookServerOptions { Listen = "http://127.0.0.1:0" },

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using DeskSync.ZohoDesk.Webhooks;
+using DeskSync.ZohoDesk.Sync;
 
 namespace DeskSync.Cli.Commands;
 

@@ -3,6 +3,7 @@ using DeskSync.Cli.Config;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;
 using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Cli.Commands;

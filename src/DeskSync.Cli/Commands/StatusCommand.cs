@@ -3,8 +3,7 @@ using System.Text.Json;
 using DeskSync.Cli.Config;
 using DeskSync.Core;
 using DeskSync.Core.Journal;
-using DeskSync.ZohoDesk.Polling;
-using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Cli.Commands;
@@ -40,19 +39,17 @@ internal static class StatusCommand
                 loaded = false; // nothing loaded yet: every table "not started", every journaled byte waiting
             }
 
-            async Task<Checkpoint?> Read(string stream) => loaded ? await sink.GetCheckpointAsync(stream, ct) : null;
             var tables = new List<Dictionary<string, object?>>();
             foreach (var table in SyncCommand.SelectTables(null, source.Tables))
             {
-                var snapshot = await Read(FullLoad.StreamOf(table));
-                var poll = await Read(Poller.StreamOf(table));
-                var snap = snapshot is null ? default : JsonDocument.Parse(snapshot.State).RootElement;
+                var load = loaded ? await TableCheckpoints.LoadAsync(sink, table, ct) : null;
+                var poll = loaded ? await TableCheckpoints.PollAsync(sink, table, ct) : null;
                 tables.Add(new Dictionary<string, object?>
                 {
                     ["table"] = table.Name,
-                    ["fullLoad"] = snapshot is null ? "not started" : snap.GetProperty("status").GetString() == "complete" ? "complete" : "interrupted (sync continues it)",
-                    ["fullLoadStarted"] = snapshot is null ? null : snap.GetProperty("startedAt").GetString(),
-                    ["polledUpTo"] = poll is null ? null : JsonDocument.Parse(poll.State).RootElement.GetProperty("watermark").GetString(),
+                    ["fullLoad"] = load is null ? "not started" : load.IsComplete ? "complete" : "interrupted (sync continues it)",
+                    ["fullLoadStarted"] = load?.StartedAt,
+                    ["polledUpTo"] = poll?.Watermark,
                 });
             }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Cli.Commands;

@@ -363,7 +363,7 @@ public sealed class WebhookSender : IAsyncDisposable
 
                 if (!delivered && attempt < MaxAttempts)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt - 1)), _stop.Token);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt - 1)), _options.Time, _stop.Token);
                 }
             }
 

@@ -39,8 +39,8 @@ public static class DeskHttp
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
-                ShouldHandle = args => ShouldRetryAsync(args.Outcome, options, args.Context.CancellationToken),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                ShouldHandle = args => ShouldRetryAsync(args.Outcome, options, time, args.Context.CancellationToken),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time)),
                 OnRetry = args =>
                 {
                     onRetry?.Invoke(args.AttemptNumber, args.RetryDelay, args.Outcome.Exception is { } ex ? ex.Message.TrimEnd('.') : $"HTTP {(int?)args.Outcome.Result?.StatusCode}");
@@ -51,7 +51,7 @@ public static class DeskHttp
             .AddTimeout(options.AttemptTimeout)
             .Build();
 
-    private static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, DeskClientOptions options, CancellationToken cancellationToken)
+    private static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, DeskClientOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (outcome.Exception is not null)
         {
@@ -71,7 +71,7 @@ public static class DeskHttp
         return action switch
         {
             ZohoAction.Retry => true,
-            ZohoAction.RetryIfShortWait => RetryAfter(response) is { } wait && wait <= options.MaxRetryAfterWait,
+            ZohoAction.RetryIfShortWait => RetryAfter(response, time) is { } wait && wait <= options.MaxRetryAfterWait,
             _ => false,
         };
     }
@@ -97,7 +97,7 @@ public static class DeskHttp
         }
     }
 
-    public static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider? time = null)
     {
         if (response?.Headers.RetryAfter is not { } header)
         {
@@ -109,7 +109,7 @@ public static class DeskHttp
             return delta;
         }
 
-        return header.Date is { } date ? date - DateTimeOffset.UtcNow : null;
+        return header.Date is { } date ? date - (time ?? TimeProvider.System).GetUtcNow() : null;
     }
 
     /// <summary>

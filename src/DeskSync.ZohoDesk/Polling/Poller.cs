@@ -33,8 +33,6 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
     private readonly PollOptions _options = options ?? new PollOptions();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public static string StreamOf(DeskStream table) => "poll/" + table.Name;
-
     public async Task<IReadOnlyList<PollResult>> PollOnceAsync(IReadOnlyList<DeskStream> tables, Action<string>? report, CancellationToken ct)
     {
         await sink.InitializeAsync(ct);
@@ -94,15 +92,14 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
 
     private async Task<DateTimeOffset> SavedWatermarkAsync(DeskStream table, CancellationToken ct)
     {
-        if (await sink.GetCheckpointAsync(StreamOf(table), ct) is { } poll)
+        if (await TableCheckpoints.PollAsync(sink, table, ct) is { } poll)
         {
-            return ValueConverter.ParseTime(JsonSerializer.Deserialize<PollState>(poll.State, Json)!.Watermark);
+            return poll.Through;
         }
 
-        if (await sink.GetCheckpointAsync(FullLoad.StreamOf(table), ct) is { } snapshot
-            && JsonDocument.Parse(snapshot.State).RootElement.TryGetProperty("startedAt", out var started))
+        if (await TableCheckpoints.LoadAsync(sink, table, ct) is { } load)
         {
-            return ValueConverter.ParseTime(started.GetString()!);
+            return load.Started;
         }
 
         throw new ZohoApiException(ZohoFailureKind.Configuration, $"{table.DisplayName} has no full load to poll from: run `desksync sync` first.");
@@ -139,12 +136,11 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
         var seen = events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         var stale = (await sink.KeysWrittenBeforeAsync(table.Name, started, ct)).Where(k => !seen.Contains(k));
         events.AddRange(stale.Select(k => new ChangeEvent(ChangeOp.Delete, table.Name, k, null, started, "poll")));
-        await sink.ApplyAsync(schema, events, new Checkpoint(StreamOf(table), JsonSerializer.Serialize(new PollState(ValueConverter.Iso(started)), Json)), ct);
+        await sink.ApplyAsync(schema, events, TableCheckpoints.Of(table, new PollState(ValueConverter.Iso(started))), ct);
         return listed;
     }
 
     private Task SaveWatermarkAsync(DeskStream table, DateTimeOffset watermark, CancellationToken ct) =>
-        sink.SaveCheckpointAsync(new Checkpoint(StreamOf(table), JsonSerializer.Serialize(new PollState(ValueConverter.Iso(watermark)), Json)), ct);
+        sink.SaveCheckpointAsync(TableCheckpoints.Of(table, new PollState(ValueConverter.Iso(watermark))), ct);
 
-    private sealed record PollState(string Watermark);
 }

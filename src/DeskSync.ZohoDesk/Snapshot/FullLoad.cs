@@ -43,11 +43,8 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     /// <summary>The most records one commit gathers from batches already read (five pages of 100).</summary>
     internal const int CoalescedRows = 500;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private (long Calls, long Credits, long Failures) _fieldsBefore;
-
-    public static string StreamOf(DeskStream table) => "snapshot/" + table.Name;
 
     /// <summary>The field definitions read at the start of the run, by module.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> Fields { get; private set; } = new Dictionary<string, IReadOnlyList<JsonElement>>();
@@ -127,10 +124,8 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             return (now.Calls - before.Calls, now.Credits - before.Credits);
         }
 
-        var stream = StreamOf(table);
-        var saved = await sink.GetCheckpointAsync(stream, ct);
-        var state = saved is null ? null : JsonSerializer.Deserialize<LoadState>(saved.State, Json);
-        if (state is { Status: "complete" } && !options.FullRefresh)
+        var state = await TableCheckpoints.LoadAsync(sink, table, ct);
+        if (state is { IsComplete: true } && !options.FullRefresh)
         {
             await sink.EnsureTableAsync(SchemaOf(table, await fieldsRead), ct); // new custom fields still become columns
             var result = new TableLoadResult(table, TableLoadStatus.AlreadyLoaded, 0, 0, 0, watch.Elapsed, "already loaded; use --full-refresh to load it again");
@@ -138,7 +133,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
             return result;
         }
 
-        if (state is { Status: "complete" })
+        if (state is { IsComplete: true })
         {
             state = null;
         }
@@ -217,7 +212,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                     }
 
                     next = state with { Status = batch.Complete ? "complete" : "running", Reader = batch.State };
-                    await sink.ApplyAsync(schema, events, new Checkpoint(stream, JsonSerializer.Serialize(next, Json)), ct);
+                    await sink.ApplyAsync(schema, events, TableCheckpoints.Of(table, next), ct);
                 }
                 catch when (running)
                 {
@@ -310,5 +305,4 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
         }
     }
 
-    internal sealed record LoadState(string Status, string StartedAt, string? Reader);
 }

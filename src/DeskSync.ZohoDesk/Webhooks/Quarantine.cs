@@ -8,7 +8,7 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// receiver refused, and events the applier could not apply. Owner-only; the newest
 /// <see cref="MaxFiles"/> are kept.
 /// </summary>
-public sealed class Quarantine(string directory, int maxFiles = 1_000)
+public sealed class Quarantine(string directory, int maxFiles = 1_000, TimeProvider? time = null)
 {
     private long _count;
 
@@ -22,7 +22,7 @@ public sealed class Quarantine(string directory, int maxFiles = 1_000)
     public string Keep(ReadOnlySpan<byte> body, string kind, string reason)
     {
         OwnerOnly.CreateFolder(Directory);
-        var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss.fffffff", CultureInfo.InvariantCulture) + "-" + kind + "-" + Interlocked.Increment(ref _count).ToString(CultureInfo.InvariantCulture);
+        var name = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fffffff", CultureInfo.InvariantCulture) + "-" + kind + "-" + Interlocked.Increment(ref _count).ToString(CultureInfo.InvariantCulture);
         var path = Path.Combine(Directory, name + ".body");
         using (var file = new FileStream(path, OwnerOnly.NewFile(FileMode.Create, FileAccess.Write)))
         {

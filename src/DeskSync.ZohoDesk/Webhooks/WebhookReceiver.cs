@@ -30,6 +30,9 @@ public sealed record WebhookReceiverOptions
 
     /// <summary>The events journaled lately: a repeat of one is acknowledged without journaling it again.</summary>
     public ReceivedEvents Received { get; init; } = new(ReceivedEvents.DefaultWindow, ReceivedEvents.DefaultCapacity);
+
+    /// <summary>The clock a workflow rule's call is timed by and quarantined files are named by.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -43,7 +46,7 @@ public sealed record WebhookReceiverOptions
 public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
-    private readonly Quarantine _quarantine = new(options.QuarantineDirectory, options.QuarantineMaxFiles);
+    private readonly Quarantine _quarantine = new(options.QuarantineDirectory, options.QuarantineMaxFiles, options.Time);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, long> _refusedByStatus = new();
 
     public long Received;
@@ -102,7 +105,7 @@ public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptio
             return;
         }
 
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var now = options.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var synthetic = $"[{{\"eventType\":\"{module}_Refresh\",\"orgId\":\"{options.OrgId}\",\"eventTime\":\"{now}\",\"payload\":{{\"id\":\"{id}\"}}}}]";
         try
         {

@@ -93,7 +93,7 @@ public sealed partial class FullLoadBehaviourTests
             var result = (await new FullLoad(client, sink, new SnapshotOptions()).RunAsync([DeskStreams.Tickets], null, CancellationToken.None)).Single();
             Assert.Equal(TableLoadStatus.Loaded, result.Status);
             Assert.True(result.Calls <= (1.2 * 50) + 20, $"{result.Calls} calls for 5,000 tickets");
-            var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
+            var state = JsonDocument.Parse((await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
             var partitions = JsonDocument.Parse(state.GetProperty("reader").GetString()!).RootElement.GetProperty("partitions").GetArrayLength();
             Assert.True(partitions > client.Options.MaxConcurrency, $"{partitions} partitions: none was split");
         }

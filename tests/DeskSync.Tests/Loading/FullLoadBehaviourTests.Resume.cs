@@ -37,7 +37,7 @@ public sealed partial class FullLoadBehaviourTests
             await sink.InitializeAsync(default);
             foreach (var table in DeskStreams.All)
             {
-                if (await sink.GetCheckpointAsync(FullLoad.StreamOf(table), default) is { } saved && saved.State.Contains("\"status\":\"complete\"", StringComparison.Ordinal))
+                if (await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(table), default) is { } saved && saved.State.Contains("\"status\":\"complete\"", StringComparison.Ordinal))
                 {
                     finished.Add(table);
                 }

@@ -104,8 +104,8 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
         // The whole load fails, as when the definitions were read first: no table reports it as its own failure.
         Assert.Empty(recorder.Warnings);
         // Nothing was written without its columns: no table was made, no checkpoint says complete.
-        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None));
-        Assert.Null(await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Contacts), CancellationToken.None));
+        Assert.Null(await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None));
+        Assert.Null(await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Contacts), CancellationToken.None));
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
-        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
     }
 
@@ -147,7 +147,7 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
         Assert.Equal(98, portal.Emulator.Faults.Pending); // the partition's two attempts, nothing after them
-        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(FullLoad.StreamOf(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
+        var state = JsonDocument.Parse((await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
         var oldest = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
         await using var db = new SqliteConnection($"Data Source={path};Pooling=false");

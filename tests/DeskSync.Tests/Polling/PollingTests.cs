@@ -6,6 +6,7 @@ using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 

@@ -7,6 +7,7 @@ using DeskSync.Emulator;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 

@@ -1,4 +1,5 @@
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Support;

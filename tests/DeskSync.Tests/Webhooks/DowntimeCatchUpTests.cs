@@ -3,6 +3,7 @@ using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;

@@ -1,13 +1,14 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
-using DeskSync.Core;
+using System.Text;
 using DeskSync.Core.Journal;
+using DeskSync.Core;
 using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Data.Sqlite;
 

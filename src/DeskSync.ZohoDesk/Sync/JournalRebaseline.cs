@@ -3,8 +3,9 @@ using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Webhooks;
 
-namespace DeskSync.ZohoDesk.Webhooks;
+namespace DeskSync.ZohoDesk.Sync;
 
 public sealed record RebaselineResult(string? SetAside, string JournalId, DateTimeOffset? Since, IReadOnlyList<PollResult> Polled, IReadOnlyList<ReconcileResult> Reconciled);
 

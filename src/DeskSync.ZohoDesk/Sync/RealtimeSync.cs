@@ -5,8 +5,9 @@ using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Snapshot;
 using Microsoft.Extensions.Logging;
+using DeskSync.ZohoDesk.Webhooks;
 
-namespace DeskSync.ZohoDesk.Webhooks;
+namespace DeskSync.ZohoDesk.Sync;
 
 /// <summary>
 /// The data source's incremental mode (snapshot + stream): the receiver starts first and journals
@@ -80,7 +81,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             // Only the memory of repeats is short; the applier stops at the damage if it lies in what is not applied yet.
             Report?.Invoke("warning: the journal could not be read whole to remember which events were received (" + ex.Message + "); a repeat of an event before the damage may be journaled again.");
         }
-        var status = new RealtimeStatus(this);
+        var status = new SyncHealth(this);
+        var metrics = new SyncMetrics(this, status);
         Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
@@ -89,7 +91,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             QuarantineDirectory = QuarantineDirectory,
             Jwt = options.Jwt,
             Received = received,
-        }, loggers, cancellationToken, status.Metrics, receive: options.UseWebhooks, health: status.Health);
+            Time = options.Time,
+        }, loggers, cancellationToken, metrics.Metrics, receive: options.UseWebhooks, health: status.Health);
         Server.Receiver.Validated += () => _validated.Release();
     }
 
@@ -141,7 +144,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             TargetRetryMaxDelay = options.TargetRetryMaxDelay,
             KeepApplied = options.DuplicateWindow,
             Time = options.Time,
-            Quarantine = new Quarantine(QuarantineDirectory),
+            Quarantine = new Quarantine(QuarantineDirectory, time: options.Time),
         };
         Applier.Report += line => Report?.Invoke(line);
         Streaming = true;
@@ -327,10 +330,10 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     }
 
     /// <summary>Prometheus text exposition of the service's counters.</summary>
-    public string Metrics() => new RealtimeStatus(this).Metrics();
+    public string Metrics() => new SyncMetrics(this, new SyncHealth(this)).Metrics();
 
     /// <summary>What /healthz answers.</summary>
-    public HealthReport Health() => new RealtimeStatus(this).Health();
+    public HealthReport Health() => new SyncHealth(this).Health();
 
     /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>
     public async Task PollOnceAsync(CancellationToken ct)

@@ -1,7 +1,8 @@
 using DeskSync.ZohoDesk.Polling;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Webhooks;
 
-namespace DeskSync.ZohoDesk.Webhooks;
+namespace DeskSync.ZohoDesk.Sync;
 
 public sealed record RealtimeSyncOptions
 {

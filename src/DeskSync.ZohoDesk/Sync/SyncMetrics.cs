@@ -1,93 +1,11 @@
 using System.Globalization;
 using System.Text;
 
-namespace DeskSync.ZohoDesk.Webhooks;
+namespace DeskSync.ZohoDesk.Sync;
 
-/// <summary>
-/// What /healthz answers: "ok"; "degraded" (HTTP 200: the receiver journals, something is being
-/// retried — the target, Zoho, the load or the catch-up); "failing" (HTTP 503: the applier has
-/// ended, or events wait and none was applied for the stall time). Each reason says which.
-/// </summary>
-public sealed record HealthReport(string Status, bool Streaming, string? Target, IReadOnlyList<string> Reasons)
+/// <summary>/metrics: the service's counters in Prometheus's text format.</summary>
+internal sealed class SyncMetrics(RealtimeSync sync, SyncHealth status)
 {
-    [System.Text.Json.Serialization.JsonIgnore]
-    public int HttpStatus => Status == "failing" ? 503 : 200;
-}
-
-/// <summary>/healthz and /metrics from the state of a <see cref="RealtimeSync"/>.</summary>
-internal sealed class RealtimeStatus(RealtimeSync sync)
-{
-    public HealthReport Health()
-    {
-        var failing = new List<string>();
-        var degraded = new List<string>();
-        var applier = sync.Applier;
-        var now = sync.Options.Time.GetUtcNow();
-        if (sync.ApplierStopped)
-        {
-            failing.Add("the applier has stopped" + (sync.ApplierEnded is { } why ? ": " + why : ""));
-        }
-
-        var backlog = Backlog();
-        if (applier is not null && backlog > 0 && now - (applier.LastProgress ?? now) > sync.Options.StallAfter)
-        {
-            failing.Add(string.Create(CultureInfo.InvariantCulture, $"nothing applied for {(now - applier.LastProgress!.Value).TotalMinutes:0} minutes while {backlog} journaled bytes wait"));
-        }
-
-        if (applier?.Error is { } error)
-        {
-            degraded.Add(error);
-        }
-
-        if (sync.LoadError is { } load)
-        {
-            degraded.Add(load);
-        }
-
-        if (sync.PollError is { } poll)
-        {
-            degraded.Add(poll);
-        }
-
-        var status = failing.Count > 0 ? "failing" : degraded.Count > 0 ? "degraded" : "ok";
-        return new HealthReport(status, sync.Streaming, applier?.TargetError, [.. failing, .. degraded]);
-    }
-
-    /// <summary>Journaled bytes not yet applied (all of the journal before the applier starts).</summary>
-    public long Backlog() =>
-        sync.Journal is not { } journal ? 0 : journal.BytesAfter(From(journal));
-
-    /// <summary>The applier's position; before it runs, the target's checkpoint as read at start (else the journal's start).</summary>
-    private Core.Journal.JournalPosition From(Core.Journal.DurableJournal journal) =>
-        sync.Applier?.Position ?? sync.AppliedAtStart ?? new Core.Journal.JournalPosition(journal.FirstSegment, 0);
-
-    /// <summary>Seconds since the oldest event not yet applied happened; 0 when nothing waits.</summary>
-    public double ApplyLagSeconds()
-    {
-        if (sync.Journal is not { } journal || Backlog() == 0)
-        {
-            return 0;
-        }
-
-        try
-        {
-            foreach (var record in journal.Read(From(journal)))
-            {
-                var oldest = WebhookBody.Parse(record.Payload, journaled: true).Events.Select(e => e.EventTime).Min();
-                if (oldest is { } t)
-                {
-                    return Math.Max(0, (sync.Options.Time.GetUtcNow() - t).TotalSeconds);
-                }
-            }
-        }
-        catch (Core.Journal.JournalDamagedException)
-        {
-            // The applier reports it.
-        }
-
-        return 0;
-    }
-
     /// <summary>Prometheus text exposition of the service's counters.</summary>
     public string Metrics()
     {
@@ -103,7 +21,7 @@ internal sealed class RealtimeStatus(RealtimeSync sync)
 
         var r = sync.Server?.Receiver;
         var a = sync.Applier;
-        var health = Health();
+        var health = status.Health();
         Metric("desksync_webhook_deliveries_total", "counter", "Webhook deliveries by outcome.",
             ("result=\"accepted\"", r?.Accepted ?? 0), ("result=\"refused\"", r?.Refused ?? 0));
         Metric("desksync_webhook_refused_total", "counter", "Refused deliveries by the HTTP status they got (503: the journal could not take them; Zoho retries).",
@@ -114,9 +32,9 @@ internal sealed class RealtimeStatus(RealtimeSync sync)
         Metric("desksync_events_ignored_total", "counter", "Events of tables not replicated.", ("", a?.EventsIgnored ?? 0));
         Metric("desksync_events_quarantined_total", "counter", "Events that could not be applied at all: kept in the quarantine with the reason, and skipped.", ("", a?.EventsQuarantined ?? 0));
         Metric("desksync_rereads_total", "counter", "Records re-read because an event was too thin.", ("", a?.Rereads ?? 0));
-        Metric("desksync_journal_backlog_bytes", "gauge", "Journaled bytes not yet applied.", ("", Backlog()));
+        Metric("desksync_journal_backlog_bytes", "gauge", "Journaled bytes not yet applied.", ("", status.Backlog()));
         Metric("desksync_journal_pending_bytes", "gauge", "Bytes waiting to be flushed to the journal.", ("", sync.Journal?.PendingBytes ?? 0));
-        Metric("desksync_apply_lag_seconds", "gauge", "Age of the oldest event not yet applied (0 when none waits).", ("", ApplyLagSeconds()));
+        Metric("desksync_apply_lag_seconds", "gauge", "Age of the oldest event not yet applied (0 when none waits).", ("", status.ApplyLagSeconds()));
         Metric("desksync_polls_total", "counter", "Poll cycles.", ("", sync.PollCycles));
         Metric("desksync_applier_failures_total", "counter", "Failed tries of the applier, whatever refused (each is retried).", ("", a?.Failures ?? 0));
         Metric("desksync_target_write_failures_total", "counter", "Writes the target refused (each is retried).", ("", a?.TargetFailures ?? 0));

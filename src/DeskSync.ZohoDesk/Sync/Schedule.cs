@@ -1,7 +1,7 @@
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Auth;
 
-namespace DeskSync.ZohoDesk.Webhooks;
+namespace DeskSync.ZohoDesk.Sync;
 
 /// <summary>
 /// A periodic task (polling, delete reconciliation) whose last run is kept in the target, so that
