@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace DeskSync.Tests.Api;
 
 /// <summary>DeskSync's Desk API client against the emulator over loopback HTTP.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class DeskClientTests
 {
     [Theory]

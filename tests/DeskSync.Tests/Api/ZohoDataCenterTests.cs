@@ -1,7 +1,9 @@
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Regions;
 
 namespace DeskSync.Tests.Api;
 
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class ZohoDataCenterTests
 {
     [Theory]

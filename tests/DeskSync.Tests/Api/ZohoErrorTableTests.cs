@@ -1,8 +1,10 @@
 using System.Net;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Api;
 
 namespace DeskSync.Tests.Api;
 
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class ZohoErrorTableTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace DeskSync.Tests.Auth;
 
 /// <summary>OAuth against the emulator's accounts server, with one fake clock for both sides.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class ZohoTokenManagerTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));

@@ -8,6 +8,7 @@ namespace DeskSync.Tests.Cli;
 /// Every command given bad input, as a user would type it: a clear error that says what was
 /// wrong and what is accepted, the documented exit code, and never a stack trace.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class BadInputProcessTests() : EmulatorProcessTest(["--tickets", "10"], connect: true)
 {
     public static TheoryData<string, int, string> Cases => new()

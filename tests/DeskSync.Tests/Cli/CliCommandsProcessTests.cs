@@ -7,6 +7,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>init, status, poll, webhook and demo as a user runs them, wrong inputs included.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class CliCommandsProcessTests() : EmulatorProcessTest(["--tickets", "150"], connect: false)
 {
     [Fact]

@@ -5,6 +5,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync` as a user runs it: separate processes, the emulator over loopback.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class CliProcessTests : IAsyncLifetime
 {
     private EmulatorProcess _emulator = null!;

@@ -8,6 +8,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync run` as a process: SIGKILL while clients post, restart, every acknowledged event applied exactly once.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "120"], connect: true)
 {
     [Fact]

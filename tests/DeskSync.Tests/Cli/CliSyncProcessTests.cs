@@ -8,6 +8,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync discover` and `desksync sync` as processes, including a SIGKILL mid-load.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed partial class CliSyncProcessTests() : EmulatorProcessTest(["--tickets", "12000", "--latency-ms", "150"], connect: true)
 {
     [Fact]

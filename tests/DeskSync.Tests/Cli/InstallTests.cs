@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Cli;
 
@@ -8,6 +9,7 @@ namespace DeskSync.Tests.Cli;
 /// make a working `desksync` tool; scripts/publish.sh makes a self-contained binary that runs; the
 /// service unit in docs/operations.md, pointed at that binary, passes `systemd-analyze verify`.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed partial class InstallTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-install-").FullName;

@@ -5,6 +5,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>Ctrl+C (SIGINT) stops every long command with exit code 130 and says how to continue.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class InterruptProcessTests() : EmulatorProcessTest(["--tickets", "5000", "--latency-ms", "2000"], connect: true)
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace DeskSync.Tests.Cli;
 /// refuses with exit code 8 and says what to do; `desksync journal rebaseline` recovers, and `run`
 /// goes on. The run's own warnings (a delivery from another portal) reach its log.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class JournalRebaselineProcessTests() : EmulatorProcessTest(["--tickets", "40"], connect: true)
 {
     [Fact]

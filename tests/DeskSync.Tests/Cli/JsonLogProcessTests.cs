@@ -5,6 +5,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>With --log json, every line on stderr is one JSON object — banners, progress, warnings and errors — with a UTC timestamp as people read it.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class JsonLogProcessTests() : EmulatorProcessTest(["--tickets", "50"], connect: true)
 {
     [Theory]

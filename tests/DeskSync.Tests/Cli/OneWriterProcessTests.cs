@@ -5,6 +5,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>One writer per data source, across real processes: the second is refused and changes nothing; a SIGKILL leaves nothing locked.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class OneWriterProcessTests() : EmulatorProcessTest(["--tickets", "40"], connect: true)
 {
     [Fact]

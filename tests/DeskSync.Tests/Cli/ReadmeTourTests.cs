@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>README's five-minute tour, command by command, as a newcomer types it (ports aside: the test binds port 0).</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 [Collection(PostgresCollection.Name)]
 public sealed class ReadmeTourTests(PostgresServer postgres) : EmulatorProcessTest(["--tickets", "300"], connect: false)
 {

@@ -1,8 +1,10 @@
 using DeskSync.Cli;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Cli;
 
 /// <summary>The service URL belongs to the data source: a move or a restore keeps it, a copy beside the original gets its own.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class ServiceTokensTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-tokens-").FullName;

@@ -1,7 +1,9 @@
 using DeskSync.Core;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Core;
 
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class ColumnNameTests
 {
     [Theory]

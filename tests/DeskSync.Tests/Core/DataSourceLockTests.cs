@@ -1,7 +1,9 @@
 using DeskSync.Core.Locking;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Core;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class DataSourceLockTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-lock-").FullName;

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text;
 using DeskSync.Core;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Core;
 
 /// <summary>The hand-written ISO-8601 reader and writer agree with .NET's own parsing and formatting; field paths read the first of repeated names.</summary>
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class ValueConverterTests
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";

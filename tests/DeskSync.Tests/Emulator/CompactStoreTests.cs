@@ -12,6 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace DeskSync.Tests.Emulator;
 
 /// <summary>The compact store (records kept as JSON text, for million-ticket benchmarks) is the same portal as the default one.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class CompactStoreTests : IDisposable
 {
     private static readonly DateTimeOffset Anchor = new(2026, 11, 27, 0, 0, 0, TimeSpan.Zero);

@@ -6,6 +6,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Emulator;
 
 /// <summary>Every answer the emulator gives for a covered endpoint validates against Zoho's own OpenAPI response schema.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class EmulatorConformsToOpenApiTests
 {
     private static readonly OpenApiCatalog Catalog = OpenApiCatalog.Instance;

@@ -6,6 +6,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Emulator;
 
 /// <summary>The emulator behaves like Zoho Desk where DeskSync depends on it (facts page §2–§4).</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class EmulatorDeskApiTests
 {
     private const string IsoMillis = @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";

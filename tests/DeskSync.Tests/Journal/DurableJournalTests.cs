@@ -1,8 +1,10 @@
 using System.Text;
 using DeskSync.Core.Journal;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Journal;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class DurableJournalTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-journal-").FullName;

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using DeskSync.Core.Journal;
+using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Journal;
 
 /// <summary>Opening may cut only a torn tail, and keeps its bytes; damage with whole records after it stops, cutting nothing.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class JournalDamageTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-damage-").FullName;

@@ -10,6 +10,7 @@ using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Loading;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed partial class FullLoadBehaviourTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-load-").FullName;

@@ -7,6 +7,7 @@ using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Loading;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(PostgresCollection.Name)]
 public sealed class FullLoadPostgresTests(PostgresServer postgres)
 {

@@ -13,6 +13,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Polling;
 
 /// <summary>Incremental sync without webhooks, delete reconciliation and schema drift, against the emulator.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class PollingTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-poll-").FullName;

@@ -16,6 +16,7 @@ namespace DeskSync.Tests.Reliability;
 /// <summary>A bounded burst of 100,000 events from concurrent senders.</summary>
 /// <remarks>Alone, because it bounds the growth of the process's managed memory (2–3 MB when alone;
 /// other test classes running beside it once added 300 MB of their own).</remarks>
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(Isolated.Name)]
 public sealed class BurstLoadTests : IDisposable
 {

@@ -10,6 +10,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Reliability;
 
 /// <summary>A full load through 500s, dropped connections, answers cut or stalled halfway, 429 bursts, a credit pause and a revoked token ends exact.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class FaultyPortalTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-faults-").FullName;

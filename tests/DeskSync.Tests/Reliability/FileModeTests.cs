@@ -1,18 +1,20 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
 using System.Text.Json;
-using DeskSync.Core;
+using System.Text;
 using DeskSync.Core.Files;
 using DeskSync.Core.Journal;
+using DeskSync.Core;
 using DeskSync.Sinks.Files;
 using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Reliability;
 
 /// <summary>Customer data on disk is its owner's alone: 0700 folders, 0600 files; looser ones are reported once.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class FileModeTests : IDisposable
 {
     private const UnixFileMode File600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -12,6 +12,7 @@ using DeskSync.ZohoDesk.Webhooks;
 namespace DeskSync.Tests.Reliability;
 
 /// <summary>Malformed and hostile webhook bodies: never a crash, never a 5xx, never a partial apply.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class HostileInputTests : IAsyncLifetime
 {
     private const string Org = "60012345678";

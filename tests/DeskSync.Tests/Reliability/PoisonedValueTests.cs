@@ -20,6 +20,7 @@ namespace DeskSync.Tests.Reliability;
 /// anything: in the full load, in a poll and in a webhook it lands as NULL in its typed column and
 /// exactly as sent in _raw, and the next change still applies.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class PoisonedValueTests : IDisposable
 {
     private const string Poison = "99999999999999999";

@@ -7,6 +7,7 @@ using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Reliability;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresRestartTests(PostgresServer postgres)
 {

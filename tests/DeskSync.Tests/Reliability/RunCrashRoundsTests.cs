@@ -12,6 +12,7 @@ namespace DeskSync.Tests.Reliability;
 /// it applies, and while four clients keep posting (so during journal writes) — into a JSONL
 /// change log, where a record written twice would show as a second line.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", "150"], connect: true)
 {
     private const int Tickets = 6_000;

@@ -4,6 +4,7 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Reliability;
 
 /// <summary>Runs every command that touches a connected source and searches all it prints, and the settings, for any secret.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
 public sealed class SecretsInOutputTests() : EmulatorProcessTest(["--tickets", "120"], connect: false)
 {
     [Fact]

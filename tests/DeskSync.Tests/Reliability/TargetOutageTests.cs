@@ -20,6 +20,7 @@ namespace DeskSync.Tests.Reliability;
 /// the SQLite disk full — and the journal's own disk fills: webhooks keep being acknowledged only
 /// when they are kept, the applier waits and retries, and the target ends equal to the emulator.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(PostgresCollection.Name)]
 public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
 {

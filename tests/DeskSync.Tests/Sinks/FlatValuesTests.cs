@@ -2,6 +2,7 @@ using System.Text.Json;
 using DeskSync.Core;
 using DeskSync.Sinks.Sql;
 using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Sinks;
@@ -11,6 +12,7 @@ namespace DeskSync.Tests.Sinks;
 /// straight from Zoho's UTF-8 JSON and every other target converts values one by one; both must
 /// store what is written here by hand.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class FlatValuesTests : IDisposable
 {
     private static readonly TableSchema Schema = new("tickets",

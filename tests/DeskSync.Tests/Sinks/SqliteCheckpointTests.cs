@@ -11,6 +11,7 @@ namespace DeskSync.Tests.Sinks;
 /// never grows past its limit; every committed row is there afterwards. New files get 16 KB
 /// pages, and the checkpointer counts WAL bytes with a file's real page size.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class SqliteCheckpointTests : IDisposable
 {
     private static readonly TableSchema Schema = new("tickets", [new ColumnSchema("id", ColumnType.Text, ["id"]), new ColumnSchema("subject", ColumnType.Text, ["subject"])]);

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
 using DeskSync.Emulator.OpenApi;
-using DeskSync.ZohoDesk.Streams;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Streams.Reads;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Tests.Streams;
 
 /// <summary>Every column a stream declares is a property of the answer it is read from, in Zoho's OpenAPI files (all of them, $refs resolved across files).</summary>
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class DeclaredColumnsTests
 {
     private static readonly OpenApiCatalog Catalog = OpenApiCatalog.Instance;

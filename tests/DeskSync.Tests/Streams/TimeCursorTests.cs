@@ -1,9 +1,11 @@
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Streams.Reads;
 
 namespace DeskSync.Tests.Streams;
 
 /// <summary>The one time-cursor walk of the full load and the poller, against an in-memory search that answers as Zoho's does (inclusive range, sorted by time, offsets up to 999).</summary>
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class TimeCursorTests
 {
     private const int PageSize = 100;

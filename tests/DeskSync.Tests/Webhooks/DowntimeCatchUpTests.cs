@@ -15,6 +15,7 @@ namespace DeskSync.Tests.Webhooks;
 /// deliveries — land after a plain restart, with no command from the user: the catch-up reads
 /// what changed since the last applied event, and after a long downtime reconciles deletes.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class DowntimeCatchUpTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-downtime-").FullName;

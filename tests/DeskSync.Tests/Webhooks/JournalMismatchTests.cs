@@ -19,6 +19,7 @@ namespace DeskSync.Tests.Webhooks;
 /// an older copy — is refused before anything is applied, and `journal rebaseline` brings the
 /// target up to date from Zoho (changes and deletes made meanwhile) and onto a new journal.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class JournalMismatchTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-mismatch-").FullName;

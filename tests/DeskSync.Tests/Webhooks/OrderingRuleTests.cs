@@ -1,10 +1,12 @@
 using System.Text;
 using DeskSync.Core;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Webhooks;
 
 /// <summary>Every kind of event is ordered by the record's own modifiedTime when it carries one, else by the event's time.</summary>
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class OrderingRuleTests
 {
     private static readonly DateTimeOffset Early = DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);

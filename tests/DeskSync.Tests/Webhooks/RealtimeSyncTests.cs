@@ -12,6 +12,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Webhooks;
 
 /// <summary>Snapshot + stream against the emulator: webhooks registered by API, changes during and after the full load.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(PostgresCollection.Name)]
 public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
 {

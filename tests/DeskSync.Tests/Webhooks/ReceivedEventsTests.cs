@@ -1,10 +1,12 @@
 using System.Text;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Webhooks;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DeskSync.Tests.Webhooks;
 
 /// <summary>The receiver's memory of what it journaled: repeats, appends under way, failures, and its window and capacity.</summary>
+[Trait(Lanes.Key, Lanes.Fast)]
 public sealed class ReceivedEventsTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));

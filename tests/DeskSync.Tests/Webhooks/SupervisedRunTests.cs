@@ -18,6 +18,7 @@ namespace DeskSync.Tests.Webhooks;
 /// target at start — the receiver keeps journaling, /healthz says why, and it catches up when
 /// they return. A stuck applier turns /healthz to failing (503). The run's loops keep a fake clock.
 /// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 [Collection(PostgresCollection.Name)]
 public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
 {

@@ -11,6 +11,7 @@ using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Webhooks;
 
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class WebhookJwtAndWorkflowTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-jwt-").FullName;

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text;
 using DeskSync.Core.Journal;
+using DeskSync.Tests.Support;
 using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Tests.Webhooks;
 
 /// <summary>The service URL against bad input: every refusal is explicit, nothing is journaled that was not accepted.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
 public sealed class WebhookReceiverTests : IAsyncLifetime
 {
     private const string Org = "60012345678";
