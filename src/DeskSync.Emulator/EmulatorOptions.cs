@@ -60,6 +60,13 @@ public sealed record EmulatorOptions
     /// </summary>
     public bool CompressAnswers { get; init; }
 
+    /// <summary>
+    /// One record in this many is answered in the spread real answers have (epoch-ms times,
+    /// booleans as strings, empty keys left out; see <see cref="OpenApi.AnswerSpread"/>); 0 answers
+    /// every record exactly in its schema's shape.
+    /// </summary>
+    public int AnswerSpread { get; init; } = 8;
+
     /// <summary>The emulator's clock: token expiry, credits' daily reset, generated timestamps.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -65,7 +65,7 @@ public sealed partial class DeskApi
         _limits = limits;
         _faults = faults;
         _catalog = catalog;
-        _shaper = new SchemaShaper(catalog);
+        _shaper = new SchemaShaper(catalog, options.AnswerSpread);
     }
 
     /// <summary>Calls answered, by operationId (errors included, under "error:CODE").</summary>

@@ -61,7 +61,6 @@ public sealed class WebhookSender : IAsyncDisposable
     private readonly System.Security.Cryptography.RSA _key = System.Security.Cryptography.RSA.Create(2048);
     private readonly string _keyId = "desksync-emulator-" + Guid.NewGuid().ToString("N")[..8];
     private readonly OpenApi.OpenApiCatalog _catalog = OpenApi.OpenApiCatalog.Instance;
-    private readonly OpenApi.SchemaShaper _shaper = new(OpenApi.OpenApiCatalog.Instance);
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (RegisteredWebhook Hook, Task Loop)> _hooks = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
@@ -71,8 +70,11 @@ public sealed class WebhookSender : IAsyncDisposable
     private long _pending;
     private long _nextId = 7_000_000_000_000L;
 
+    private readonly OpenApi.SchemaShaper _shaper;
+
     public WebhookSender(Portal portal, EmulatorOptions options)
     {
+        _shaper = new(OpenApi.OpenApiCatalog.Instance, options.AnswerSpread);
         _portal = portal;
         _options = options;
         portal.Changed += OnChanged;

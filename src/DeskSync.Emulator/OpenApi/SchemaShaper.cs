@@ -10,7 +10,7 @@ namespace DeskSync.Emulator.OpenApi;
 /// declared by several allOf branches is shaped by all of them together; an object whose schema
 /// caps its property count keeps its required properties first.
 /// </summary>
-public sealed class SchemaShaper(OpenApiCatalog catalog)
+public sealed class SchemaShaper(OpenApiCatalog catalog, int spreadOneIn = 0)
 {
     // Merging a schema walks allOf chains across files; shapes without oneOf/anyOf do not depend
     // on the value, so they are merged once.
@@ -50,6 +50,11 @@ public sealed class SchemaShaper(OpenApiCatalog catalog)
                 }
 
                 result.Remove(name);
+            }
+
+            if (AnswerSpread.Applies(obj, spreadOneIn))
+            {
+                AnswerSpread.Apply(result, merged.Required);
             }
 
             return result;

@@ -24,7 +24,8 @@ public static class DeskSchemaBuilder
 
         foreach (var def in fieldDefinitions)
         {
-            if (!def.TryGetProperty("isCustomField", out var custom) || custom.ValueKind != JsonValueKind.True
+            // Zoho answers booleans as "true" at times: the converter reads both forms.
+            if (!def.TryGetProperty("isCustomField", out var custom) || ValueConverter.Convert(custom, ColumnType.Boolean) is not true
                 || !def.TryGetProperty("apiName", out var apiNameElement) || apiNameElement.GetString() is not { Length: > 0 } apiName)
             {
                 continue;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeskSync.Emulator;
 using DeskSync.Emulator.Desk;
 using DeskSync.Emulator.OpenApi;
 using DeskSync.Tests.Support;
@@ -48,7 +49,7 @@ public sealed class EmulatorConformsToOpenApiTests
     [MemberData(nameof(Endpoints))]
     public async Task Answer_validates_against_the_OpenAPI_response_schema(string operationId, string pathTemplate)
     {
-        await using var portal = await TestPortal.StartAsync();
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, AnswerSpread = 0 });
         using var raw = new RawHttp(portal.Emulator);
         var token = await raw.AccessTokenAsync();
         var path = "/api/v1/" + FillIds(pathTemplate, portal);
@@ -69,7 +70,7 @@ public sealed class EmulatorConformsToOpenApiTests
     [Fact]
     public async Task Error_answer_validates_against_the_OpenAPI_error_schema()
     {
-        await using var portal = await TestPortal.StartAsync();
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, AnswerSpread = 0 });
         using var raw = new RawHttp(portal.Emulator);
         var token = await raw.AccessTokenAsync();
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json.Nodes;
 using DeskSync.Emulator;
 using DeskSync.Tests.Support;
 
@@ -45,7 +46,7 @@ public sealed class EmulatorDeskApiTests
     [Fact]
     public async Task Custom_field_definitions_cover_every_Zoho_type_with_hostile_labels()
     {
-        await using var portal = await TestPortal.StartAsync();
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small, AnswerSpread = 0 });
         using var raw = new RawHttp(portal.Emulator);
         var token = await raw.AccessTokenAsync();
 
@@ -69,7 +70,7 @@ public sealed class EmulatorDeskApiTests
     [Fact]
     public async Task Search_filters_by_createdTimeRange_sorts_and_counts()
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 150 } });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 150 }, AnswerSpread = 0 });
         using var raw = new RawHttp(portal.Emulator);
         var token = await raw.AccessTokenAsync();
         var all = portal.Emulator.Portal.List("tickets").Select(t => DateTimeOffset.Parse(t["createdTime"]!.GetValue<string>(), CultureInfo.InvariantCulture)).Order().ToList();
@@ -320,4 +321,30 @@ public sealed class EmulatorDeskApiTests
     }
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task A_share_of_records_is_answered_in_the_spread_real_answers_have_and_the_same_way_everywhere()
+    {
+        // Zoho's own example answers: epoch-ms times, booleans as strings, empty keys left out.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 100 }, AnswerSpread = 4 });
+        using var raw = new RawHttp(portal.Emulator);
+        var token = await raw.AccessTokenAsync();
+
+        var (status, body, response) = await raw.GetJsonAsync("/api/v1/tickets/search?limit=100&sortBy=createdTime", token);
+        response.Dispose();
+
+        Assert.Equal(200, status);
+        var items = body!["data"]!.AsArray().Select(i => i!.AsObject()).ToList();
+        var spread = items.Where(i => i["createdTime"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number).ToList();
+        Assert.InRange(spread.Count, 10, 45);
+        Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["isSpam"]!.GetValueKind()));
+        Assert.All(items.Except(spread), i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["createdTime"]!.GetValueKind()));
+
+        // The detail of a spread record is spread too.
+        var id = spread[0]["id"]!.GetValue<string>();
+        var (detailStatus, detail, detailResponse) = await raw.GetJsonAsync($"/api/v1/tickets/{id}", token);
+        detailResponse.Dispose();
+        Assert.Equal(200, detailStatus);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, detail!["createdTime"]!.GetValueKind());
+    }
 }

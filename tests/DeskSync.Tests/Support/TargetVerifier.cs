@@ -36,7 +36,7 @@ internal static class TargetVerifier
             ? DeskStreams.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
             : emulator.Portal.List(table.Name);
         var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
-        var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog);
+        var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog, emulator.Options.AnswerSpread);
         var (operationId, items) = ReadOperation(table.Name);
         var schema = catalog.Get(operationId).ResponseSchema(catalog, "200", out var file)!;
         var result = new List<JsonObject>();
