@@ -63,10 +63,7 @@ public sealed class PollingTests : IDisposable
         sync.Report += line => { lock (reports) { reports.Add(line); } };
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);
-        while (!sync.Streaming)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => sync.Streaming, "the full load to finish");
 
         using (var http = new HttpClient { BaseAddress = sync.Server!.Address })
         {
@@ -75,15 +72,18 @@ public sealed class PollingTests : IDisposable
             Assert.Contains("desksync_polls_total", await http.GetStringAsync(new Uri(sync.Server.AdminAddress, "/metrics")), StringComparison.Ordinal);
         }
 
-        await new RandomChanges(portal.Emulator, seed: 3, includePollOnlyModules: true).RunAsync(200, TimeSpan.Zero);
-        var cycles = sync.PollCycles;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((sync.PollCycles < cycles + 2 || !reports.Any(r => r.StartsWith("reconcile:", StringComparison.Ordinal))) && DateTime.UtcNow < deadline)
+        int Reconciles()
         {
-            await Task.Delay(50);
+            lock (reports)
+            {
+                return reports.Count(r => r.StartsWith("reconcile:", StringComparison.Ordinal));
+            }
         }
 
-        await Task.Delay(900); // one more reconciliation after the last change
+        await new RandomChanges(portal.Emulator, seed: 3, includePollOnlyModules: true).RunAsync(200, TimeSpan.Zero);
+        var (cycles, reconciles) = (sync.PollCycles, Reconciles());
+        // Two polls, and a reconciliation that began after the last change (the one running then may have listed before it).
+        await Eventually.UntilAsync(() => sync.PollCycles >= cycles + 2 && Reconciles() >= reconciles + 2, "two polls and two reconciliations after the last change");
         await stop.CancelAsync();
         await run;
 
@@ -132,10 +132,7 @@ public sealed class PollingTests : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var run = second.RunAsync(null, stop.Token);
-            while (!second.Streaming)
-            {
-                await Task.Delay(10);
-            }
+            await Eventually.UntilAsync(() => second.Streaming, "the second run to stream");
 
             await changes.RunAsync(100, TimeSpan.Zero);
             await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(30));
