@@ -16,16 +16,19 @@ public sealed class InterruptProcessTests() : EmulatorProcessTest(["--tickets", 
         string[] args = command == "run"
             ? ["run", "--config", Config, "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--target", "sqlite:" + Path.Combine(Dir, "t.db")]
             : ["sync", "--config", Config, "--tables", "tickets", "--quiet", "--log", "json", "--target", "sqlite:" + Path.Combine(Dir, "t.db")];
-        await using var process = RunningDeskSync.Start(Dir, args);
+        await using var process = RunningDeskSync.StartAsFromTerminal(Dir, args);
         await process.WaitForAsync(() => process.Lines.Any(l => l.Contains(started, StringComparison.Ordinal)), "it to start");
 
+        // How the child handles signals as it is sent SIGINT (ignored, blocked, caught), for a failure to say.
+        var signals = string.Join("; ", File.ReadLines($"/proc/{process.Process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal)));
         using (var kill = Process.Start("kill", ["-INT", process.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
         }
 
-        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(exitCode == ExitCodes.Interrupted, $"exit {exitCode}: {process.Said}");
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60), "signals when sent SIGINT: " + signals);
+        Assert.True(exitCode == ExitCodes.Interrupted, $"exit {exitCode} (signals when sent SIGINT: {signals}): {process.Said}");
         Assert.True(process.Lines.Any(l => l.Contains("run the same command again to continue", StringComparison.Ordinal)), "no word on how to continue: " + process.Said);
         Assert.DoesNotContain(process.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
     }

@@ -37,13 +37,27 @@ internal sealed partial class RunningDeskSync : IAsyncDisposable
 
     public static RunningDeskSync Start(string directory, params string[] args) => new(Process.Start(DeskSyncProcess.StartInfo(directory, args))!);
 
+    /// <summary>
+    /// As from a terminal: SIGINT handled by default, whatever the test run inherited. A test run
+    /// started in the background by a shell without job control ignores SIGINT, its children
+    /// inherit that, and .NET keeps an ignored SIGINT ignored — Ctrl+C could then not be tested.
+    /// </summary>
+    public static RunningDeskSync StartAsFromTerminal(string directory, params string[] args)
+    {
+        var info = DeskSyncProcess.StartInfo(directory, args);
+        info.ArgumentList.Insert(0, info.FileName);
+        info.ArgumentList.Insert(0, "--default-signal=INT");
+        info.FileName = "env";
+        return new(Process.Start(info)!);
+    }
+
     public Task WaitForLineAsync(string start, string what) => WaitForAsync(() => Lines.Any(l => l.StartsWith(start, StringComparison.Ordinal)), what);
 
     /// <summary>Until the condition holds; a failure says what the process said.</summary>
     public Task WaitForAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, () => "the process said:\n" + Said);
 
     /// <summary>Waits for the process to end by itself and for its output to be read.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, string? context = null)
     {
         using var cts = new CancellationTokenSource(timeout);
         try
@@ -53,7 +67,7 @@ internal sealed partial class RunningDeskSync : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Process.Kill();
-            Assert.Fail($"still running after {timeout}: {Said}");
+            Assert.Fail($"still running after {timeout}{(context is null ? "" : " (" + context + ")")}: {Said}");
         }
 
         await _reader;
