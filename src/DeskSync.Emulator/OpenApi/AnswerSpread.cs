@@ -6,7 +6,8 @@ namespace DeskSync.Emulator.OpenApi;
 /// <summary>
 /// Real answers are not always what the schema declares: Zoho's own example answers (in the same
 /// OpenAPI files) carry times as epoch-millisecond numbers where ISO strings are declared,
-/// booleans as "true"/"false", and leave out keys that have no value. One record in
+/// counts as numbers where digit strings are, booleans as "true"/"false", and leave out keys
+/// that have no value. One record in
 /// <c>oneIn</c> (chosen by its id, so the same record is answered the same way by every endpoint
 /// and in webhook payloads) is answered that way, so that every reader meets it.
 /// </summary>
@@ -29,6 +30,10 @@ public static class AnswerSpread
                 case JsonValue v when v.TryGetValue<string>(out var text) && name.EndsWith("Time", StringComparison.Ordinal)
                     && DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t):
                     shaped[name] = t.ToUnixTimeMilliseconds();
+                    break;
+                case JsonValue v when v.TryGetValue<string>(out var digits) && name.EndsWith("Count", StringComparison.Ordinal)
+                    && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count):
+                    shaped[name] = count;
                     break;
                 case JsonValue v when v.TryGetValue<bool>(out var flag):
                     shaped[name] = flag ? "true" : "false";

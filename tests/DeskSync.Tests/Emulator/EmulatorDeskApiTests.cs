@@ -338,6 +338,7 @@ public sealed class EmulatorDeskApiTests
         var spread = items.Where(i => i["createdTime"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number).ToList();
         Assert.InRange(spread.Count, 10, 45);
         Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["isSpam"]!.GetValueKind()));
+        Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.Number, i["threadCount"]!.GetValueKind()));
         Assert.All(items.Except(spread), i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["createdTime"]!.GetValueKind()));
 
         // The detail of a spread record is spread too.
