@@ -21,6 +21,19 @@ public sealed record ChangeEvent(ChangeOp Op, string Table, string Key, JsonElem
     /// <summary>The record carries only some fields (a webhook's thin payload): merge it into the
     /// stored row instead of replacing the row, so that fields it lacks are kept.</summary>
     public bool IsPartial { get; init; }
+
+    /// <summary>
+    /// For a delete: the rows it removes are a parent's children rather than one row. <see cref="Key"/>
+    /// is then the parent's id, and every row of the table whose parent column holds it goes,
+    /// except those <see cref="ParentScope.Keep"/> names (the children Zoho still lists).
+    /// </summary>
+    public ParentScope? Scope { get; init; }
+}
+
+/// <summary>A delete of a parent's children: the cascade of a parent's delete (nothing kept), or the children a re-read of the parent no longer lists.</summary>
+public sealed record ParentScope(IReadOnlyCollection<string> Keep)
+{
+    public static ParentScope All { get; } = new([]);
 }
 
 /// <summary>What a delete does to the row.</summary>

@@ -27,6 +27,9 @@ public sealed record TableSchema(string Name, IReadOnlyList<ColumnSchema> Column
 {
     public const string KeyColumn = "id";
 
+    /// <summary>A child table's column holding its parent's id (ticket_threads.ticket_id): indexed, present in every mode, and what a <see cref="ParentScope"/> delete matches.</summary>
+    public ColumnSchema? ParentColumn { get; init; }
+
     /// <summary>The column holding the record's modifiedTime, when the table has one: last writer wins by it.</summary>
     public ColumnSchema? ModifiedTimeColumn => Columns.FirstOrDefault(c => c.Source is ["modifiedTime"]);
 

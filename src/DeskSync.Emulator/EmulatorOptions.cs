@@ -108,4 +108,7 @@ public sealed record TableCounts
     public int Calls { get; init; } = 50;
 
     public int Events { get; init; } = 30;
+
+    /// <summary>Tickets with more threads than one list's offsets reach (5,600 each).</summary>
+    public int LongConversations { get; init; }
 }

@@ -59,6 +59,28 @@ internal sealed class EmulatorAdminApi(ZohoDeskEmulator emulator)
                 ? ZohoDeskEmulator.Json(ctx, 200, new JsonObject { ["deleted"] = id })
                 : ZohoDeskEmulator.Json(ctx, 404, new JsonObject { ["error"] = "no such record" }));
 
+        // A ticket's threads, comments, attachments and time entries.
+        app.MapPost("/_emulator/records/tickets/{ticketId}/{kind}", async (HttpContext ctx, string ticketId, string kind) =>
+        {
+            var created = EmulatedChildren.Named(kind) is null ? null : emulator.Portal.AddChild(kind, ticketId, await ReadObject(ctx));
+            await (created is null
+                ? ZohoDeskEmulator.Json(ctx, 404, new JsonObject { ["error"] = $"no such ticket, or {kind} is not one of {string.Join(", ", EmulatedChildren.All.Select(c => c.Name))}" })
+                : ZohoDeskEmulator.Json(ctx, 201, created.DeepClone()));
+        });
+
+        app.MapMethods("/_emulator/records/tickets/{ticketId}/{kind}/{id}", ["PATCH"], async (HttpContext ctx, string ticketId, string kind, string id) =>
+        {
+            var updated = EmulatedChildren.Named(kind) is null ? null : emulator.Portal.UpdateChild(kind, ticketId, id, await ReadObject(ctx) ?? []);
+            await (updated is null
+                ? ZohoDeskEmulator.Json(ctx, 404, new JsonObject { ["error"] = "no such record" })
+                : ZohoDeskEmulator.Json(ctx, 200, updated.DeepClone()));
+        });
+
+        app.MapDelete("/_emulator/records/tickets/{ticketId}/{kind}/{id}", (HttpContext ctx, string ticketId, string kind, string id) =>
+            EmulatedChildren.Named(kind) is not null && emulator.Portal.DeleteChild(kind, ticketId, id)
+                ? ZohoDeskEmulator.Json(ctx, 200, new JsonObject { ["deleted"] = id })
+                : ZohoDeskEmulator.Json(ctx, 404, new JsonObject { ["error"] = "no such record" }));
+
         app.MapPost("/_emulator/faults", async ctx =>
         {
             var body = await ReadObject(ctx) ?? [];

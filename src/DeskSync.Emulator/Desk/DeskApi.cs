@@ -29,6 +29,8 @@ public sealed partial class DeskApi
 
     private static readonly Dictionary<string, string> RecordModules = EmulatedModules.All.ToDictionary(m => m.RecordOperation, m => m.Name, StringComparer.Ordinal);
 
+    private static readonly Dictionary<string, EmulatedChild> ChildLists = EmulatedChildren.All.ToDictionary(c => c.ListOperation, StringComparer.Ordinal);
+
     private static readonly Dictionary<string, string> SearchModules =
         EmulatedModules.All.Where(m => m.SearchOperation is not null).ToDictionary(m => m.SearchOperation!, m => m.Name, StringComparer.Ordinal);
 
@@ -203,14 +205,14 @@ public sealed partial class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
             return;
         }
 
-        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) ? 3 : 1;
+        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) || ChildLists.ContainsKey(op.OperationId) ? 3 : 1;
         if (!_limits.TrySpend(weight, out var remaining, out var untilReset))
         {
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(untilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -229,7 +231,7 @@ public sealed partial class DeskApi
     }
 
     private static bool IsEmulated(string operationId) =>
-        ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId)
+        ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId) || ChildLists.ContainsKey(operationId)
         || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields"
         || operationId is "getWebhooks" or "createWebhook" or "getWebhook" or "deleteWebhook" or "updateWebhook";
 
@@ -275,6 +277,22 @@ public sealed partial class DeskApi
 
             case "getTeams":
                 return (200, new JsonObject { ["teams"] = new JsonArray(_portal.List("teams").Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+        }
+
+        if (ChildLists.TryGetValue(op.OperationId, out var child))
+        {
+            // A ticket's list: its path names the ticket (caseId on the time-entry path).
+            var ticketId = pathValues.GetValueOrDefault("ticketId") ?? pathValues.GetValueOrDefault("caseId") ?? "";
+            if (_portal.Children(child.Name, ticketId) is not { } children)
+            {
+                return (404, null);
+            }
+
+            var ordered = child.Descending(query[child.SortParameter].ToString()) ? children.Reverse().ToList() : [.. children];
+            var childPage = Page(ordered, query);
+            return childPage.Count == 0
+                ? (204, null)
+                : (200, new JsonObject { ["data"] = new JsonArray(childPage.Select(r => (JsonNode)r.DeepClone()).ToArray()) });
         }
 
         if (ListModules.TryGetValue(op.OperationId, out var listModule))

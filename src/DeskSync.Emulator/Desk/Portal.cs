@@ -10,7 +10,7 @@ namespace DeskSync.Emulator.Desk;
 /// each endpoint cuts them to its own OpenAPI shape. Records are replaced, never mutated in
 /// place, so a reader can shape a snapshot while the admin API changes the portal.
 /// </summary>
-public sealed class Portal
+public sealed partial class Portal
 {
     public static readonly string[] Modules = [.. EmulatedModules.All.Select(m => m.Name)];
 
@@ -172,6 +172,8 @@ public sealed class Portal
 
     internal void Seed(string module, JsonObject record) => _tables[module].Add(record);
 
+    internal void Reseed(string module, JsonObject record) => _tables[module].Replace(record);
+
     internal string NextId() => _generator.NextId();
 
     internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
@@ -277,4 +279,5 @@ public enum ChangeKind
     Delete,
 }
 
-public sealed record PortalChange(string Module, ChangeKind Kind, JsonObject Record, JsonObject? Previous);
+/// <param name="ParentId">For a child (a thread), the ticket it belongs to.</param>
+public sealed record PortalChange(string Module, ChangeKind Kind, JsonObject Record, JsonObject? Previous, string? ParentId = null);

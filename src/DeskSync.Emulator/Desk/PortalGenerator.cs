@@ -97,6 +97,7 @@ internal sealed partial class PortalGenerator
         Seed("products", c.Products);
         Seed("contracts", c.Contracts);
         Seed("tickets", c.Tickets);
+        LengthenConversations(c.LongConversations);
         Seed("tasks", c.Tasks);
         Seed("calls", c.Calls);
         Seed("events", c.Events);
@@ -133,6 +134,21 @@ internal sealed partial class PortalGenerator
         SyncCustomFields(module, record);
     }
 
+
+    /// <summary>A few tickets with more than a thousand threads (a long-running incident, a mailing loop), spread over the table.</summary>
+    private void LengthenConversations(int count)
+    {
+        var tickets = _portal.List("tickets");
+        for (var i = 0; i < count && tickets.Count > 0; i++)
+        {
+            var ticket = tickets[(int)((i + 0.5) * tickets.Count / count)].DeepClone().AsObject();
+            ticket["threadCount"] = LongConversationThreads.ToString(CultureInfo.InvariantCulture);
+            _portal.Reseed("tickets", ticket);
+        }
+    }
+
+    /// <summary>Threads of a long conversation: past the 5,000-row offset wall of one list.</summary>
+    public const int LongConversationThreads = 5_600;
 
     private void Seed(string module, int count)
     {

@@ -5,50 +5,6 @@ using System.Threading.Channels;
 
 namespace DeskSync.Emulator.Desk;
 
-/// <summary>How a deleted record is announced (facts page §5: both are seen).</summary>
-public enum DeleteEventStyle
-{
-    /// <summary>A *_Delete event whose payload carries little more than the id.</summary>
-    DeleteEvent,
-
-    /// <summary>A *_Update event whose payload sets isDeleted.</summary>
-    UpdateWithDeletedFlag,
-}
-
-/// <summary>A webhook registered through POST /api/v1/webhooks.</summary>
-public sealed class RegisteredWebhook
-{
-    public required string Id { get; init; }
-
-    public required Uri Url { get; set; }
-
-    public required JsonObject Subscriptions { get; set; }
-
-    public string? Name { get; set; }
-
-    public string? Description { get; set; }
-
-    public bool IsEnabled { get; set; } = true;
-
-    public JsonArray IncludeEventsFrom { get; set; } = [];
-
-    public DateTimeOffset CreatedTime { get; init; }
-
-    internal Channel<JsonObject> Queue { get; } = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = true });
-
-    public JsonObject ToJson() => new()
-    {
-        ["id"] = Id,
-        ["url"] = Url.ToString(),
-        ["name"] = Name,
-        ["description"] = Description,
-        ["isEnabled"] = IsEnabled,
-        ["subscriptions"] = Subscriptions.DeepClone(),
-        ["includeEventsFrom"] = IncludeEventsFrom.DeepClone(),
-        ["createdTime"] = Portal.Iso(CreatedTime),
-    };
-}
-
 /// <summary>
 /// Zoho's side of webhooks: the validation GET (then POST) when a webhook is created, and on
 /// every change of a subscribed module a POST of a JSON array of events in Zoho's shape
@@ -261,6 +217,12 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private void OnChanged(PortalChange change)
     {
+        if (EmulatedChildren.Named(change.Module) is { } child)
+        {
+            OnChildChanged(child, change);
+            return;
+        }
+
         if (EmulatedModules.Named(change.Module)?.EventPrefix is not { } prefix)
         {
             return; // Products, Contracts, … have no webhook events.
@@ -269,8 +231,8 @@ public sealed class WebhookSender : IAsyncDisposable
         var now = _options.Time.GetUtcNow();
         var (eventType, payload) = change.Kind switch
         {
-            ChangeKind.Create => ($"{prefix}_Add", Shape(change.Module, change.Record)),
-            ChangeKind.Update => ($"{prefix}_Update", Shape(change.Module, change.Record)),
+            ChangeKind.Create => ($"{prefix}_Add", Shape(EmulatedModules.Named(change.Module)!.PayloadOperation, change.Record)),
+            ChangeKind.Update => ($"{prefix}_Update", Shape(EmulatedModules.Named(change.Module)!.PayloadOperation, change.Record)),
             _ when DeleteStyle == DeleteEventStyle.UpdateWithDeletedFlag => ($"{prefix}_Update", new JsonObject
             {
                 ["id"] = change.Record["id"]!.DeepClone(),
@@ -280,6 +242,31 @@ public sealed class WebhookSender : IAsyncDisposable
             _ => ($"{prefix}_Delete", new JsonObject { ["id"] = change.Record["id"]!.DeepClone() }),
         };
 
+        Enqueue(change, eventType, payload, now);
+    }
+
+    /// <summary>A thread's, comment's or attachment's event: its list item whole, with the ticket's id. Zoho declares no event for a child's delete, nor any for time entries.</summary>
+    private void OnChildChanged(EmulatedChild child, PortalChange change)
+    {
+        var eventType = (change.Kind, child.EventPrefix) switch
+        {
+            (_, null) => null,
+            (ChangeKind.Create, var prefix) => prefix + "_Add",
+            (ChangeKind.Update, var prefix) when child.HasUpdateEvent => prefix + "_Update",
+            _ => null,
+        };
+        if (eventType is null)
+        {
+            return;
+        }
+
+        var payload = Shape(child.ListOperation, change.Record);
+        payload["ticketId"] = change.ParentId;
+        Enqueue(change with { Previous = null }, eventType, payload, _options.Time.GetUtcNow());
+    }
+
+    private void Enqueue(PortalChange change, string eventType, JsonObject payload, DateTimeOffset now)
+    {
         lock (_gate)
         {
             foreach (var (hook, _) in _hooks.Values)
@@ -316,9 +303,9 @@ public sealed class WebhookSender : IAsyncDisposable
         }
     }
 
-    private JsonObject Shape(string module, JsonObject record)
+    private JsonObject Shape(string operationId, JsonObject record)
     {
-        var schema = _catalog.Get(EmulatedModules.Named(module)!.PayloadOperation).ResponseSchema(_catalog, "200", out var file)!;
+        var schema = _catalog.Get(operationId).ResponseSchema(_catalog, "200", out var file)!;
         return _shaper.Shape(new JsonObject { ["data"] = new JsonArray(record.DeepClone()) }, schema, file)!["data"]![0]!.DeepClone().AsObject();
     }
 

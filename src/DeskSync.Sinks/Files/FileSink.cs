@@ -176,6 +176,18 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     private static string JsonLine(TableLayout layout, ChangeEvent e)
     {
+        if (e.Scope is { } scope)
+        {
+            // The children of a parent that are gone: those of `parent` not in `keep`.
+            return new JsonObject
+            {
+                ["op"] = "dc",
+                ["parent"] = e.Key,
+                ["keep"] = new JsonArray([.. scope.Keep.Order(StringComparer.Ordinal).Select(k => (JsonNode)k)]),
+                ["modifiedTime"] = e.ModifiedTime is { } t ? ValueConverter.Iso(t) : null,
+            }.ToJsonString();
+        }
+
         var line = new JsonObject
         {
             ["op"] = Op(e.Op),
@@ -216,6 +228,15 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
 
     private static string CsvLine(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt)
     {
+        if (e.Scope is { } scope)
+        {
+            // The children of a parent that are gone: the parent column names the parent, id lists those kept (";"-separated).
+            return string.Join(',', new[] { "dc" }.Concat(layout.Columns.Select(c =>
+                c.Source == ColumnSource.Key ? string.Join(';', scope.Keep.Order(StringComparer.Ordinal))
+                : c.Name == layout.ParentColumn ? e.Key
+                : c.Source == ColumnSource.SyncedAt ? ValueConverter.Iso(syncedAt) : "")).Select(Csv));
+        }
+
         return string.Join(',', new[] { Op(e.Op) }.Concat(layout.Values(e, syncedAt).Select(value => value switch
         {
             null => "",

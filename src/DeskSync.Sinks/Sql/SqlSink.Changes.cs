@@ -128,6 +128,37 @@ public abstract partial class SqlSink
         _tablesWithTombstones.Add(layout.Schema.Name);
     }
 
+    /// <summary>A parent's children that are not kept: each deleted as one row is, tombstone and all.</summary>
+    private async Task DeleteChildrenAsync(TableLayout layout, ChangeEvent e, ParentScope scope, DbTransaction tx, CancellationToken ct)
+    {
+        var parent = layout.ParentColumn ?? throw new SinkException($"{layout.Schema.Name} has no parent column: a delete of a parent's children cannot apply to it.");
+        var keep = scope.Keep as IReadOnlySet<string> ?? scope.Keep.ToHashSet(StringComparer.Ordinal);
+        var stale = new List<string>();
+        await using (var command = Connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(parent)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
+            var p = command.CreateParameter();
+            p.ParameterName = "@p0";
+            p.Value = e.Key;
+            command.Parameters.Add(p);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var key = reader.GetString(0);
+                if (!keep.Contains(key))
+                {
+                    stale.Add(key);
+                }
+            }
+        }
+
+        foreach (var key in stale)
+        {
+            await DeleteAsync(layout, e with { Key = key, Scope = null }, tx, ct);
+        }
+    }
+
     private async Task<Dictionary<string, DateTimeOffset>> TombstonesAsync(string table, List<string> keys, DbTransaction tx, CancellationToken ct)
     {
         var found = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);

@@ -97,6 +97,12 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             var columns = string.Join(", ", layout.Columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}{(c.Name == TableSchema.KeyColumn ? " PRIMARY KEY" : "")}"));
             await ExecuteAsync($"CREATE TABLE {Table(schema.Name)} ({columns})", tx, cancellationToken);
         }
+
+        if (layout.ParentColumn is { } parent)
+        {
+            // A ticket's children are found by it: joins, cascades and each re-read's deletes.
+            await ExecuteAsync($"CREATE INDEX IF NOT EXISTS {Quote(schema.Name + "_" + parent)} ON {Table(schema.Name)} ({Quote(parent)})", tx, cancellationToken);
+        }
         else
         {
             foreach (var column in layout.Columns.Where(c => !existing.Contains(c.Name)))
@@ -208,7 +214,11 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
                     {
                         await UpsertAsync(layout, run, tx, cancellationToken);
                         run.Clear();
-                        if (e.Op == ChangeOp.Delete)
+                        if (e is { Op: ChangeOp.Delete, Scope: { } scope })
+                        {
+                            await DeleteChildrenAsync(layout, e, scope, tx, cancellationToken);
+                        }
+                        else if (e.Op == ChangeOp.Delete)
                         {
                             await DeleteAsync(layout, e, tx, cancellationToken);
                         }

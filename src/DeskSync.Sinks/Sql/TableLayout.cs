@@ -64,6 +64,9 @@ public sealed class TableLayout
 
     public IReadOnlyList<PhysicalColumn> Columns { get; }
 
+    /// <summary>A child table's column holding its parent's id (the same name in both modes), or null.</summary>
+    public string? ParentColumn => Schema.ParentColumn?.Name;
+
     /// <summary>The column compared for last-writer-wins, or null when the table has no modifiedTime.</summary>
     public string? ModifiedColumn { get; }
 
@@ -73,9 +76,12 @@ public sealed class TableLayout
         if (mode == SinkMode.Document)
         {
             var hasModified = schema.ModifiedTimeColumn is not null;
+            // A child table's parent id is a column in document mode too: it is what joins and cascades use.
+            PhysicalColumn[] parent = schema.ParentColumn is { } pc ? [new PhysicalColumn(pc.Name, ColumnType.Text, ColumnSource.Field, pc.Source)] : [];
             return new TableLayout(schema, mode,
             [
                 new PhysicalColumn(TableSchema.KeyColumn, ColumnType.Text, ColumnSource.Key),
+                .. parent,
                 new PhysicalColumn("created_time", ColumnType.Timestamp, ColumnSource.Field, ["createdTime"]),
                 new PhysicalColumn("modified_time", ColumnType.Timestamp, ColumnSource.Field, ["modifiedTime"]),
                 new PhysicalColumn("record", ColumnType.Json, ColumnSource.Record),

@@ -19,7 +19,8 @@ public sealed record ReconcileResult(DeskStream Table, long ZohoRows, long Delet
 /// <summary>
 /// Finds rows Zoho no longer has: lists every id of a table (the same cursor reads as the full
 /// load, so past the 5,000 wall too) and deletes (or marks) the target's rows that are missing and
-/// were not written since the listing began. If any page fails, nothing is deleted.
+/// were not written since the listing began. If any page fails, nothing is deleted. A deleted
+/// parent's children go with it (in the child tables being reconciled alongside).
 /// </summary>
 public sealed class DeleteReconciler(DeskClient client, ISink sink, ReconcileOptions? options = null, TimeProvider? time = null)
 {
@@ -64,6 +65,12 @@ public sealed class DeleteReconciler(DeskClient client, ISink sink, ReconcileOpt
                 }
                 else if (missing.Count > 0)
                 {
+                    // The children first: a crash between the two leaves the parent to be found missing again.
+                    foreach (var child in DeskStreams.ChildrenOf(table).Where(tables.Contains))
+                    {
+                        await sink.ApplyAsync(FullLoad.SchemaOf(child, fields), [.. missing.Select(k => new ChangeEvent(ChangeOp.Delete, child.Name, k, null, started, "reconcile") { Scope = ParentScope.All })], null, ct);
+                    }
+
                     await sink.ApplyAsync(schema, [.. missing.Select(k => new ChangeEvent(ChangeOp.Delete, table.Name, k, null, started, "reconcile"))], null, ct);
                     deleted = missing.Count;
                 }

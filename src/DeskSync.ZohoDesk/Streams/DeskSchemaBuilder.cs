@@ -36,7 +36,10 @@ public static class DeskSchemaBuilder
             columns.Add(new ColumnSchema(names.Claim(apiName), ColumnTypeOf(zohoType), ["cf", apiName], IsCustomField: true, label, zohoType));
         }
 
-        return new TableSchema(table.Name, columns);
+        return new TableSchema(table.Name, columns)
+        {
+            ParentColumn = table.Parent is { } parent ? columns.First(c => c.Source is [var source] && source == parent.ParentField) : null,
+        };
     }
 
     public static ColumnType ColumnTypeOf(string? zohoType) => zohoType switch

@@ -25,6 +25,9 @@ public sealed record DeskStream(
     /// <summary>The webhook events Zoho sends for the module, or null when it sends none (polling keeps it current).</summary>
     public StreamEvents? Events { get; init; }
 
+    /// <summary>Set for a stream read per record of another (a ticket's threads): see <see cref="ChildOf"/>.</summary>
+    public ChildOf? Parent { get; init; }
+
     /// <summary>OAuth scopes the reads need (any one of those Zoho lists for an operation).</summary>
     public IReadOnlyList<string> Scopes { get; init; } = [];
 

@@ -22,7 +22,14 @@ public static partial class DeskStreams
     /// <summary>In load order: small reference tables first, field definitions before the tables they describe.</summary>
     // A property, not a field: the streams are declared in several files, whose initialisers run in no set order.
     public static IReadOnlyList<DeskStream> All => _all ??=
-        [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets];
+        [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets,
+            TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries];
+
+    /// <summary>The streams read per record of <paramref name="parent"/>.</summary>
+    public static IReadOnlyList<DeskStream> ChildrenOf(DeskStream parent) => [.. All.Where(s => s.Parent?.ParentName == parent.Name)];
+
+    /// <summary>The child stream whose webhook event this is (Ticket_Thread_Add), if any.</summary>
+    public static DeskStream? ByChildEvent(string eventType) => All.FirstOrDefault(s => s.Parent?.Events.Contains(eventType) == true);
 
     /// <summary>Modules whose field definitions DeskSync reads (organizationFields?module=).</summary>
     public static IReadOnlyList<string> FieldModules => [.. All.Select(s => s.FieldsModule).OfType<string>().Distinct()];

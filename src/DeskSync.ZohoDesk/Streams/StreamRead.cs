@@ -10,7 +10,11 @@ public sealed record StreamReading(
     DeskStream Stream,
     TimeProvider Time,
     SnapshotOptions Options,
-    Task<Dictionary<string, IReadOnlyList<JsonElement>>> FieldDefinitions);
+    Task<Dictionary<string, IReadOnlyList<JsonElement>>> FieldDefinitions)
+{
+    /// <summary>Whose calls these are in the call log: the stream's own, or the child stream a parent is walked for.</summary>
+    public string Label { get; init; } = Stream.Name;
+}
 
 /// <summary>
 /// How a stream is read: in full (the load, and the id listing that finds deletes) and since a

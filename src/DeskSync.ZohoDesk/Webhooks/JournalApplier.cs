@@ -4,6 +4,7 @@ using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Streams.Reads;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -224,20 +225,20 @@ public sealed class JournalApplier(
                 Through = eventTime;
             }
 
-            var (mapped, change) = await PrepareAsync(e, ct);
-            if (mapped is null || change is null)
+            // An event may change several tables (a ticket and its children). A flush between
+            // them commits a checkpoint that still points at this event: every change is
+            // idempotent, so an event begun again after a crash comes out the same.
+            foreach (var (table, change) in await PrepareAsync(e, ct))
             {
-                continue;
-            }
+                if (batchTable is not null && batchTable != table && batch.Count > 0)
+                {
+                    await FlushAsync(batchTable, batch, record, StateAt(record, record.Position, i), ct);
+                    batch = [];
+                }
 
-            if (batchTable is not null && batchTable != mapped.Table && batch.Count > 0)
-            {
-                await FlushAsync(batchTable, batch, record, StateAt(record, record.Position, i), ct);
-                batch = [];
+                batchTable = table;
+                batch.Add((i, change, e));
             }
-
-            batchTable = mapped.Table;
-            batch.Add((i, change, e));
         }
 
         var next = StateAt(record, record.Next, 0);
@@ -251,42 +252,60 @@ public sealed class JournalApplier(
         }
     }
 
-    /// <summary>The event as a change to apply; null when it is ignored or quarantined.</summary>
-    private async Task<(MappedEvent? Mapped, ChangeEvent? Change)> PrepareAsync(WebhookEvent e, CancellationToken ct)
+    /// <summary>The event as changes to apply, table by table; none when it is ignored or quarantined.</summary>
+    private async Task<List<(DeskStream Table, ChangeEvent Change)>> PrepareAsync(WebhookEvent e, CancellationToken ct)
     {
-        MappedEvent mapped;
+        IReadOnlyList<MappedEvent> all;
         try
         {
-            mapped = WebhookEventMapper.Map(e);
+            all = WebhookEventMapper.MapAll(e);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Quarantined(e, $"the event cannot be read: {ex.GetType().Name}: {ex.Message}");
-            return (null, null);
+            return [];
         }
 
-        if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
+        var changes = new List<(DeskStream, ChangeEvent)>();
+        foreach (var mapped in all)
         {
-            Interlocked.Increment(ref _ignored);
-            _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, mapped.Reason ?? "table not replicated");
-            return (null, null);
+            if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
+            {
+                if (mapped == all[0])
+                {
+                    Interlocked.Increment(ref _ignored);
+                    _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, mapped.Reason ?? "table not replicated");
+                }
+
+                continue;
+            }
+
+            try
+            {
+                switch (mapped.Action)
+                {
+                    case EventAction.Reread:
+                        changes.Add((mapped.Table, await RereadAsync(mapped.Table, mapped.Change!, ct)));
+                        break;
+                    case EventAction.RereadChildren:
+                        Interlocked.Increment(ref _rereads);
+                        var reading = new StreamReading(client, mapped.Table, Time, new SnapshotOptions(), Task.FromResult(new Dictionary<string, IReadOnlyList<System.Text.Json.JsonElement>>()));
+                        var count = mapped.Change!.Record is { } parent ? mapped.Table.Parent!.CountIn(parent) : null;
+                        changes.AddRange((await ChildRead.RereadAsync(reading, mapped.Change.Key, count, "webhook+reread", ct)).Select(c => (mapped.Table, c)));
+                        break;
+                    default:
+                        changes.Add((mapped.Table, mapped.Change!));
+                        break;
+                }
+            }
+            catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.Forbidden or ZohoFailureKind.Configuration)
+            {
+                // This record, not Zoho as a whole: another record's re-read may well work.
+                Quarantined(e, $"{mapped.Table.Name} cannot be re-read: {ex.Message}");
+            }
         }
 
-        if (mapped.Action != EventAction.Reread)
-        {
-            return (mapped, mapped.Change);
-        }
-
-        try
-        {
-            return (mapped, await RereadAsync(mapped.Table, mapped.Change!, ct));
-        }
-        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.Forbidden or ZohoFailureKind.Configuration)
-        {
-            // This record, not Zoho as a whole: another record's re-read may well work.
-            Quarantined(e, "the record cannot be re-read: " + ex.Message);
-            return (null, null);
-        }
+        return changes;
     }
 
     /// <summary>The checkpoint after (or, part-way, inside) <paramref name="record"/>: it names that record by its start and CRC.</summary>

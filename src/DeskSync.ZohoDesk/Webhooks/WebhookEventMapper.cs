@@ -14,6 +14,9 @@ public enum EventAction
 
     /// <summary>Not a table DeskSync replicates (articles, instant messages…).</summary>
     Ignore,
+
+    /// <summary>The record's parent (the change's key) changed: list its children in this child table again, deleting those no longer listed.</summary>
+    RereadChildren,
 }
 
 public sealed record MappedEvent(EventAction Action, DeskStream? Table, ChangeEvent? Change, string? Reason = null);
@@ -31,6 +34,56 @@ public sealed record MappedEvent(EventAction Action, DeskStream? Table, ChangeEv
 public static class WebhookEventMapper
 {
     private static readonly string[] DeletedFlags = ["isDeleted", "isTrashed", "IsDel", "isDel"];
+
+    /// <summary>
+    /// Everything an event changes: the record it names (<see cref="Map"/>), then its children —
+    /// a child event's own row from its payload, a parent's children read again when the parent
+    /// changed (Zoho sends no event for a thread's or an attachment's delete, nor for time
+    /// entries), or deleted with it.
+    /// </summary>
+    public static IReadOnlyList<MappedEvent> MapAll(WebhookEvent e)
+    {
+        var main = Map(e);
+        if (main.Table is null || main.Change is not { } change)
+        {
+            return [main];
+        }
+
+        if (DeskStreams.ByChildEvent(e.EventType) is { } childStream)
+        {
+            return [main, ChildFromPayload(e, childStream, change.Key)];
+        }
+
+        var children = DeskStreams.ChildrenOf(main.Table);
+        if (children.Count == 0 || e.EventType.Count(c => c == '_') > 1)
+        {
+            return [main];
+        }
+
+        var result = new List<MappedEvent>(children.Count + 1) { main };
+        foreach (var child in children)
+        {
+            result.Add(change.Op == ChangeOp.Delete
+                ? new MappedEvent(EventAction.Apply, child, new ChangeEvent(ChangeOp.Delete, child.Name, change.Key, null, change.ModifiedTime, "webhook") { Scope = ParentScope.All })
+                : new MappedEvent(EventAction.RereadChildren, child, new ChangeEvent(ChangeOp.Update, child.Name, change.Key, change.Record, change.ModifiedTime, "webhook")));
+        }
+
+        return result;
+    }
+
+    /// <summary>A child event's own row (Ticket_Thread_Add's thread): its payload is the child whole.</summary>
+    private static MappedEvent ChildFromPayload(WebhookEvent e, DeskStream child, string parentId)
+    {
+        if (!e.Payload.TryGetProperty("id", out var id) || id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
+        {
+            return new MappedEvent(EventAction.Ignore, child, null, $"{e.EventType} carries no {child.DisplayName.ToLowerInvariant()} id");
+        }
+
+        var record = Streams.Reads.ChildRead.WithParent(e.Payload, child.Parent!.ParentField, parentId);
+        var modified = e.Payload.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
+        var op = e.EventType.EndsWith("_Add", StringComparison.Ordinal) ? ChangeOp.Create : ChangeOp.Update;
+        return new MappedEvent(EventAction.Apply, child, new ChangeEvent(op, child.Name, id.ToString(), record, OrderingTime(modified, e), "webhook"));
+    }
 
     public static MappedEvent Map(WebhookEvent e)
     {

@@ -12,15 +12,16 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// </summary>
 public static class WebhookRegistration
 {
-    /// <summary>The events DeskSync subscribes to for a table (its stream's; none for tables Zoho sends no events for).</summary>
-    public static IReadOnlyList<string> EventsFor(DeskStream table) => table.Events?.Types ?? [];
+    /// <summary>The events DeskSync subscribes to for a table (its stream's, or a child stream's events about its parent; none for tables Zoho sends no events for).</summary>
+    public static IReadOnlyList<string> EventsFor(DeskStream table) => table.Events?.Types ?? table.Parent?.Events ?? [];
 
     public static async Task<JsonElement> RegisterAsync(DeskClient client, string url, IEnumerable<DeskStream> tables, string name, CancellationToken ct)
     {
         var subscriptions = new JsonObject();
         foreach (var e in tables.SelectMany(EventsFor))
         {
-            subscriptions[e] = e.EndsWith("_Update", StringComparison.Ordinal) && !e.Contains("Comment", StringComparison.Ordinal)
+            // A module's update carries its previous state on request; a child's update (Ticket_Comment_Update) has no such filter.
+            subscriptions[e] = e.EndsWith("_Update", StringComparison.Ordinal) && e.Count(c => c == '_') == 1
                 ? new JsonObject { ["includePrevState"] = true }
                 : null;
         }

@@ -18,7 +18,7 @@ namespace DeskSync.ZohoDesk.Streams.Reads;
 /// own [start, end], so partitions never share a record whether Zoho's range bounds are inclusive
 /// or not (unknown: the 1 ms margins cover both).
 /// </summary>
-public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStream table, SnapshotOptions options, TimeProvider time)
+public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStream table, SnapshotOptions options, TimeProvider time, string? label = null)
 {
     private const string Beginning = "1900-01-01T00:00:00.000Z";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
@@ -247,7 +247,7 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
 
         var details = await Task.WhenAll(records.Select(async r =>
         {
-            using var doc = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(Keys(r).Id)}", label: table.Name, cancellationToken: ct);
+            using var doc = await client.GetAsync($"{table.Path}/{Uri.EscapeDataString(Keys(r).Id)}", label: label ?? table.Name, cancellationToken: ct);
             return doc?.RootElement.Clone() ?? r;
         }));
         return [.. details];
@@ -288,7 +288,7 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
                 new("from", from.ToString(CultureInfo.InvariantCulture)),
                 new("limit", limit.ToString(CultureInfo.InvariantCulture)),
             ],
-            label: table.Name, expectedWeight: 3, cancellationToken: ct);
+            label: label ?? table.Name, expectedWeight: 3, cancellationToken: ct);
 
     /// <summary>A record's createdTime and id, found in one pass.</summary>
     private (DateTimeOffset Created, string Id) Keys(JsonElement record)

@@ -22,7 +22,7 @@ public sealed class ListRead : StreamRead
     {
         var stream = reading.Stream;
         var batch = new List<JsonElement>(stream.PageSize);
-        await foreach (var record in reading.Client.ListAsync(stream.Path, stream.PageSize, label: stream.Name, cancellationToken: ct))
+        await foreach (var record in reading.Client.ListAsync(stream.Path, stream.PageSize, label: reading.Label, cancellationToken: ct))
         {
             batch.Add(record);
             if (batch.Count == stream.PageSize)

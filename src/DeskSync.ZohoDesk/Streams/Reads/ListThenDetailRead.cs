@@ -17,7 +17,7 @@ public sealed class ListThenDetailRead : StreamRead
     {
         var (client, stream) = (reading.Client, reading.Stream);
         var ids = new List<string>();
-        await foreach (var record in client.ListAsync(stream.Path, stream.PageSize, label: stream.Name, cancellationToken: ct))
+        await foreach (var record in client.ListAsync(stream.Path, stream.PageSize, label: reading.Label, cancellationToken: ct))
         {
             ids.Add(record.GetProperty("id").ToString());
         }
@@ -26,7 +26,7 @@ public sealed class ListThenDetailRead : StreamRead
         {
             var details = await Task.WhenAll(chunk.Select(async id =>
             {
-                using var doc = await client.GetAsync(stream.RecordPath(id), label: stream.Name, cancellationToken: ct);
+                using var doc = await client.GetAsync(stream.RecordPath(id), label: reading.Label, cancellationToken: ct);
                 return doc?.RootElement.Clone();
             }));
             yield return new SnapshotBatch([.. details.OfType<JsonElement>()], ListRead.NotDone, Complete: false);
@@ -38,9 +38,9 @@ public sealed class ListThenDetailRead : StreamRead
     public override async IAsyncEnumerable<IReadOnlyList<ChangeEvent>> PollAsync(StreamReading reading, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken ct)
     {
         var (client, stream) = (reading.Client, reading.Stream);
-        await foreach (var item in client.ListAsync(stream.Path, stream.PageSize, [new("sortBy", "-modifiedTime")], label: stream.Name, cancellationToken: ct))
+        await foreach (var item in client.ListAsync(stream.Path, stream.PageSize, [new("sortBy", "-modifiedTime")], label: reading.Label, cancellationToken: ct))
         {
-            using var detail = await client.GetAsync(stream.RecordPath(item.GetProperty("id").ToString()), label: stream.Name, cancellationToken: ct);
+            using var detail = await client.GetAsync(stream.RecordPath(item.GetProperty("id").ToString()), label: reading.Label, cancellationToken: ct);
             if (detail is null)
             {
                 continue;

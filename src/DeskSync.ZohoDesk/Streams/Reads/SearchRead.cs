@@ -16,7 +16,7 @@ public sealed class SearchRead : StreamRead
     public override string Method => "search by createdTime; polled by modifiedTime";
 
     public override IAsyncEnumerable<SnapshotBatch> LoadAsync(StreamReading reading, string? state, CancellationToken ct) =>
-        new CreatedTimeSearchReader(reading.Client, reading.Stream, reading.Options with { Partitions = Math.Min(reading.Options.Partitions, reading.Client.Options.MaxConcurrency) }, reading.Time)
+        new CreatedTimeSearchReader(reading.Client, reading.Stream, reading.Options with { Partitions = Math.Min(reading.Options.Partitions, reading.Client.Options.MaxConcurrency) }, reading.Time, reading.Label)
             .ReadAsync(state, ct);
 
     public override async IAsyncEnumerable<IReadOnlyList<ChangeEvent>> PollAsync(StreamReading reading, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken ct)
@@ -32,7 +32,7 @@ public sealed class SearchRead : StreamRead
                     new("from", walk.From.ToString(CultureInfo.InvariantCulture)),
                     new("limit", stream.PageSize.ToString(CultureInfo.InvariantCulture)),
                 ],
-                label: stream.Name, expectedWeight: 3, cancellationToken: ct);
+                label: reading.Label, expectedWeight: 3, cancellationToken: ct);
             var records = DeskClient.Items(page);
             // A record without a modifiedTime counts as at the start: it is taken, and never moves the cursor.
             var (accepted, done) = walk.Take([.. records.Select(r => (r.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) ?? since : since, r.GetProperty("id").ToString()))], until);

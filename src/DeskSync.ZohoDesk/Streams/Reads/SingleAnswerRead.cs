@@ -13,7 +13,7 @@ public sealed class SingleAnswerRead(string itemsKey) : StreamRead
 
     public override async IAsyncEnumerable<SnapshotBatch> LoadAsync(StreamReading reading, string? state, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var doc = await reading.Client.GetAsync(reading.Stream.Path, label: reading.Stream.Name, cancellationToken: ct);
+        using var doc = await reading.Client.GetAsync(reading.Stream.Path, label: reading.Label, cancellationToken: ct);
         yield return new SnapshotBatch(DeskClient.Items(doc, itemsKey), ListRead.Done, Complete: true);
     }
 

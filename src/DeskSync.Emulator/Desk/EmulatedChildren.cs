@@ -1,0 +1,26 @@
+namespace DeskSync.Emulator.Desk;
+
+/// <summary>
+/// A list the emulator serves per ticket (GET /tickets/{ticketId}/threads, …), by Zoho's
+/// operation id: the ticket field counting its items, the webhook events Webhook.json declares for
+/// it (Ticket_Thread_Add; no delete events anywhere, time entries none at all), and how it sorts.
+/// </summary>
+/// <param name="SortParameter">sortBy (a "-" prefix: newest first) or orderBy (ASC/DESC).</param>
+/// <param name="SortField">The stored field the list is ordered by.</param>
+public sealed record EmulatedChild(string Name, string ListOperation, string CountField, string? EventPrefix, bool HasUpdateEvent, string SortParameter, string SortField)
+{
+    public bool Descending(string? value) => SortParameter == "orderBy" ? value == "DESC" : value?.StartsWith('-') == true;
+}
+
+public static class EmulatedChildren
+{
+    public static readonly IReadOnlyList<EmulatedChild> All =
+    [
+        new("threads", "getThreads", "threadCount", "Ticket_Thread", false, "sortBy", "createdTime"),
+        new("comments", "getTicketComments", "commentCount", "Ticket_Comment", true, "sortBy", "commentedTime"),
+        new("attachments", "getTicketAttachments", "attachmentCount", "Ticket_Attachment", true, "sortBy", "createdTime"),
+        new("timeEntries", "getTicketTimeEntries", "timeEntryCount", null, false, "orderBy", "executedTime"),
+    ];
+
+    public static EmulatedChild? Named(string name) => All.FirstOrDefault(c => c.Name == name);
+}

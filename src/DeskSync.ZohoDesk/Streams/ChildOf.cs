@@ -1,0 +1,38 @@
+using System.Text.Json;
+using DeskSync.Core;
+
+namespace DeskSync.ZohoDesk.Streams;
+
+/// <summary>
+/// What makes a stream a child of another (Airbyte's HttpSubStream): its records are listed per
+/// parent record (GET tickets/{ticketId}/threads), each row carries the parent's id in
+/// <see cref="ParentField"/> (indexed in the target), a parent's delete takes its children with it,
+/// and a parent that changed has its children read again, those Zoho no longer lists deleted.
+/// </summary>
+/// <param name="ParentName">The parent stream's name (a name, not the stream: the streams are declared in files whose initialisers run in no set order).</param>
+/// <param name="ParentField">The field each child row holds its parent's id in; added to the record when Zoho's answer lacks it.</param>
+/// <param name="ListPath">The list's path with {0} for the parent's id.</param>
+/// <param name="CountField">The parent's field counting these children (threadCount), when the parent's answer has one: a parent whose count is 0 costs no call.</param>
+/// <param name="ItemsKey">The property the list answer holds its items in.</param>
+/// <param name="Order">How the list is sorted oldest and newest first: with it, a parent's children past the offset wall are read from the other end.</param>
+public sealed record ChildOf(string ParentName, string ParentField, string ListPath, string? CountField, string ItemsKey = "data", ListOrder? Order = null)
+{
+    public DeskStream Parent => DeskStreams.Find(ParentName) ?? throw new InvalidOperationException($"No stream named {ParentName}.");
+
+    /// <summary>The webhook events that carry one child whole (Ticket_Thread_Add): applied from their payload.</summary>
+    public IReadOnlyList<string> Events { get; init; } = [];
+
+    public string PathOf(string parentId) => string.Format(System.Globalization.CultureInfo.InvariantCulture, ListPath, Uri.EscapeDataString(parentId));
+
+    /// <summary>How many children the parent record says it has; null when it does not say (then its children are listed).</summary>
+    public long? CountIn(JsonElement parent) =>
+        CountField is not null && parent.TryGetProperty(CountField, out var count) && ValueConverter.Convert(count, ColumnType.Integer) is long n ? n : null;
+}
+
+/// <summary>A list's sort parameter and its values for oldest and newest first (sortBy=sendDateTime / -sendDateTime).</summary>
+public sealed record ListOrder(string Parameter, string Ascending, string Descending)
+{
+    public KeyValuePair<string, string?> Oldest => new(Parameter, Ascending);
+
+    public KeyValuePair<string, string?> Newest => new(Parameter, Descending);
+}
