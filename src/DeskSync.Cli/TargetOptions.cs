@@ -16,7 +16,7 @@ internal sealed class TargetOptions
 
     public Option<bool> NoRaw { get; } = new("--no-raw") { Description = "Flat mode: leave _raw (the whole record as JSON) out of new tables. Half the bytes, a faster load; a field no column reads is then not kept." };
 
-    public Option<string?> Tables { get; } = new("--tables") { Description = "Comma-separated tables (default all): " + string.Join(", ", DeskStreams.All.Select(t => t.Name)) };
+    public Option<string?> Tables { get; } = new("--tables") { Description = "Comma-separated tables (default: all but the ticket's children; \"all\" for every table): " + string.Join(", ", DeskStreams.All.Select(t => t.Name)) };
 
     public void AddTo(Command command, bool tables = true)
     {

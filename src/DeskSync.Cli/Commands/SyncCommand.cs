@@ -95,12 +95,17 @@ internal static class SyncCommand
         var names = flag?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? configured;
         if (names is null || names.Count == 0)
         {
+            return [.. DeskStreams.Default];
+        }
+
+        if (names is ["all"])
+        {
             return [.. DeskStreams.All];
         }
 
         var selected = names.Select(n => DeskStreams.Find(n) ?? throw new ConfigException(
-            $"Unknown table '{n}'. Tables: {string.Join(", ", DeskStreams.All.Select(t => t.Name))}.")).ToHashSet();
-        return [.. DeskStreams.All.Where(selected.Contains)];
+            $"Unknown table '{n}'. Tables: {string.Join(", ", DeskStreams.All.Select(t => t.Name))}, or all (the default leaves out the tables read per ticket).")).ToHashSet();
+        return [.. DeskStreams.WithParents(selected)];
     }
 
     private static async Task<IReadOnlyList<TableLoadResult>> RunWithBarsAsync(FullLoad load, List<DeskStream> tables, CancellationToken ct)

@@ -134,6 +134,7 @@ internal sealed partial class PortalGenerator
             ["ownerId"] = Id(agent),
             ["owner"] = new JsonObject { ["id"] = Id(agent), ["firstName"] = agent?["firstName"]?.DeepClone(), ["lastName"] = agent?["lastName"]?.DeepClone(), ["name"] = agent?["name"]?.DeepClone(), ["photoURL"] = null },
             ["mode"] = "MANUAL",
+            ["billingType"] = "SPECIFIC_COST_PER_AGENT",
             ["isBillable"] = _random.Next(2) == 0,
             ["isTrashed"] = false,
             ["hoursSpent"] = (minutes / 60).ToString(CultureInfo.InvariantCulture),

@@ -98,11 +98,6 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             await ExecuteAsync($"CREATE TABLE {Table(schema.Name)} ({columns})", tx, cancellationToken);
         }
 
-        if (layout.ParentColumn is { } parent)
-        {
-            // A ticket's children are found by it: joins, cascades and each re-read's deletes.
-            await ExecuteAsync($"CREATE INDEX IF NOT EXISTS {Quote(schema.Name + "_" + parent)} ON {Table(schema.Name)} ({Quote(parent)})", tx, cancellationToken);
-        }
         else
         {
             foreach (var column in layout.Columns.Where(c => !existing.Contains(c.Name)))
@@ -111,6 +106,12 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
                 await ExecuteAsync($"ALTER TABLE {Table(schema.Name)} ADD COLUMN {Quote(column.Name)} {SqlType(column.Type)}", tx, cancellationToken);
                 added.Add(column.Name);
             }
+        }
+
+        if (layout.ParentColumn is { } parent)
+        {
+            // A ticket's children are found by it: joins, cascades and each re-read's deletes.
+            await ExecuteAsync($"CREATE INDEX IF NOT EXISTS {Quote(schema.Name + "_" + parent)} ON {Table(schema.Name)} ({Quote(parent)})", tx, cancellationToken);
         }
 
         await ExecuteAsync(Upsert("_desksync_tables", ["table_name", "mode"], "table_name"), tx, cancellationToken, schema.Name, Mode.ToString().ToLowerInvariant());

@@ -25,6 +25,20 @@ public static partial class DeskStreams
         [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets,
             TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries];
 
+    /// <summary>
+    /// What a sync takes when no tables are named: every table but the ones read per ticket, which
+    /// cost a list call per ticket and kind (their credits are the user's to spend: `--tables all`).
+    /// </summary>
+    public static IReadOnlyList<DeskStream> Default => [.. All.Where(s => s.Parent is null)];
+
+    /// <summary>The tables named, with the parent of each child named (a child is read through its parent, and kept current by its parent's events).</summary>
+    public static IReadOnlyList<DeskStream> WithParents(IEnumerable<DeskStream> selected)
+    {
+        var set = selected.ToHashSet();
+        set.UnionWith([.. set.Where(s => s.Parent is not null).Select(s => s.Parent!.Parent)]);
+        return [.. All.Where(set.Contains)];
+    }
+
     /// <summary>The streams read per record of <paramref name="parent"/>.</summary>
     public static IReadOnlyList<DeskStream> ChildrenOf(DeskStream parent) => [.. All.Where(s => s.Parent?.ParentName == parent.Name)];
 

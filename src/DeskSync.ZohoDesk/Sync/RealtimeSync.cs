@@ -359,7 +359,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The applier is at {Applier?.Position}, the journal ends at {Journal?.End}.");
+                throw new TimeoutException($"The applier is at {Applier?.Position}, the journal ends at {Journal?.End}" + (Applier?.Error is { } error ? $"; it cannot go on: {error}" : "."));
             }
 
             await Task.Delay(20);

@@ -4,7 +4,6 @@ using DeskSync.Core.Journal;
 using DeskSync.ZohoDesk.Api;
 using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Streams;
-using DeskSync.ZohoDesk.Streams.Reads;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,7 +28,6 @@ public sealed class JournalApplier(
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private long _applied;
     private long _ignored;
-    private long _rereads;
     private long _targetFailures;
     private long _failures;
     private long _quarantined;
@@ -40,7 +38,7 @@ public sealed class JournalApplier(
 
     public long EventsIgnored => Interlocked.Read(ref _ignored);
 
-    public long Rereads => Interlocked.Read(ref _rereads);
+    public long Rereads => Changes.Rereads;
 
     /// <summary>Events that could not be applied at all: kept in the quarantine with the reason, and skipped.</summary>
     public long EventsQuarantined => Interlocked.Read(ref _quarantined);
@@ -79,6 +77,14 @@ public sealed class JournalApplier(
     public TimeSpan KeepApplied { get; init; } = ReceivedEvents.DefaultWindow;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    private RecordChanges Changes => _changesMade ??= new RecordChanges(client, Time, schemas, Quarantined, (e, reason) =>
+    {
+        Interlocked.Increment(ref _ignored);
+        _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, reason);
+    });
+
+    private RecordChanges? _changesMade;
 
     /// <summary>Where events that cannot be applied are kept; null: beside the journal.</summary>
     public Quarantine? Quarantine { get; init; }
@@ -214,31 +220,30 @@ public sealed class JournalApplier(
     private async Task ApplyRecordAsync(JournalRecord record, int startIndex, CancellationToken ct)
     {
         var parsed = WebhookBody.Parse(record.Payload, journaled: true);
-        var batch = new List<(int Index, ChangeEvent Change, WebhookEvent Source)>();
-        DeskStream? batchTable = null;
-        for (var i = startIndex; i < parsed.Events.Count; i++)
+        foreach (var e in parsed.Events.Skip(startIndex))
         {
-            var e = parsed.Events[i];
             LastEventTime = e.EventTime ?? LastEventTime;
             if (e.EventTime is { } eventTime && (Through is null || eventTime > Through))
             {
                 Through = eventTime;
             }
+        }
 
-            // An event may change several tables (a ticket and its children). A flush between
-            // them commits a checkpoint that still points at this event: every change is
-            // idempotent, so an event begun again after a crash comes out the same.
-            foreach (var (table, change) in await PrepareAsync(e, ct))
+        var batch = new List<(int Index, ChangeEvent Change, WebhookEvent Source)>();
+        DeskStream? batchTable = null;
+        // An event may change several tables (a ticket and its children). A flush between
+        // them commits a checkpoint that still points at this event: every change is
+        // idempotent, so an event begun again after a crash comes out the same.
+        foreach (var (i, table, change, e) in await Changes.PrepareAsync(parsed.Events, startIndex, ct))
+        {
+            if (batchTable is not null && batchTable != table && batch.Count > 0)
             {
-                if (batchTable is not null && batchTable != table && batch.Count > 0)
-                {
-                    await FlushAsync(batchTable, batch, record, StateAt(record, record.Position, i), ct);
-                    batch = [];
-                }
-
-                batchTable = table;
-                batch.Add((i, change, e));
+                await FlushAsync(batchTable, batch, record, StateAt(record, record.Position, i), ct);
+                batch = [];
             }
+
+            batchTable = table;
+            batch.Add((i, change, e));
         }
 
         var next = StateAt(record, record.Next, 0);
@@ -250,62 +255,6 @@ public sealed class JournalApplier(
         {
             await sink.SaveCheckpointAsync(next.ToCheckpoint(), ct);
         }
-    }
-
-    /// <summary>The event as changes to apply, table by table; none when it is ignored or quarantined.</summary>
-    private async Task<List<(DeskStream Table, ChangeEvent Change)>> PrepareAsync(WebhookEvent e, CancellationToken ct)
-    {
-        IReadOnlyList<MappedEvent> all;
-        try
-        {
-            all = WebhookEventMapper.MapAll(e);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Quarantined(e, $"the event cannot be read: {ex.GetType().Name}: {ex.Message}");
-            return [];
-        }
-
-        var changes = new List<(DeskStream, ChangeEvent)>();
-        foreach (var mapped in all)
-        {
-            if (mapped.Action == EventAction.Ignore || mapped.Table is null || !schemas.ContainsKey(mapped.Table.Name))
-            {
-                if (mapped == all[0])
-                {
-                    Interlocked.Increment(ref _ignored);
-                    _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, mapped.Reason ?? "table not replicated");
-                }
-
-                continue;
-            }
-
-            try
-            {
-                switch (mapped.Action)
-                {
-                    case EventAction.Reread:
-                        changes.Add((mapped.Table, await RereadAsync(mapped.Table, mapped.Change!, ct)));
-                        break;
-                    case EventAction.RereadChildren:
-                        Interlocked.Increment(ref _rereads);
-                        var reading = new StreamReading(client, mapped.Table, Time, new SnapshotOptions(), Task.FromResult(new Dictionary<string, IReadOnlyList<System.Text.Json.JsonElement>>()));
-                        var count = mapped.Change!.Record is { } parent ? mapped.Table.Parent!.CountIn(parent) : null;
-                        changes.AddRange((await ChildRead.RereadAsync(reading, mapped.Change.Key, count, "webhook+reread", ct)).Select(c => (mapped.Table, c)));
-                        break;
-                    default:
-                        changes.Add((mapped.Table, mapped.Change!));
-                        break;
-                }
-            }
-            catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.Forbidden or ZohoFailureKind.Configuration)
-            {
-                // This record, not Zoho as a whole: another record's re-read may well work.
-                Quarantined(e, $"{mapped.Table.Name} cannot be re-read: {ex.Message}");
-            }
-        }
-
-        return changes;
     }
 
     /// <summary>The checkpoint after (or, part-way, inside) <paramref name="record"/>: it names that record by its start and CRC.</summary>
@@ -362,28 +311,6 @@ public sealed class JournalApplier(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Report?.Invoke($"warning: an event could not be applied ({e.EventType}: {reason}), nor kept in the quarantine ({ex.Message}). The next events are applied.");
-        }
-    }
-
-    /// <summary>The record as Zoho has it now; gone means deleted.</summary>
-    private async Task<ChangeEvent> RereadAsync(DeskStream table, ChangeEvent thin, CancellationToken ct)
-    {
-        Interlocked.Increment(ref _rereads);
-        try
-        {
-            using var doc = await client.GetAsync(table.RecordPath(thin.Key), label: table.Name, cancellationToken: ct);
-            if (doc is null)
-            {
-                return thin with { Op = ChangeOp.Delete };
-            }
-
-            var record = doc.RootElement.Clone();
-            var modified = record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : thin.ModifiedTime;
-            return thin with { Record = record, ModifiedTime = modified, IsPartial = false, Source = "webhook+reread" };
-        }
-        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.NotFound)
-        {
-            return thin with { Op = ChangeOp.Delete };
         }
     }
 }

@@ -36,6 +36,12 @@ public sealed class EmulatorConformsToOpenApiTests
                 }
             }
 
+            foreach (var child in EmulatedChildren.All)
+            {
+                var path = Catalog.Get(child.ListOperation).PathTemplate.Replace("/api/v1/", "", StringComparison.Ordinal);
+                data.Add(child.ListOperation, path.Replace("{ticketId}", $"{{with:{child.Name}}}", StringComparison.Ordinal).Replace("{caseId}", $"{{with:{child.Name}}}", StringComparison.Ordinal) + "?limit=100");
+            }
+
             foreach (var module in new[] { "tickets", "contacts", "accounts", "tasks", "contracts", "products", "calls", "events" })
             {
                 data.Add("getFields", $"organizationFields?module={module}");
@@ -105,6 +111,17 @@ public sealed class EmulatorConformsToOpenApiTests
             if (template.Contains(token, StringComparison.Ordinal))
             {
                 template = template.Replace(token, portal.Emulator.Portal.List(module)[0]["id"]!.GetValue<string>(), StringComparison.Ordinal);
+            }
+        }
+
+        foreach (var child in EmulatedChildren.All)
+        {
+            // A ticket that has children of the kind, so that the answer has items to check.
+            var token = $"{{with:{child.Name}}}";
+            if (template.Contains(token, StringComparison.Ordinal))
+            {
+                var ticket = portal.Emulator.Portal.List("tickets").First(t => int.Parse(t[child.CountField]!.ToString(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+                template = template.Replace(token, ticket["id"]!.GetValue<string>(), StringComparison.Ordinal);
             }
         }
 

@@ -21,11 +21,11 @@ public sealed class FullLoadPostgresTests(PostgresServer postgres)
         var schema = PostgresServer.NewSchema();
         await using (var sink = new PostgresSink(postgres.ConnectionString, mode, schema))
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.Default, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
         }
 
         await using var connection = await postgres.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All, qualify: $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.Default, qualify: $"\"{schema}\".");
     }
 }

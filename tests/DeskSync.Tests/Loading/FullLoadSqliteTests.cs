@@ -26,7 +26,7 @@ public sealed class FullLoadSqliteTests : IDisposable
         var path = Path.Combine(_dir, $"{mode}-{raw}.db");
         await using (var sink = new SqliteSink(path, mode) { RawColumn = raw })
         {
-            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.Default, null, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(TableLoadStatus.Loaded, r.Status));
             var tickets = results.Single(r => r.Table == DeskStreams.Tickets);
             Assert.InRange(tickets.Calls, 200, (1.2 * 200) + 20);
@@ -34,7 +34,7 @@ public sealed class FullLoadSqliteTests : IDisposable
 
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All);
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.Default);
         var ticketColumns = await TargetVerifier.ReadRowsAsync(connection, "SELECT name AS id FROM pragma_table_info('tickets')");
         Assert.Equal(raw && mode == SinkMode.Flat, ticketColumns.ContainsKey("_raw"));
     }

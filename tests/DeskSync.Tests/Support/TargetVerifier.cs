@@ -30,8 +30,40 @@ internal static class TargetVerifier
     /// The emulator's records as the emulator answers them on the table's read path: its own store,
     /// cut by its own model of Zoho's answer shape (OpenAPI), never by anything of the client.
     /// </summary>
+    /// <summary>The emulator's list below a ticket that a child table copies (the test's own mapping, not the client's).</summary>
+    private static readonly Dictionary<string, string> ChildLists = new(StringComparer.Ordinal)
+    {
+        ["ticket_threads"] = "threads", ["ticket_comments"] = "comments", ["ticket_attachments"] = "attachments", ["ticket_time_entries"] = "timeEntries",
+    };
+
+    /// <summary>A child table's rows as the emulator lists them below each live ticket, each with the ticket's id.</summary>
+    private static List<JsonObject> ExpectedChildren(ZohoDeskEmulator emulator, string kind)
+    {
+        var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
+        var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog, emulator.Options.AnswerSpread);
+        var schema = catalog.Get(EmulatedChildren.Named(kind)!.ListOperation).ResponseSchema(catalog, "200", out var file)!;
+        var result = new List<JsonObject>();
+        foreach (var ticket in emulator.Portal.List("tickets"))
+        {
+            var ticketId = ticket["id"]!.GetValue<string>();
+            foreach (var child in emulator.Portal.Children(kind, ticketId) ?? [])
+            {
+                var shaped = shaper.Shape(new JsonObject { ["data"] = new JsonArray(child.DeepClone()) }, schema, file)!["data"]![0]!.AsObject();
+                shaped["ticketId"] = ticketId;
+                result.Add(shaped);
+            }
+        }
+
+        return result;
+    }
+
     public static IReadOnlyList<JsonObject> Expected(ZohoDeskEmulator emulator, DeskStream table)
     {
+        if (ChildLists.TryGetValue(table.Name, out var kind))
+        {
+            return ExpectedChildren(emulator, kind);
+        }
+
         IEnumerable<JsonObject> records = table.Name == "organization_fields"
             ? DeskStreams.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
             : emulator.Portal.List(table.Name);

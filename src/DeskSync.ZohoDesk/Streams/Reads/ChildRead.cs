@@ -122,6 +122,10 @@ public sealed class ChildRead : StreamRead
 
             return records;
         }
+        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.NotFound)
+        {
+            return []; // the parent was deleted since it was read: it has no children now
+        }
         catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.OffsetLimit && child.Order is { } order)
         {
             var seen = records.Select(r => r.GetProperty("id").ToString()).ToHashSet(StringComparer.Ordinal);

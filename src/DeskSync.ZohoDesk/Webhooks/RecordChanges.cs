@@ -1,0 +1,142 @@
+using System.Text.Json;
+using DeskSync.Core;
+using DeskSync.ZohoDesk.Api;
+using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Streams.Reads;
+
+namespace DeskSync.ZohoDesk.Webhooks;
+
+/// <summary>One change to apply, with the event (by its index in the journal record) it came from.</summary>
+internal sealed record PreparedChange(int Index, DeskStream Table, ChangeEvent Change, WebhookEvent Source);
+
+/// <summary>
+/// A journal record's events as the changes to apply, in order, table by table. The reads an event
+/// needs (a thin record, or a parent's children) go out together, within the client's
+/// concurrency cap; a parent named by several events of the record has its children read once,
+/// applied at the last of them — a read gives Zoho's state now, so one read serves them all.
+/// </summary>
+internal sealed class RecordChanges(
+    DeskClient client,
+    TimeProvider time,
+    IReadOnlyDictionary<string, TableSchema> schemas,
+    Action<WebhookEvent, string> quarantine,
+    Action<WebhookEvent, string> ignored)
+{
+    private long _rereads;
+
+    public long Rereads => Interlocked.Read(ref _rereads);
+
+    public async Task<List<PreparedChange>> PrepareAsync(IReadOnlyList<WebhookEvent> events, int startIndex, CancellationToken ct)
+    {
+        var mapped = new List<(int Index, MappedEvent Mapped)>();
+        for (var i = startIndex; i < events.Count; i++)
+        {
+            foreach (var m in Map(events[i]))
+            {
+                mapped.Add((i, m));
+            }
+        }
+
+        // A parent's children are read once per record, for its last event.
+        var lastChildRead = new Dictionary<(string, string), int>();
+        for (var j = 0; j < mapped.Count; j++)
+        {
+            if (mapped[j].Mapped is { Action: EventAction.RereadChildren, Table: { } table, Change: { } c })
+            {
+                lastChildRead[(table.Name, c.Key)] = j;
+            }
+        }
+
+        var reads = new Task<IReadOnlyList<ChangeEvent>?>[mapped.Count];
+        for (var j = 0; j < mapped.Count; j++)
+        {
+            var (index, m) = mapped[j];
+            reads[j] = m.Action switch
+            {
+                EventAction.Reread => ReadAsync(events[index], m.Table!, () => Reread(m.Table!, m.Change!, ct)),
+                EventAction.RereadChildren when lastChildRead[(m.Table!.Name, m.Change!.Key)] == j => ReadAsync(events[index], m.Table!, () => RereadChildren(m.Table!, m.Change!, ct)),
+                EventAction.RereadChildren => Task.FromResult<IReadOnlyList<ChangeEvent>?>(null),
+                _ => Task.FromResult<IReadOnlyList<ChangeEvent>?>([m.Change!]),
+            };
+        }
+
+        var changes = new List<PreparedChange>();
+        for (var j = 0; j < mapped.Count; j++)
+        {
+            var (index, m) = mapped[j];
+            foreach (var change in await reads[j] ?? [])
+            {
+                changes.Add(new PreparedChange(index, m.Table!, change, events[index]));
+            }
+        }
+
+        return changes;
+    }
+
+    /// <summary>What an event changes among the replicated tables; an event about nothing replicated is counted as ignored.</summary>
+    private List<MappedEvent> Map(WebhookEvent e)
+    {
+        IReadOnlyList<MappedEvent> all;
+        try
+        {
+            all = WebhookEventMapper.MapAll(e);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            quarantine(e, $"the event cannot be read: {ex.GetType().Name}: {ex.Message}");
+            return [];
+        }
+
+        var kept = all.Where(m => m.Action != EventAction.Ignore && m.Table is not null && schemas.ContainsKey(m.Table.Name)).ToList();
+        if (!kept.Contains(all[0]))
+        {
+            ignored(e, all[0].Reason ?? "table not replicated");
+        }
+
+        return kept;
+    }
+
+    /// <summary>A read for one record; a refusal that concerns this record only quarantines the event (the rest of it still applies).</summary>
+    private async Task<IReadOnlyList<ChangeEvent>?> ReadAsync(WebhookEvent e, DeskStream table, Func<Task<IReadOnlyList<ChangeEvent>>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (ZohoApiException ex) when (ex.Kind is ZohoFailureKind.Forbidden or ZohoFailureKind.Configuration)
+        {
+            quarantine(e, $"{table.Name} cannot be re-read: {ex.Message}");
+            return null;
+        }
+    }
+
+    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _rereads);
+        var reading = new StreamReading(client, child, time, new SnapshotOptions(), Task.FromResult(new Dictionary<string, IReadOnlyList<JsonElement>>()));
+        var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
+        return await ChildRead.RereadAsync(reading, parent.Key, count, "webhook+reread", ct);
+    }
+
+    /// <summary>The record as Zoho has it now; gone means deleted.</summary>
+    private async Task<IReadOnlyList<ChangeEvent>> Reread(DeskStream table, ChangeEvent thin, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _rereads);
+        try
+        {
+            using var doc = await client.GetAsync(table.RecordPath(thin.Key), label: table.Name, cancellationToken: ct);
+            if (doc is null)
+            {
+                return [thin with { Op = ChangeOp.Delete }];
+            }
+
+            var record = doc.RootElement.Clone();
+            var modified = record.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : thin.ModifiedTime;
+            return [thin with { Record = record, ModifiedTime = modified, IsPartial = false, Source = "webhook+reread" }];
+        }
+        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.NotFound)
+        {
+            return [thin with { Op = ChangeOp.Delete }];
+        }
+    }
+}
