@@ -30,8 +30,13 @@ public sealed record ChangeEvent(ChangeOp Op, string Table, string Key, JsonElem
     public ParentScope? Scope { get; init; }
 }
 
-/// <summary>A delete of a parent's children: the cascade of a parent's delete (nothing kept), or the children a re-read of the parent no longer lists.</summary>
-public sealed record ParentScope(IReadOnlyCollection<string> Keep)
+/// <summary>
+/// A delete of a parent's children: the cascade of a parent's delete (nothing kept), or the
+/// children a re-read of the parent no longer lists. A re-read's delete leaves the rows written
+/// since its listing began (<paramref name="WrittenBefore"/>): a newer event wrote them, which the
+/// listing could not have seen.
+/// </summary>
+public sealed record ParentScope(IReadOnlyCollection<string> Keep, DateTimeOffset? WrittenBefore = null)
 {
     public static ParentScope All { get; } = new([]);
 }

@@ -184,6 +184,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
                 ["op"] = "dc",
                 ["parent"] = e.Key,
                 ["keep"] = new JsonArray([.. scope.Keep.Order(StringComparer.Ordinal).Select(k => (JsonNode)k)]),
+                ["writtenBefore"] = scope.WrittenBefore is { } w ? ValueConverter.Iso(w) : null,
                 ["modifiedTime"] = e.ModifiedTime is { } t ? ValueConverter.Iso(t) : null,
             }.ToJsonString();
         }

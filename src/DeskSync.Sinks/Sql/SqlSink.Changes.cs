@@ -128,7 +128,10 @@ public abstract partial class SqlSink
         _tablesWithTombstones.Add(layout.Schema.Name);
     }
 
-    /// <summary>A parent's children that are not kept: each deleted as one row is, tombstone and all.</summary>
+    /// <summary>
+    /// A parent's children that are not kept: each deleted as one row is, tombstone and all. A row
+    /// written since the listing began (<see cref="ParentScope.WrittenBefore"/>) stays.
+    /// </summary>
     private async Task DeleteChildrenAsync(TableLayout layout, ChangeEvent e, ParentScope scope, DbTransaction tx, CancellationToken ct)
     {
         var parent = layout.ParentColumn ?? throw new SinkException($"{layout.Schema.Name} has no parent column: a delete of a parent's children cannot apply to it.");
@@ -137,11 +140,20 @@ public abstract partial class SqlSink
         await using (var command = Connection.CreateCommand())
         {
             command.Transaction = tx;
-            command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(parent)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
+            var listedAt = scope.WrittenBefore is null ? "" : $" AND {Quote(TableLayout.SyncedAt)} < @p1";
+            command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(parent)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL{listedAt}";
             var p = command.CreateParameter();
             p.ParameterName = "@p0";
             p.Value = e.Key;
             command.Parameters.Add(p);
+            if (scope.WrittenBefore is { } at)
+            {
+                var t = command.CreateParameter();
+                t.ParameterName = "@p1";
+                t.Value = ToDb(ColumnType.Timestamp, at);
+                Configure(t, ColumnType.Timestamp);
+                command.Parameters.Add(t);
+            }
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

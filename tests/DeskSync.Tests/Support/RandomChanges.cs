@@ -3,10 +3,12 @@ using DeskSync.Emulator;
 
 namespace DeskSync.Tests.Support;
 
-/// <summary>Seeded random creates, updates and deletes across the modules that have webhook events.</summary>
+/// <summary>Seeded random creates, updates and deletes across the modules that have webhook events, and below tickets (threads, comments, attachments, time entries).</summary>
 internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool includePollOnlyModules = false)
 {
-    private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "calls", "events", "agents", "departments"];
+    private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "calls", "events", "agents", "departments", "children", "children"];
+
+    private static readonly string[] ChildKinds = ["threads", "comments", "attachments", "timeEntries"];
     private static readonly string[] AllModules = [.. WebhookModules, "products", "contracts"];
     private readonly string[] _modules = includePollOnlyModules ? AllModules : WebhookModules;
     private readonly Random _random = new(seed);
@@ -33,6 +35,12 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool in
     {
         var portal = emulator.Portal;
         var module = _modules[_random.Next(_modules.Length)];
+        if (module == "children")
+        {
+            NextChild();
+            return;
+        }
+
         var records = portal.List(module);
         var roll = _random.Next(10);
         if (roll < 3 || records.Count < 3)
@@ -56,6 +64,39 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool in
         else
         {
             portal.Delete(module, records[_random.Next(records.Count)]["id"]!.GetValue<string>());
+            Deletes++;
+        }
+    }
+
+    /// <summary>A change below a random ticket: a new child, an edit, or a delete (which Zoho announces by no event).</summary>
+    private void NextChild()
+    {
+        var portal = emulator.Portal;
+        var tickets = portal.List("tickets");
+        var ticketId = tickets[_random.Next(tickets.Count)]["id"]!.GetValue<string>();
+        var kind = ChildKinds[_random.Next(ChildKinds.Length)];
+        var children = portal.Children(kind, ticketId) ?? [];
+        var roll = _random.Next(10);
+        if (roll < 5 || children.Count == 0)
+        {
+            portal.AddChild(kind, ticketId, kind == "comments" ? new JsonObject { ["content"] = $"<div>note {_random.Next(100000)}</div>" } : null);
+            Creates++;
+        }
+        else if (roll < 8)
+        {
+            var values = kind switch
+            {
+                "comments" => new JsonObject { ["content"] = $"<div>edited {_random.Next(100000)}</div>" },
+                "timeEntries" => new JsonObject { ["description"] = $"edited {_random.Next(100000)}", ["minutesSpent"] = _random.Next(60).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                "attachments" => new JsonObject { ["isPublic"] = _random.Next(2) == 0 },
+                _ => new JsonObject { ["status"] = _random.Next(2) == 0 ? "SUCCESS" : "FAILED" },
+            };
+            portal.UpdateChild(kind, ticketId, children[_random.Next(children.Count)]["id"]!.GetValue<string>(), values);
+            Updates++;
+        }
+        else
+        {
+            portal.DeleteChild(kind, ticketId, children[_random.Next(children.Count)]["id"]!.GetValue<string>());
             Deletes++;
         }
     }

@@ -48,11 +48,13 @@ public sealed class ChildRead : StreamRead
     public static async Task<IReadOnlyList<ChangeEvent>> RereadAsync(StreamReading reading, string parentId, long? count, string source, CancellationToken ct)
     {
         var stream = reading.Stream;
+        // Rows written after this moment came from events newer than the listing: the delete leaves them.
+        var started = reading.Time.GetUtcNow();
         var listed = count is 0 ? [] : await ListAsync(reading, Child(stream), parentId, ct);
         var events = listed.Select(r => Polled(stream, r) with { Source = source }).ToList();
-        events.Add(new ChangeEvent(ChangeOp.Delete, stream.Name, parentId, null, reading.Time.GetUtcNow(), source)
+        events.Add(new ChangeEvent(ChangeOp.Delete, stream.Name, parentId, null, started, source)
         {
-            Scope = new ParentScope(events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal)),
+            Scope = new ParentScope(events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal), started),
         });
         return events;
     }
