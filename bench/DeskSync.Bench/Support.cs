@@ -57,6 +57,8 @@ internal sealed class TimingSink(ISink inner) : DelegatingSink(inner)
 /// <paramref name="capture"/>, keeps the batches so that they can be replayed into a target alone.</summary>
 internal sealed class NullSink(bool capture = false) : ISink
 {
+    public Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+
     private readonly Dictionary<string, Checkpoint> _checkpoints = [];
 
     public List<(TableSchema Schema, IReadOnlyList<ChangeEvent> Events)> Batches { get; } = [];

@@ -73,6 +73,8 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Describe()} is a change log: deletes found by reconciliation cannot be checked against it. Use a database target for reconciliation.");
 
+    public Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+
     public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {
         var layout = TableLayout.For(schema, Mode, RawColumn);

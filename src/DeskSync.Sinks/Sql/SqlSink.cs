@@ -134,6 +134,23 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         return new SchemaChanges(added, typeChanges);
     }
 
+    public async Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken)
+    {
+        if (schema.ParentColumn is not { } parent)
+        {
+            return null;
+        }
+
+        if (!_layouts.ContainsKey(schema.Name))
+        {
+            await EnsureTableAsync(schema, cancellationToken);
+        }
+
+        return await GuardAsync(async () => Convert.ToInt64(await ScalarAsync(
+            $"SELECT COUNT(*) FROM {Table(schema.Name)} WHERE {Quote(parent.Name)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL", null, cancellationToken, parentId), System.Globalization.CultureInfo.InvariantCulture),
+            "could not count the rows of " + schema.Name, cancellationToken);
+    }
+
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
         GuardAsync(() => KeysWrittenBeforeCoreAsync(table, writtenBefore, cancellationToken), "could not list the keys of " + table, cancellationToken);
 

@@ -78,7 +78,7 @@ public sealed class JournalApplier(
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    private RecordChanges Changes => _changesMade ??= new RecordChanges(client, Time, schemas, Quarantined, (e, reason) =>
+    private RecordChanges Changes => _changesMade ??= new RecordChanges(client, sink, Time, schemas, Quarantined, (e, reason) =>
     {
         Interlocked.Increment(ref _ignored);
         _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, reason);

@@ -13,10 +13,13 @@ internal sealed record PreparedChange(int Index, DeskStream Table, ChangeEvent C
 /// A journal record's events as the changes to apply, in order, table by table. The reads an event
 /// needs (a thin record, or a parent's children) go out together, within the client's
 /// concurrency cap; a parent named by several events of the record has its children read once,
-/// applied at the last of them — a read gives Zoho's state now, so one read serves them all.
+/// applied at the last of them — a read gives Zoho's state now, so one read serves them all. A
+/// parent whose count of a kind equals the rows the target holds for it (with those the record
+/// adds before) is not read: the children's own events brought them.
 /// </summary>
 internal sealed class RecordChanges(
     DeskClient client,
+    ISink sink,
     TimeProvider time,
     IReadOnlyDictionary<string, TableSchema> schemas,
     Action<WebhookEvent, string> quarantine,
@@ -54,7 +57,7 @@ internal sealed class RecordChanges(
             reads[j] = m.Action switch
             {
                 EventAction.Reread => ReadAsync(events[index], m.Table!, () => Reread(m.Table!, m.Change!, ct)),
-                EventAction.RereadChildren when lastChildRead[(m.Table!.Name, m.Change!.Key)] == j => ReadAsync(events[index], m.Table!, () => RereadChildren(m.Table!, m.Change!, ct)),
+                EventAction.RereadChildren when lastChildRead[(m.Table!.Name, m.Change!.Key)] == j => ReadAsync(events[index], m.Table!, () => RereadChildren(m.Table!, m.Change!, AddedBefore(mapped, j), ct)),
                 EventAction.RereadChildren => Task.FromResult<IReadOnlyList<ChangeEvent>?>(null),
                 _ => Task.FromResult<IReadOnlyList<ChangeEvent>?>([m.Change!]),
             };
@@ -71,6 +74,15 @@ internal sealed class RecordChanges(
         }
 
         return changes;
+    }
+
+    /// <summary>The children of the parent the j-th change names that the record creates before it.</summary>
+    private static int AddedBefore(List<(int Index, MappedEvent Mapped)> mapped, int j)
+    {
+        var (table, parentId) = (mapped[j].Mapped.Table!, mapped[j].Mapped.Change!.Key);
+        var field = table.Parent!.ParentField;
+        return mapped.Take(j).Count(m => m.Mapped is { Action: EventAction.Apply, Change: { Op: ChangeOp.Create, Record: { } r } } && m.Mapped.Table == table
+            && r.TryGetProperty(field, out var p) && p.ToString() == parentId);
     }
 
     /// <summary>What an event changes among the replicated tables; an event about nothing replicated is counted as ignored.</summary>
@@ -110,11 +122,16 @@ internal sealed class RecordChanges(
         }
     }
 
-    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, CancellationToken ct)
+    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, int addedBefore, CancellationToken ct)
     {
+        var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
+        if (count is > 0 && await sink.CountChildrenAsync(schemas[child.Name], parent.Key, ct) is { } held && held + addedBefore == count)
+        {
+            return [];
+        }
+
         Interlocked.Increment(ref _rereads);
         var reading = new StreamReading(client, child, time, new SnapshotOptions(), Task.FromResult(new Dictionary<string, IReadOnlyList<JsonElement>>()));
-        var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
         return await ChildRead.RereadAsync(reading, parent.Key, count, "webhook+reread", ct);
     }
 

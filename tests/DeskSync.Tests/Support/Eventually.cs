@@ -15,4 +15,15 @@ internal static class Eventually
             await Task.Delay(10);
         }
     }
+
+    /// <summary>The same for a condition that must ask something (a database) to be checked.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
+    {
+        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(90));
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
 }

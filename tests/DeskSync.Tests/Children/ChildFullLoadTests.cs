@@ -1,0 +1,114 @@
+using System.Globalization;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Snapshot;
+using DeskSync.ZohoDesk.Streams;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Children;
+
+/// <summary>The ticket's children in a full load: complete, listed only where the ticket's counts say there are any, past the offset wall of one list.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
+public sealed class ChildFullLoadTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-children-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries];
+
+    [Theory]
+    [InlineData(SinkMode.Flat)]
+    [InlineData(SinkMode.Document)]
+    public async Task Children_load_completely_with_a_list_call_only_for_tickets_that_have_them(SinkMode mode)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 80, LongConversations = 1 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, $"{mode}.db");
+        await using (var sink = new SqliteSink(path, mode))
+        {
+            var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.WithParents(Children), null, CancellationToken.None);
+            Assert.All(results, r => Assert.True(r.Status == TableLoadStatus.Loaded, $"{r.Table.Name}: {r.Status} {r.Message}"));
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, Children);
+
+        var tickets = portal.Emulator.Portal.List("tickets");
+        int Count(System.Text.Json.Nodes.JsonObject t, string field) => int.Parse(t[field]!.ToString(), CultureInfo.InvariantCulture);
+        // A page of 100 per call, stopping at a short page; the conversation of 5,600 threads is read
+        // 5,000 oldest first (the deepest offset) and the rest newest first until the two meet.
+        var longOnes = tickets.Where(t => Count(t, "threadCount") > 5_000).ToList();
+        Assert.Single(longOnes);
+        var threadPages = tickets.Except(longOnes).Where(t => Count(t, "threadCount") > 0).Sum(t => Count(t, "threadCount") / 100 + 1) + 50 + 7;
+        var commentPages = tickets.Where(t => Count(t, "commentCount") > 0).Sum(t => Count(t, "commentCount") / 100 + 1);
+        var calls = portal.Emulator.Api.Calls;
+        Assert.Equal(threadPages, calls["getThreads"]);
+        Assert.Equal(commentPages, calls["getTicketComments"]);
+        Assert.True(tickets.Any(t => Count(t, "threadCount") == 0) && tickets.Any(t => Count(t, "commentCount") == 0), "the portal has tickets without threads or comments, which cost no call");
+        // Search answers carry no attachment or time-entry count: every ticket's list is read.
+        Assert.Equal(tickets.Count, calls["getTicketAttachments"]);
+        Assert.Equal(tickets.Count, calls["getTicketTimeEntries"]);
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id";
+        command.Parameters.AddWithValue("$id", longOnes[0]["id"]!.GetValue<string>());
+        Assert.Equal(5_600L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_load_stopped_part_way_goes_on_from_the_last_ticket_batch_written()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 400 } });
+        var path = Path.Combine(_dir, "resume.db");
+        var first = await portal.ConnectAsync();
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            using var stop = new CancellationTokenSource();
+            var progress = new StopAfterRows(DeskStreams.TicketComments, 150, stop);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync([DeskStreams.TicketComments], progress, stop.Token));
+        }
+
+        var before = portal.Emulator.Api.Calls.GetValueOrDefault("getTicketComments");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            var results = await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions()).RunAsync([DeskStreams.TicketComments], null, CancellationToken.None);
+            Assert.Equal(TableLoadStatus.Loaded, results[0].Status);
+        }
+
+        var tickets = portal.Emulator.Portal.List("tickets").Count(t => t["commentCount"]!.ToString() != "0");
+        var resumedCalls = portal.Emulator.Api.Calls["getTicketComments"] - before;
+        Assert.True(resumedCalls < tickets, $"the resumed load listed {resumedCalls} tickets' comments of {tickets}: it started over");
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskStreams.TicketComments]);
+    }
+
+    /// <summary>Cancels the load once a table has written some rows.</summary>
+    private sealed class StopAfterRows(DeskStream table, long rows, CancellationTokenSource stop) : IFullLoadProgress
+    {
+        public void TableStarted(DeskStream t)
+        {
+        }
+
+        public void RowsWritten(DeskStream t, long rowsSoFar, long? total, long calls, long credits)
+        {
+            if (t == table && rowsSoFar >= rows)
+            {
+                stop.Cancel();
+            }
+        }
+
+        public void TableFinished(TableLoadResult result)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
+    }
+}
