@@ -42,6 +42,9 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     /// <summary>Set once the full load finished and the applier started.</summary>
     public bool Streaming { get; private set; }
 
+    /// <summary>Catch-up polls done: at the start, and once more after Zoho checked the service URL.</summary>
+    public int CatchUpPolls { get; private set; }
+
     /// <summary>Why the full load (or the catch-up) is waiting to try again; null while nothing is wrong.</summary>
     public string? LoadError { get; private set; }
 
@@ -309,6 +312,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     {
         var results = await new Poller(client, sink, new PollOptions { NotBefore = through }, options.Time).PollOnceAsync(options.Tables, Report, ct);
         Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed {when}, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
+        CatchUpPolls++;
     }
 
     /// <summary>Records every minute that DeskSync is listening, for the next start's downtime.</summary>

@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using DeskSync.Core;
+using DeskSync.Emulator;
+using DeskSync.Sinks.Sqlite;
+using DeskSync.Tests.Support;
+using DeskSync.ZohoDesk.Streams;
+using DeskSync.ZohoDesk.Sync;
+using DeskSync.ZohoDesk.Webhooks;
+using Microsoft.Data.Sqlite;
+
+namespace DeskSync.Tests.Children;
+
+/// <summary>
+/// The ticket's children kept current by webhooks: a comment's events apply from their payload
+/// without a call; what Zoho sends no event for (a thread's delete, time entries) is read again
+/// when the ticket changes; a ticket's delete takes its children with it, hard or soft.
+/// </summary>
+[Trait(Lanes.Key, Lanes.Integration)]
+public sealed class ChildRealtimeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-child-rt-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(DeleteMode.Hard)]
+    [InlineData(DeleteMode.Soft)]
+    public async Task Child_events_apply_from_their_payload_and_the_rest_is_read_again_when_the_ticket_changes(DeleteMode deletes)
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 40 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "children.db");
+        await using ISink sink = new SqliteSink(path, SinkMode.Flat) { DeleteMode = deletes };
+        var tables = DeskStreams.WithParents(ChildFullLoadTests.Children);
+        var token = ServiceUrlToken.New();
+        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
+        {
+            Tables = tables,
+            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
+            JournalDirectory = Path.Combine(_dir, "journal"),
+            Token = token,
+            OrgId = portal.Emulator.Portal.OrgId,
+        });
+        await sync.StartReceiverAsync(CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        var run = sync.RunAsync(null, stop.Token);
+        // The catch-up after Zoho checked the service URL reads changed tickets' children: counted calls start after it.
+        await Eventually.UntilAsync(() => sync.Streaming && sync.CatchUpPolls >= 2, "the full load and the catch-up polls");
+
+        await using var db = new SqliteConnection($"Data Source={path};Pooling=False");
+        await db.OpenAsync();
+        var emulator = portal.Emulator.Portal;
+        var calls = portal.Emulator.Api.Calls;
+        var ticket = emulator.List("tickets").First(t => t["threadCount"]!.ToString() is not ("0" or "1") && t["commentCount"]!.ToString() != "0")["id"]!.GetValue<string>();
+
+        // A comment added and edited: its events carry it whole, and the ticket's count matches what the target holds.
+        var commentCalls = calls.GetValueOrDefault("getTicketComments");
+        var comment = emulator.AddChild("comments", ticket, new JsonObject { ["content"] = "<div>first words</div>" })!["id"]!.GetValue<string>();
+        await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_comments WHERE id = $id", comment) as string == "<div>first words</div>", "the new comment");
+        emulator.UpdateChild("comments", ticket, comment, new JsonObject { ["content"] = "<div>second words</div>" });
+        await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_comments WHERE id = $id", comment) as string == "<div>second words</div>", "the edited comment");
+        Assert.Equal(commentCalls, calls.GetValueOrDefault("getTicketComments"));
+
+        // A thread deleted (no event): the ticket's update names it, its threads are listed again.
+        var thread = emulator.Children("threads", ticket)![1]["id"]!.GetValue<string>();
+        emulator.DeleteChild("threads", ticket, thread);
+        await Eventually.UntilAsync(async () => await Live(db, "ticket_threads", thread, deletes) == false, "the deleted thread gone from the target");
+
+        // A time entry (Zoho sends no event for time entries at all).
+        var entry = emulator.AddChild("timeEntries", ticket, new JsonObject { ["description"] = "phone call with the customer" })!["id"]!.GetValue<string>();
+        await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT description FROM ticket_time_entries WHERE id = $id", entry) as string == "phone call with the customer", "the new time entry");
+
+        // The ticket deleted: its children go with it.
+        emulator.Delete("tickets", ticket);
+        await Eventually.UntilAsync(async () => await LiveChildrenAsync(db, ticket) == 0, "the deleted ticket's children gone");
+        if (deletes == DeleteMode.Soft)
+        {
+            Assert.True(await CountAsync(db, "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id AND _deleted_at IS NOT NULL", ticket) > 0, "soft deletes keep the rows, marked");
+        }
+
+        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
+        await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await run;
+        if (deletes == DeleteMode.Hard)
+        {
+            await TargetVerifier.VerifyAsync(db, portal.Emulator, SinkMode.Flat, tables);
+        }
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection db, string sql, string id)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$id", id);
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static async Task<long> CountAsync(SqliteConnection db, string sql, string id) => (long)(await ScalarAsync(db, sql, id))!;
+
+    /// <summary>Whether the row is there and not marked deleted; null when it never was.</summary>
+    private static async Task<bool?> Live(SqliteConnection db, string table, string id, DeleteMode deletes)
+    {
+        var rows = await CountAsync(db, $"SELECT COUNT(*) FROM {table} WHERE id = $id", id);
+        var live = await CountAsync(db, $"SELECT COUNT(*) FROM {table} WHERE id = $id AND _deleted_at IS NULL", id);
+        return rows == 0 ? (deletes == DeleteMode.Hard ? false : null) : live > 0;
+    }
+
+    private static async Task<long> LiveChildrenAsync(SqliteConnection db, string ticket)
+    {
+        long total = 0;
+        foreach (var table in new[] { "ticket_threads", "ticket_comments", "ticket_attachments", "ticket_time_entries" })
+        {
+            total += await CountAsync(db, $"SELECT COUNT(*) FROM {table} WHERE ticket_id = $id AND _deleted_at IS NULL", ticket);
+        }
+
+        return total;
+    }
+}
