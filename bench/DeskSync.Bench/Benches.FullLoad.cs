@@ -83,7 +83,7 @@ internal sealed partial class Benches
             {
                 var watch = Stopwatch.StartNew();
                 await using var sink = new SqliteSink(Path.Combine(work, name), SinkMode.Flat);
-                var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
+                var results = await new FullLoad(client, sink, new SnapshotOptions()).RunAsync(DeskStreams.Default, null, CancellationToken.None);
                 return (results, watch.Elapsed);
             }
 

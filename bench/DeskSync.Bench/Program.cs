@@ -31,6 +31,9 @@ try
         case "economy":
             await benches.Economy(opts.Int("tickets", 1_000));
             break;
+        case "children":
+            await benches.Children(opts.Int("tickets", 2_000), opts.Int("changed", 500));
+            break;
         case "ingest":
             await benches.Ingest(opts.Int("seconds", 10), opts.Int("concurrency", 64));
             break;
@@ -42,7 +45,7 @@ try
             await benches.Economy(300);
             break;
         default:
-            Console.WriteLine("dotnet run -c Release --project bench/DeskSync.Bench -- fullload|overhead|economy|ingest|memory|smoke [--option value …]");
+            Console.WriteLine("dotnet run -c Release --project bench/DeskSync.Bench -- fullload|overhead|economy|children|ingest|memory|smoke [--option value …]");
             break;
     }
 }

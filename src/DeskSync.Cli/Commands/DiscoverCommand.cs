@@ -13,7 +13,7 @@ internal static class DiscoverCommand
     public static Command Build(GlobalOptions global)
     {
         var json = new Option<bool>("--json") { Description = "Print the catalog as JSON." };
-        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default all)." };
+        var tables = new Option<string?>("--tables") { Description = "Comma-separated tables (default: all but the ticket's children; \"all\" for every table)." };
         var command = new Command("discover", "Show the tables DeskSync replicates: columns, types, keys and the custom fields of this portal.") { json, tables };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
@@ -30,6 +30,7 @@ internal static class DiscoverCommand
                     ["primaryKey"] = new JsonArray("id"),
                     ["cursorField"] = s.Schema.ModifiedTimeColumn?.Name,
                     ["readBy"] = s.Table.Read.Method,
+                    ["parent"] = s.Schema.ParentColumn is { } pc ? new JsonObject { ["table"] = s.Table.Parent!.ParentName, ["column"] = pc.Name, ["countField"] = s.Table.Parent.CountField } : null,
                     ["columns"] = new JsonArray(s.Schema.Columns.Select(c => (JsonNode)new JsonObject
                     {
                         ["name"] = c.Name,
@@ -62,7 +63,8 @@ internal static class DiscoverCommand
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             foreach (var (table, schema) in schemas)
             {
-                console.MarkupLine($"[bold]{table.Name}[/]  (Zoho {table.DisplayName}; key id; read by {table.Read.Method}{(schema.ModifiedTimeColumn is { } m ? $"; cursor {m.Name}" : "")})");
+                var parent = schema.ParentColumn is { } pc ? $"; child of {table.Parent!.ParentName} by {pc.Name}{(table.Parent.CountField is { } count ? $", listed where {count} > 0" : "")}" : "";
+                console.MarkupLine($"[bold]{table.Name}[/]  (Zoho {Markup.Escape(table.DisplayName)}; key id; read by {table.Read.Method}{parent}{(schema.ModifiedTimeColumn is { } m ? $"; cursor {m.Name}" : "")})");
                 var grid = new Table().AddColumns("column", "type", "Zoho field", "custom field label");
                 foreach (var c in schema.Columns)
                 {
