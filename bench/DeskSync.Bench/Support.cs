@@ -57,7 +57,7 @@ internal sealed class TimingSink(ISink inner) : DelegatingSink(inner)
 /// <paramref name="capture"/>, keeps the batches so that they can be replayed into a target alone.</summary>
 internal sealed class NullSink(bool capture = false) : ISink
 {
-    public Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+    public Task<IReadOnlyCollection<string>?> ChildKeysAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyCollection<string>?>(null);
 
     private readonly Dictionary<string, Checkpoint> _checkpoints = [];
 

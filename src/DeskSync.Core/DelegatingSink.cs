@@ -20,8 +20,8 @@ public abstract class DelegatingSink(ISink inner) : ISink
     public virtual Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
         inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken);
 
-    public virtual Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) =>
-        inner.CountChildrenAsync(schema, parentId, cancellationToken);
+    public virtual Task<IReadOnlyCollection<string>?> ChildKeysAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) =>
+        inner.ChildKeysAsync(schema, parentId, cancellationToken);
 
     public virtual Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken) =>
         inner.ApplyAsync(schema, events, checkpoint, cancellationToken);

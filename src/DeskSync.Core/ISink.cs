@@ -22,8 +22,8 @@ public interface ISink : IAsyncDisposable
     /// reconciliation); NotSupportedException for targets that are change logs.</summary>
     Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken);
 
-    /// <summary>How many live rows of a child table belong to a parent; null when the target cannot tell (a change log).</summary>
-    Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken);
+    /// <summary>The keys of a child table's live rows that belong to a parent; null when the target cannot tell (a change log).</summary>
+    Task<IReadOnlyCollection<string>?> ChildKeysAsync(TableSchema schema, string parentId, CancellationToken cancellationToken);
 
     /// <summary>Applies the events and stores the checkpoint (if any) in one transaction.</summary>
     Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken);

@@ -16,8 +16,8 @@ public sealed class SerializedSink(ISink inner) : ISink
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
         Locked(() => inner.KeysWrittenBeforeAsync(table, writtenBefore, cancellationToken), cancellationToken);
 
-    public Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) =>
-        Locked(() => inner.CountChildrenAsync(schema, parentId, cancellationToken), cancellationToken);
+    public Task<IReadOnlyCollection<string>?> ChildKeysAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) =>
+        Locked(() => inner.ChildKeysAsync(schema, parentId, cancellationToken), cancellationToken);
 
     public Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken) =>
         Locked(() => inner.ApplyAsync(schema, events, checkpoint, cancellationToken), cancellationToken);

@@ -76,6 +76,7 @@ internal static class RunCommand
             {
                 ReconcileAfterDowntime = afterDowntime,
                 Tables = targets.TablesOf(parse, source),
+                Snapshot = source.Snapshot(),
                 Server = new WebhookServerOptions
                 {
                     Listen = publicListen,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DeskSync.ZohoDesk.Auth;
 using DeskSync.ZohoDesk.Regions;
+using DeskSync.ZohoDesk.Streams;
 
 namespace DeskSync.Cli.Config;
 
@@ -131,6 +132,13 @@ public sealed record DataSourceConfig
 
     /// <summary>Read every ticket's detail too (one call per ticket).</summary>
     public bool? DetailMode { get; init; }
+
+    /// <summary>ticket_threads: false keeps the thread list's summary only, without one call per new thread for its content (default true).</summary>
+    public bool? ThreadContent { get; init; }
+
+    /// <summary>How the full load and the re-reads are made for this source.</summary>
+    public SnapshotOptions Snapshot(bool detail = false, bool fullRefresh = false) =>
+        new() { DetailMode = detail || DetailMode == true, FullRefresh = fullRefresh, ThreadContent = ThreadContent != false };
 
     /// <summary>Where `desksync run` listens for webhooks (default http://127.0.0.1:8080; 0.0.0.0:80 or :443 in production).</summary>
     public string? WebhookListen { get; init; }

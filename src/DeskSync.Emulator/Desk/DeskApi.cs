@@ -205,7 +205,7 @@ public sealed partial class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
@@ -232,7 +232,7 @@ public sealed partial class DeskApi
 
     private static bool IsEmulated(string operationId) =>
         ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId) || ChildLists.ContainsKey(operationId)
-        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields"
+        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread"
         || operationId is "getWebhooks" or "createWebhook" or "getWebhook" or "deleteWebhook" or "updateWebhook";
 
     private (int Status, object? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
@@ -273,6 +273,13 @@ public sealed partial class DeskApi
                 }
 
                 return items.Count == 0 ? (204, null) : (200, new RenderedPage(items, count));
+            }
+
+            case "getThread":
+            {
+                // One thread with its content (FactsPage.json).
+                var thread = _portal.Children("threads", pathValues.GetValueOrDefault("ticketId") ?? "")?.FirstOrDefault(t => t["id"]?.ToString() == pathValues.GetValueOrDefault("threadId"));
+                return thread is null ? (404, null) : (200, thread.DeepClone());
             }
 
             case "getTeams":

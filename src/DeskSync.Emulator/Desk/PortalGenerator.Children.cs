@@ -77,6 +77,8 @@ internal sealed partial class PortalGenerator
             ["lastRatingIconURL"] = null,
             ["readReceipts"] = new JsonArray(),
             ["actions"] = new JsonArray(),
+            ["responderId"] = incoming ? null : Id(PickRecord("agents")),
+            ["attachments"] = new JsonArray(),
             ["fullContentURL"] = $"https://desk.zoho.com/api/v1/tickets/{ticket["id"]}/threads/{id}/originalContent",
             ["isContentTruncated"] = false,
         };

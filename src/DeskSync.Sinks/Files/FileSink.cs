@@ -73,7 +73,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Describe()} is a change log: deletes found by reconciliation cannot be checked against it. Use a database target for reconciliation.");
 
-    public Task<long?> CountChildrenAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+    public Task<IReadOnlyCollection<string>?> ChildKeysAsync(TableSchema schema, string parentId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyCollection<string>?>(null);
 
     public Task<SchemaChanges> EnsureTableAsync(TableSchema schema, CancellationToken cancellationToken)
     {

@@ -14,6 +14,9 @@ public sealed record PollOptions
 
     /// <summary>Changes before this are known to be in the target already (the newest webhook event applied): read from here when it is later than the table's watermark.</summary>
     public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>How records are read (whether a new thread's content is read).</summary>
+    public SnapshotOptions Reading { get; init; } = new();
 }
 
 public sealed record PollResult(DeskStream Table, long Rows, long Calls, long Credits, string? Message = null);
@@ -65,7 +68,7 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
 
             try
             {
-                var reading = new StreamReading(client, table, _time, new SnapshotOptions(), Task.FromResult(fields));
+                var reading = new StreamReading(client, table, _time, _options.Reading with { DetailMode = false }, Task.FromResult(fields));
                 var rows = table.Read.PollsEverything
                     ? await RereadWholeAsync(reading, schema, ct)
                     : await PollChangesAsync(reading, schema, ct);

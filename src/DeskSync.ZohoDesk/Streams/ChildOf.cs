@@ -19,8 +19,20 @@ public sealed record ChildOf(string ParentName, string ParentField, string ListP
 {
     public DeskStream Parent => DeskStreams.Find(ParentName) ?? throw new InvalidOperationException($"No stream named {ParentName}.");
 
+    /// <summary>The path of one child with what its list leaves out ({0} the parent's id, {1} the child's), when there is one: a thread's content.</summary>
+    public string? DetailPath { get; init; }
+
+    /// <summary>The fields the detail adds to a listed child (content): they are read once per child, and kept when the child is listed again.</summary>
+    public IReadOnlyList<string> DetailFields { get; init; } = [];
+
     /// <summary>The webhook events that carry one child whole (Ticket_Thread_Add): applied from their payload.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
+
+    public string DetailPathOf(string parentId, string id) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, DetailPath!, Uri.EscapeDataString(parentId), Uri.EscapeDataString(id));
+
+    /// <summary>Whether a record lacks a field only the detail has (a payload or list item without the content).</summary>
+    public bool LacksDetail(JsonElement record) => DetailPath is not null && DetailFields.Any(f => !record.TryGetProperty(f, out _));
 
     public string PathOf(string parentId) => string.Format(System.Globalization.CultureInfo.InvariantCulture, ListPath, Uri.EscapeDataString(parentId));
 

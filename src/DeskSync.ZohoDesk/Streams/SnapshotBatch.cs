@@ -25,6 +25,9 @@ public sealed record SnapshotOptions
     /// <summary>Parallel createdTime partitions per search-read table; never more than the client's concurrency (the default).</summary>
     public int Partitions { get; init; } = int.MaxValue;
 
+    /// <summary>Each new thread's full content (one call per thread, once); false keeps the thread list's summary only.</summary>
+    public bool ThreadContent { get; init; } = true;
+
     /// <summary>Reload tables whose snapshot already completed.</summary>
     public bool FullRefresh { get; init; }
 }

@@ -143,6 +143,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         var downtime = await DowntimeAsync(results, cancellationToken);
         Applier = new JournalApplier(Journal!, sink, client, schemas, loggers?.CreateLogger<JournalApplier>())
         {
+            Reading = options.Snapshot,
             TargetRetryLimit = options.TargetRetryLimit,
             TargetRetryMaxDelay = options.TargetRetryMaxDelay,
             KeepApplied = options.DuplicateWindow,
@@ -310,7 +311,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     private async Task CatchUpPollAsync(DateTimeOffset? through, string when, CancellationToken ct)
     {
-        var results = await new Poller(client, sink, new PollOptions { NotBefore = through }, options.Time).PollOnceAsync(options.Tables, Report, ct);
+        var results = await new Poller(client, sink, new PollOptions { NotBefore = through, Reading = options.Snapshot }, options.Time).PollOnceAsync(options.Tables, Report, ct);
         Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed {when}, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
         CatchUpPolls++;
     }
@@ -342,7 +343,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     /// <summary>One poll of every table; reports rows, calls, credits and the daily cost at this interval.</summary>
     public async Task PollOnceAsync(CancellationToken ct)
     {
-        var results = await new Poller(client, sink, time: options.Time).PollOnceAsync(options.Tables, Report, ct);
+        var results = await new Poller(client, sink, new PollOptions { Reading = options.Snapshot }, options.Time).PollOnceAsync(options.Tables, Report, ct);
         PollCycles++;
         var credits = results.Sum(r => r.Credits);
         var perDay = options.PollInterval is { } interval ? credits * (TimeSpan.FromDays(1) / interval) : 0;

@@ -78,7 +78,10 @@ public sealed class JournalApplier(
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    private RecordChanges Changes => _changesMade ??= new RecordChanges(client, sink, Time, schemas, Quarantined, (e, reason) =>
+    /// <summary>How records are read again (whether a new thread's content is read).</summary>
+    public SnapshotOptions Reading { get; init; } = new();
+
+    private RecordChanges Changes => _changesMade ??= new RecordChanges(client, sink, Reading, Time, schemas, Quarantined, (e, reason) =>
     {
         Interlocked.Increment(ref _ignored);
         _logger.LogDebug("Ignored {EventType}: {Reason}", e.EventType, reason);

@@ -20,6 +20,7 @@ internal sealed record PreparedChange(int Index, DeskStream Table, ChangeEvent C
 internal sealed class RecordChanges(
     DeskClient client,
     ISink sink,
+    SnapshotOptions options,
     TimeProvider time,
     IReadOnlyDictionary<string, TableSchema> schemas,
     Action<WebhookEvent, string> quarantine,
@@ -81,7 +82,7 @@ internal sealed class RecordChanges(
     {
         var (table, parentId) = (mapped[j].Mapped.Table!, mapped[j].Mapped.Change!.Key);
         var field = table.Parent!.ParentField;
-        return mapped.Take(j).Count(m => m.Mapped is { Action: EventAction.Apply, Change: { Op: ChangeOp.Create, Record: { } r } } && m.Mapped.Table == table
+        return mapped.Take(j).Count(m => m.Mapped is { Action: EventAction.Apply or EventAction.Reread, Change: { Op: ChangeOp.Create, Record: { } r } } && m.Mapped.Table == table
             && r.TryGetProperty(field, out var p) && p.ToString() == parentId);
     }
 
@@ -125,20 +126,35 @@ internal sealed class RecordChanges(
     private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, int addedBefore, CancellationToken ct)
     {
         var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
-        if (count is > 0 && await sink.CountChildrenAsync(schemas[child.Name], parent.Key, ct) is { } held && held + addedBefore == count)
+        var held = await sink.ChildKeysAsync(schemas[child.Name], parent.Key, ct);
+        if (count is > 0 && held is not null && held.Count + addedBefore == count)
         {
             return [];
         }
 
         Interlocked.Increment(ref _rereads);
-        var reading = new StreamReading(client, child, time, new SnapshotOptions(), Task.FromResult(new Dictionary<string, IReadOnlyList<JsonElement>>()));
-        return await ChildRead.RereadAsync(reading, parent.Key, count, "webhook+reread", ct);
+        // A child the target does not hold is new: its detail (a thread's content) is read; a change log cannot tell, so every one is.
+        return await ChildRead.RereadAsync(Reading(child), parent.Key, count, "webhook+reread", r => held is null || !held.Contains(r.GetProperty("id").ToString()), ct);
     }
 
-    /// <summary>The record as Zoho has it now; gone means deleted.</summary>
+    private StreamReading Reading(DeskStream stream) =>
+        new(client, stream, time, options, Task.FromResult(new Dictionary<string, IReadOnlyList<JsonElement>>()));
+
+    /// <summary>The record as Zoho has it now; gone means deleted. A child's payload is completed by its detail (a thread's content).</summary>
     private async Task<IReadOnlyList<ChangeEvent>> Reread(DeskStream table, ChangeEvent thin, CancellationToken ct)
     {
         Interlocked.Increment(ref _rereads);
+        if (table.Parent is { } child && thin.Record is { } payload)
+        {
+            if (!options.ThreadContent)
+            {
+                return [thin]; // the summary is all that is wanted
+            }
+
+            var parentId = payload.GetProperty(child.ParentField).ToString();
+            return [thin with { Record = await ChildRead.DetailAsync(Reading(table), child, parentId, payload, ct), Source = "webhook+reread" }];
+        }
+
         try
         {
             using var doc = await client.GetAsync(table.RecordPath(thin.Key), label: table.Name, cancellationToken: ct);

@@ -82,7 +82,9 @@ public static class WebhookEventMapper
         var record = Streams.Reads.ChildRead.WithParent(e.Payload, child.Parent!.ParentField, parentId);
         var modified = e.Payload.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
         var op = e.EventType.EndsWith("_Add", StringComparison.Ordinal) ? ChangeOp.Create : ChangeOp.Update;
-        return new MappedEvent(EventAction.Apply, child, new ChangeEvent(op, child.Name, id.ToString(), record, OrderingTime(modified, e), "webhook"));
+        var change = new ChangeEvent(op, child.Name, id.ToString(), record, OrderingTime(modified, e), "webhook");
+        // A payload without what only the child's detail has (a thread's content) is completed by one read.
+        return new MappedEvent(child.Parent.LacksDetail(record) ? EventAction.Reread : EventAction.Apply, child, change);
     }
 
     public static MappedEvent Map(WebhookEvent e)

@@ -47,6 +47,7 @@ public sealed class ChildFullLoadTests : IDisposable
         var commentPages = tickets.Where(t => Count(t, "commentCount") > 0).Sum(t => Count(t, "commentCount") / 100 + 1);
         var calls = portal.Emulator.Api.Calls;
         Assert.Equal(threadPages, calls["getThreads"]);
+        Assert.Equal(tickets.Sum(t => Count(t, "threadCount")), calls["getThread"]); // each thread's content, once
         Assert.Equal(commentPages, calls["getTicketComments"]);
         Assert.True(tickets.Any(t => Count(t, "threadCount") == 0) && tickets.Any(t => Count(t, "commentCount") == 0), "the portal has tickets without threads or comments, which cost no call");
         // Search answers carry no attachment or time-entry count: every ticket's list is read.
@@ -57,6 +58,28 @@ public sealed class ChildFullLoadTests : IDisposable
         command.CommandText = "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id";
         command.Parameters.AddWithValue("$id", longOnes[0]["id"]!.GetValue<string>());
         Assert.Equal(5_600L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task With_summaries_only_no_thread_is_read_for_its_content()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 40 } });
+        var path = Path.Combine(_dir, "summaries.db");
+        await using (var sink = new SqliteSink(path, SinkMode.Flat))
+        {
+            await new FullLoad(await portal.ConnectAsync(), sink, new SnapshotOptions { ThreadContent = false }).RunAsync([DeskStreams.TicketThreads], null, CancellationToken.None);
+        }
+
+        Assert.False(portal.Emulator.Api.Calls.ContainsKey("getThread"));
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COUNT(content), COUNT(summary) FROM ticket_threads";
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.True(reader.GetInt64(0) > 100, "threads were loaded");
+        Assert.Equal(0, reader.GetInt64(1));
+        Assert.Equal(reader.GetInt64(0), reader.GetInt64(2));
     }
 
     [Fact]

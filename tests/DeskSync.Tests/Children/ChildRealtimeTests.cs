@@ -62,10 +62,21 @@ public sealed class ChildRealtimeTests : IDisposable
         await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_comments WHERE id = $id", comment) as string == "<div>second words</div>", "the edited comment");
         Assert.Equal(commentCalls, calls.GetValueOrDefault("getTicketComments"));
 
-        // A thread deleted (no event): the ticket's update names it, its threads are listed again.
+        // A thread added: its event has the summary, so the thread is read once for its content.
+        var contentCalls = calls.GetValueOrDefault("getThread");
+        var added = emulator.AddChild("threads", ticket, null)!;
+        await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_threads WHERE id = $id", added["id"]!.GetValue<string>()) as string == added["content"]!.GetValue<string>(), "the new thread's content");
+        Assert.Equal(contentCalls + 1, calls.GetValueOrDefault("getThread"));
+
+        // A thread deleted (no event): the ticket's update names it, its threads are listed again;
+        // those the target holds keep their content without being read again.
         var thread = emulator.Children("threads", ticket)![1]["id"]!.GetValue<string>();
+        var listings = calls.GetValueOrDefault("getThreads");
         emulator.DeleteChild("threads", ticket, thread);
         await Eventually.UntilAsync(async () => await Live(db, "ticket_threads", thread, deletes) == false, "the deleted thread gone from the target");
+        Assert.Equal(listings + 1, calls.GetValueOrDefault("getThreads"));
+        Assert.Equal(contentCalls + 1, calls.GetValueOrDefault("getThread"));
+        Assert.Equal(0L, await CountAsync(db, "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id AND _deleted_at IS NULL AND content IS NULL", ticket));
 
         // A time entry (Zoho sends no event for time entries at all).
         var entry = emulator.AddChild("timeEntries", ticket, new JsonObject { ["description"] = "phone call with the customer" })!["id"]!.GetValue<string>();

@@ -42,6 +42,7 @@ public sealed class EmulatorConformsToOpenApiTests
                 data.Add(child.ListOperation, path.Replace("{ticketId}", $"{{with:{child.Name}}}", StringComparison.Ordinal).Replace("{caseId}", $"{{with:{child.Name}}}", StringComparison.Ordinal) + "?limit=100");
             }
 
+            data.Add("getThread", "tickets/{with:threads}/threads/{thread}");
             foreach (var module in new[] { "tickets", "contacts", "accounts", "tasks", "contracts", "products", "calls", "events" })
             {
                 data.Add("getFields", $"organizationFields?module={module}");
@@ -122,6 +123,10 @@ public sealed class EmulatorConformsToOpenApiTests
             {
                 var ticket = portal.Emulator.Portal.List("tickets").First(t => int.Parse(t[child.CountField]!.ToString(), System.Globalization.CultureInfo.InvariantCulture) > 0);
                 template = template.Replace(token, ticket["id"]!.GetValue<string>(), StringComparison.Ordinal);
+                if (child.Name == "threads")
+                {
+                    template = template.Replace("{thread}", portal.Emulator.Portal.Children("threads", ticket["id"]!.GetValue<string>())![0]["id"]!.GetValue<string>(), StringComparison.Ordinal);
+                }
             }
         }
 

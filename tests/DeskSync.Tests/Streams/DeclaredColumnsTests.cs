@@ -27,6 +27,15 @@ public sealed class DeclaredColumnsTests
 
         var item = stream.Read is ListThenDetailRead ? [(schema, file)] : Items(schema, file, stream.Read is SingleAnswerRead ? stream.Path : "data");
         var declared = item.SelectMany(i => Properties(i.Schema, i.File, 0)).ToHashSet(StringComparer.Ordinal);
+        if (stream.Parent is { DetailPath: { } detail })
+        {
+            // A child completed by its own answer (a thread's content): the fields it takes from there.
+            var detailOp = Catalog.Find("GET", "/api/v1/" + stream.Parent.DetailPathOf("1", "2"), out _);
+            Assert.True(detailOp is not null, $"{stream.Name}: no GET {detail}");
+            var detailSchema = detailOp.ResponseSchema(Catalog, "200", out var detailFile)!;
+            declared.UnionWith(Properties(detailSchema, detailFile, 0).Intersect(stream.Parent.DetailFields));
+        }
+
         // A child row's parent id is added by DeskSync when Zoho's item lacks it.
         var missing = stream.Fields.Select(f => f.Source).Where(f => !declared.Contains(f) && f != stream.Parent?.ParentField).ToList();
 

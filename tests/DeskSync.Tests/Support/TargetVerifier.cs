@@ -42,6 +42,7 @@ internal static class TargetVerifier
         var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
         var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog, emulator.Options.AnswerSpread);
         var schema = catalog.Get(EmulatedChildren.Named(kind)!.ListOperation).ResponseSchema(catalog, "200", out var file)!;
+        var threadSchema = catalog.Get("getThread").ResponseSchema(catalog, "200", out var threadFile)!;
         var result = new List<JsonObject>();
         foreach (var ticket in emulator.Portal.List("tickets"))
         {
@@ -50,6 +51,12 @@ internal static class TargetVerifier
             {
                 var shaped = shaper.Shape(new JsonObject { ["data"] = new JsonArray(child.DeepClone()) }, schema, file)!["data"]![0]!.AsObject();
                 shaped["ticketId"] = ticketId;
+                if (kind == "threads")
+                {
+                    // Its content, as the thread's own answer gives it.
+                    shaped["content"] = shaper.Shape(child.DeepClone(), threadSchema, threadFile)!["content"]?.DeepClone();
+                }
+
                 result.Add(shaped);
             }
         }

@@ -11,6 +11,8 @@ namespace DeskSync.ZohoDesk.Streams.Reads;
 /// cursor, so a resumed load goes on from the last parent batch written); a poll walks the parents
 /// changed since the watermark and reads their children again, deleting those no longer listed.
 /// The children of one parent batch are listed together, within the client's concurrency cap.
+/// A child whose list item lacks what only its detail has (a thread's content) is read once, when
+/// it is new; listed again, it is merged into the stored row, which keeps what the detail gave.
 /// </summary>
 public sealed class ChildRead : StreamRead
 {
@@ -25,8 +27,9 @@ public sealed class ChildRead : StreamRead
         await foreach (var batch in child.Parent.Read.LoadAsync(ParentReading(reading, child), state, ct))
         {
             var parents = Parents(child, batch);
-            var lists = await Task.WhenAll(parents.Where(p => p.Count is not 0).Select(p => ListAsync(reading, child, p.Id, ct)));
-            yield return new SnapshotBatch([.. lists.SelectMany(l => l)], batch.State, batch.Complete);
+            var lists = await Task.WhenAll(parents.Where(p => p.Count is not 0).Select(async p =>
+                await CompleteAsync(reading, child, p.Id, await ListAsync(reading, child, p.Id, ct), _ => true, ct)));
+            yield return new SnapshotBatch([.. lists.SelectMany(l => l.Select(c => c.Record))], batch.State, batch.Complete);
         }
     }
 
@@ -35,8 +38,9 @@ public sealed class ChildRead : StreamRead
         var child = Child(reading.Stream);
         await foreach (var changes in child.Parent.Read.PollAsync(ParentReading(reading, child), since, until, ct))
         {
+            // A child created since the poll's window began is new: its detail is read; older ones were loaded with theirs.
             var rereads = await Task.WhenAll(changes.Where(c => c.Op != ChangeOp.Delete && c.Record is not null)
-                .Select(c => RereadAsync(reading, c.Key, child.CountIn(c.Record!.Value), "poll", ct)));
+                .Select(c => RereadAsync(reading, c.Key, child.CountIn(c.Record!.Value), "poll", r => !(Created(r) < since), ct)));
             yield return [.. rereads.SelectMany(r => r)];
         }
     }
@@ -45,13 +49,14 @@ public sealed class ChildRead : StreamRead
     /// A parent's children as Zoho lists them now: an upsert of each, then a delete of the rows
     /// of this parent it did not list. A parent whose count is 0 costs no call.
     /// </summary>
-    public static async Task<IReadOnlyList<ChangeEvent>> RereadAsync(StreamReading reading, string parentId, long? count, string source, CancellationToken ct)
+    /// <param name="isNew">Which listed children are new to the target, so that their detail is read.</param>
+    public static async Task<IReadOnlyList<ChangeEvent>> RereadAsync(StreamReading reading, string parentId, long? count, string source, Func<JsonElement, bool> isNew, CancellationToken ct)
     {
         var stream = reading.Stream;
         // Rows written after this moment came from events newer than the listing: the delete leaves them.
         var started = reading.Time.GetUtcNow();
-        var listed = count is 0 ? [] : await ListAsync(reading, Child(stream), parentId, ct);
-        var events = listed.Select(r => Polled(stream, r) with { Source = source }).ToList();
+        var listed = count is 0 ? [] : await CompleteAsync(reading, Child(stream), parentId, await ListAsync(reading, Child(stream), parentId, ct), isNew, ct);
+        var events = listed.Select(r => Polled(stream, r.Record) with { Source = source, IsPartial = r.Partial }).ToList();
         events.Add(new ChangeEvent(ChangeOp.Delete, stream.Name, parentId, null, started, source)
         {
             Scope = new ParentScope(events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal), started),
@@ -60,26 +65,70 @@ public sealed class ChildRead : StreamRead
     }
 
     /// <summary>A record with its parent's id in the parent field (added first when Zoho's answer lacks it).</summary>
-    public static JsonElement WithParent(JsonElement record, string field, string parentId)
+    public static JsonElement WithParent(JsonElement record, string field, string parentId) =>
+        record.TryGetProperty(field, out var existing) && existing.ValueKind is JsonValueKind.String or JsonValueKind.Number
+            ? record
+            : Amend(record, [(field, JsonSerializer.SerializeToElement(parentId))]);
+
+    /// <summary>A listed child with the fields only its detail has (a thread's content): one call; a child gone meanwhile stays as listed.</summary>
+    public static async Task<JsonElement> DetailAsync(StreamReading reading, ChildOf child, string parentId, JsonElement listed, CancellationToken ct)
     {
-        if (record.TryGetProperty(field, out var existing) && existing.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+        try
         {
-            return record;
+            using var doc = await reading.Client.GetAsync(child.DetailPathOf(parentId, listed.GetProperty("id").ToString()), label: reading.Label, cancellationToken: ct);
+            if (doc is null)
+            {
+                return listed;
+            }
+
+            var root = doc.RootElement;
+            return Amend(listed, [.. child.DetailFields.Where(f => root.TryGetProperty(f, out _)).Select(f => (f, root.GetProperty(f).Clone()))]);
+        }
+        catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.NotFound)
+        {
+            return listed;
+        }
+    }
+
+    /// <summary>
+    /// The listed children, those <paramref name="isNew"/> picks completed by their detail (when
+    /// the stream has one and it is wanted); the others are partial: merged into the stored row,
+    /// which keeps what their detail gave when they were new.
+    /// </summary>
+    private static async Task<List<(JsonElement Record, bool Partial)>> CompleteAsync(StreamReading reading, ChildOf child, string parentId, List<JsonElement> listed, Func<JsonElement, bool> isNew, CancellationToken ct)
+    {
+        if (child.DetailPath is null)
+        {
+            return [.. listed.Select(r => (r, false))];
         }
 
+        if (!reading.Options.ThreadContent)
+        {
+            return [.. listed.Select(r => (r, true))];
+        }
+
+        return [.. await Task.WhenAll(listed.Select(async r => isNew(r) ? (await DetailAsync(reading, child, parentId, r, ct), false) : (r, true)))];
+    }
+
+    /// <summary>The record with <paramref name="fields"/> set, written first, the rest as they were.</summary>
+    private static JsonElement Amend(JsonElement record, IReadOnlyList<(string Name, JsonElement Value)> fields)
+    {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString(field, parentId);
+            foreach (var (name, value) in fields)
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+
             foreach (var property in record.EnumerateObject())
             {
-                if (property.NameEquals(field))
+                if (!fields.Any(f => property.NameEquals(f.Name)))
                 {
-                    continue;
+                    property.WriteTo(writer);
                 }
-
-                property.WriteTo(writer);
             }
 
             writer.WriteEndObject();
@@ -88,6 +137,9 @@ public sealed class ChildRead : StreamRead
         using var doc = JsonDocument.Parse(buffer.WrittenMemory);
         return doc.RootElement.Clone();
     }
+
+    private static DateTimeOffset? Created(JsonElement record) =>
+        record.TryGetProperty("createdTime", out var c) ? ValueConverter.ToTimestamp(c) : null;
 
     private static ChildOf Child(DeskStream stream) =>
         stream.Parent ?? throw new InvalidOperationException($"{stream.Name} is not a child stream.");
