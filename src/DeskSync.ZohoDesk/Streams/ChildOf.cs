@@ -28,6 +28,14 @@ public sealed record ChildOf(string ParentName, string ParentField, string ListP
     /// <summary>The webhook events that carry one child whole (Ticket_Thread_Add): applied from their payload.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
 
+    /// <summary>
+    /// Whether a parent's count of these children, when it matches the rows the target holds,
+    /// shows nothing is missing: true when Zoho sends events for both adds and updates (comments),
+    /// so that only a delete — which moves the count — goes unannounced. A thread's update has no
+    /// event, so threads are listed again whatever the count.
+    /// </summary>
+    public bool CountShowsChanges => CountField is not null && Events.Any(e => e.EndsWith("_Add", StringComparison.Ordinal)) && Events.Any(e => e.EndsWith("_Update", StringComparison.Ordinal));
+
     public string DetailPathOf(string parentId, string id) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, DetailPath!, Uri.EscapeDataString(parentId), Uri.EscapeDataString(id));
 

@@ -15,7 +15,8 @@ internal sealed record PreparedChange(int Index, DeskStream Table, ChangeEvent C
 /// concurrency cap; a parent named by several events of the record has its children read once,
 /// applied at the last of them — a read gives Zoho's state now, so one read serves them all. A
 /// parent whose count of a kind equals the rows the target holds for it (with those the record
-/// adds before) is not read: the children's own events brought them.
+/// adds before) is not read when that kind's adds and updates have events
+/// (<see cref="ChildOf.CountShowsChanges"/>): the children's own events brought them.
 /// </summary>
 internal sealed class RecordChanges(
     DeskClient client,
@@ -127,7 +128,7 @@ internal sealed class RecordChanges(
     {
         var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
         var held = await sink.ChildKeysAsync(schemas[child.Name], parent.Key, ct);
-        if (count is > 0 && held is not null && held.Count + addedBefore == count)
+        if (count is > 0 && child.Parent!.CountShowsChanges && held is not null && held.Count + addedBefore == count)
         {
             return [];
         }

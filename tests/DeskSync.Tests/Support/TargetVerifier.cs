@@ -103,7 +103,8 @@ internal static class TargetVerifier
         {
             var expected = Expected(emulator, table).ToDictionary(r => r["id"]!.ToString(), StringComparer.Ordinal);
             var rows = await ReadRowsAsync(connection, $"SELECT * FROM {qualify}\"{table.Name}\"");
-            Assert.True(expected.Count == rows.Count, $"{table.Name}: {rows.Count} rows in the target, {expected.Count} in the emulator");
+            Assert.True(expected.Count == rows.Count, $"{table.Name}: {rows.Count} rows in the target, {expected.Count} in the emulator"
+                + $" (missing: {string.Join(", ", expected.Keys.Except(rows.Keys).Take(5).Select(k => $"{k} {expected[k].ToJsonString()}"))}; extra: {string.Join(", ", rows.Keys.Except(expected.Keys).Take(5))})");
             Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
 
             var schema = FullLoad.SchemaOf(table, DeskStreams.FieldModules.ToDictionary(m => m, m => (IReadOnlyList<JsonElement>)[.. emulator.Portal.Fields(m).Select(f => JsonSerializer.SerializeToElement(f))]));
