@@ -78,13 +78,13 @@ internal sealed class RecordChanges(
         return changes;
     }
 
-    /// <summary>The children of the parent the j-th change names that the record creates before it.</summary>
-    private static int AddedBefore(List<(int Index, MappedEvent Mapped)> mapped, int j)
+    /// <summary>The children of the parent the j-th change names that the record creates before it (their events bring them whole).</summary>
+    private static HashSet<string> AddedBefore(List<(int Index, MappedEvent Mapped)> mapped, int j)
     {
         var (table, parentId) = (mapped[j].Mapped.Table!, mapped[j].Mapped.Change!.Key);
         var field = table.Parent!.ParentField;
-        return mapped.Take(j).Count(m => m.Mapped is { Action: EventAction.Apply or EventAction.Reread, Change: { Op: ChangeOp.Create, Record: { } r } } && m.Mapped.Table == table
-            && r.TryGetProperty(field, out var p) && p.ToString() == parentId);
+        return [.. mapped.Take(j).Where(m => m.Mapped is { Action: EventAction.Apply or EventAction.Reread, Change: { Op: ChangeOp.Create, Record: { } r } } && m.Mapped.Table == table
+            && r.TryGetProperty(field, out var p) && p.ToString() == parentId).Select(m => m.Mapped.Change!.Key)];
     }
 
     /// <summary>What an event changes among the replicated tables; an event about nothing replicated is counted as ignored.</summary>
@@ -124,18 +124,20 @@ internal sealed class RecordChanges(
         }
     }
 
-    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, int addedBefore, CancellationToken ct)
+    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, HashSet<string> addedBefore, CancellationToken ct)
     {
         var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
         var held = await sink.ChildKeysAsync(schemas[child.Name], parent.Key, ct);
-        if (count is > 0 && child.Parent!.CountShowsChanges && held is not null && held.Count + addedBefore == count)
+        if (count is > 0 && child.Parent!.CountShowsChanges && held is not null && held.Count + addedBefore.Count(a => !held.Contains(a)) == count)
         {
             return [];
         }
 
         Interlocked.Increment(ref _rereads);
-        // A child the target does not hold is new: its detail (a thread's content) is read; a change log cannot tell, so every one is.
-        return await ChildRead.RereadAsync(Reading(child), parent.Key, count, "webhook+reread", r => held is null || !held.Contains(r.GetProperty("id").ToString()), ct);
+        // A child neither the target holds nor an earlier event of the record brings is new: its
+        // detail (a thread's content) is read; a change log cannot tell, so every one is.
+        return await ChildRead.RereadAsync(Reading(child), parent.Key, count, "webhook+reread",
+            r => held is null || !held.Contains(r.GetProperty("id").ToString()) && !addedBefore.Contains(r.GetProperty("id").ToString()), ct);
     }
 
     private StreamReading Reading(DeskStream stream) =>
