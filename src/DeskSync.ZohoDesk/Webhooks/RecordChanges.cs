@@ -137,7 +137,7 @@ internal sealed class RecordChanges(
         // A child neither the target holds nor an earlier event of the record brings is new: its
         // detail (a thread's content) is read; a change log cannot tell, so every one is.
         return await ChildRead.RereadAsync(Reading(child), parent.Key, count, "webhook+reread",
-            r => held is null || !held.Contains(r.GetProperty("id").ToString()) && !addedBefore.Contains(r.GetProperty("id").ToString()), ct);
+            r => held is null || !held.Contains(r.GetProperty("id").ToString()) && !addedBefore.Contains(r.GetProperty("id").ToString()), parent.ModifiedTime, ct);
     }
 
     private StreamReading Reading(DeskStream stream) =>

@@ -36,11 +36,19 @@ public sealed class ChildRead : StreamRead
     public override async IAsyncEnumerable<IReadOnlyList<ChangeEvent>> PollAsync(StreamReading reading, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken ct)
     {
         var child = Child(reading.Stream);
-        await foreach (var changes in child.Parent.Read.PollAsync(ParentReading(reading, child), since, until, ct))
+        await using var pages = child.Parent.Read.PollAsync(ParentReading(reading, child), since, until, ct).GetAsyncEnumerator(ct);
+        while (true)
         {
+            // The parents' counts are as of this moment: a child written since came from a newer event.
+            var read = reading.Time.GetUtcNow();
+            if (!await pages.MoveNextAsync())
+            {
+                yield break;
+            }
+
             // A child created since the poll's window began is new: its detail is read; older ones were loaded with theirs.
-            var rereads = await Task.WhenAll(changes.Where(c => c.Op != ChangeOp.Delete && c.Record is not null)
-                .Select(c => RereadAsync(reading, c.Key, child.CountIn(c.Record!.Value), "poll", r => !(Created(r) < since), ct)));
+            var rereads = await Task.WhenAll(pages.Current.Where(c => c.Op != ChangeOp.Delete && c.Record is not null)
+                .Select(c => RereadAsync(reading, c.Key, child.CountIn(c.Record!.Value), "poll", r => !(Created(r) < since), read, ct)));
             yield return [.. rereads.SelectMany(r => r)];
         }
     }
@@ -50,11 +58,12 @@ public sealed class ChildRead : StreamRead
     /// of this parent it did not list. A parent whose count is 0 costs no call.
     /// </summary>
     /// <param name="isNew">Which listed children are new to the target, so that their detail is read.</param>
-    public static async Task<IReadOnlyList<ChangeEvent>> RereadAsync(StreamReading reading, string parentId, long? count, string source, Func<JsonElement, bool> isNew, CancellationToken ct)
+    /// <param name="countAt">When the parent's <paramref name="count"/> was true: a count of 0 deletes only what was written before it, and remembers the delete as of then.</param>
+    public static async Task<IReadOnlyList<ChangeEvent>> RereadAsync(StreamReading reading, string parentId, long? count, string source, Func<JsonElement, bool> isNew, DateTimeOffset? countAt, CancellationToken ct)
     {
         var stream = reading.Stream;
-        // Rows written after this moment came from events newer than the listing: the delete leaves them.
-        var started = reading.Time.GetUtcNow();
+        // Rows written after this moment came from events newer than what is read: the delete leaves them.
+        var started = count is 0 && countAt is { } at ? at : reading.Time.GetUtcNow();
         var listed = count is 0 ? [] : await CompleteAsync(reading, Child(stream), parentId, await ListAsync(reading, Child(stream), parentId, ct), isNew, ct);
         var events = listed.Select(r => Polled(stream, r.Record) with { Source = source, IsPartial = r.Partial }).ToList();
         events.Add(new ChangeEvent(ChangeOp.Delete, stream.Name, parentId, null, started, source)
