@@ -14,9 +14,8 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
     [Fact]
     public async Task Every_event_acknowledged_before_a_SIGKILL_is_applied_exactly_once_after_restart()
     {
-        var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
-        string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}", "--admin-listen", "http://127.0.0.1:0"];
+        string[] args = ["run", "--config", Emulator.Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0"];
         var acked = new ConcurrentBag<string>();
         var sent = 0;
 
@@ -32,7 +31,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
             });
             await Eventually.UntilAsync(() => lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal)), "the full load");
             var token = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Dir, ".desksync", "secrets", "default.service-token.json"))).RootElement.GetProperty("Token").GetString();
-            var url = $"http://127.0.0.1:{port}/hooks/{token}";
+            var url = new Uri(Webhook.ReceivingAt(lines) ?? throw new InvalidOperationException("run did not say where it receives:\n" + string.Join('\n', lines)), $"hooks/{token}");
 
             using var stop = new CancellationTokenSource();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };

@@ -28,9 +28,10 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
     [Fact]
     public async Task Twenty_SIGKILLs_at_random_points_lose_nothing_and_write_nothing_twice()
     {
-        var port = Webhook.FreePort();
         var output = Path.Combine(Dir, "out");
-        string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", $"http://127.0.0.1:{port}", "--admin-listen", "http://127.0.0.1:0"];
+        // Port 0: each round's process binds a port of its own and says which; the posters follow it.
+        string[] args = ["run", "--config", Config, "--tables", "tickets", "--target", "jsonl:" + output, "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0"];
+        Uri? receiver = null;
         var random = new Random(8);
         var acked = new ConcurrentBag<string>();
         var sent = 0L;
@@ -44,7 +45,8 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
         {
             while (!stop.IsCancellationRequested)
             {
-                if (!File.Exists(tokenFile))
+                var at = Volatile.Read(ref receiver);
+                if (at is null || !File.Exists(tokenFile))
                 {
                     await Task.Delay(20);
                     continue;
@@ -54,7 +56,7 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
                 var ids = Enumerable.Range(0, 1 + (int)(Interlocked.Increment(ref sent) % 3)).Select(_ => (9_000_000_000L + Interlocked.Increment(ref sent)).ToString(CultureInfo.InvariantCulture)).ToList();
                 try
                 {
-                    using var response = await http.PostAsync($"http://127.0.0.1:{port}/hooks/{token}", Webhook.TicketAdds(Emulator.Value("orgId"), ids));
+                    using var response = await http.PostAsync(new Uri(at, $"hooks/{token}"), Webhook.TicketAdds(Emulator.Value("orgId"), ids));
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         ids.ForEach(acked.Add);
@@ -82,11 +84,14 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
 
             // Wait until it listens (the receiver starts before the load), then a random while.
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!lines.Any(l => l.StartsWith("Receiving webhooks", StringComparison.Ordinal)))
+            Uri? listening;
+            while ((listening = Webhook.ReceivingAt(lines)) is null)
             {
                 Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "run did not start: " + string.Join('\n', lines));
                 await Task.Delay(10);
             }
+
+            Volatile.Write(ref receiver, listening);
 
             if (round < 4)
             {

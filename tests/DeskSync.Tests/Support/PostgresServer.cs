@@ -41,13 +41,27 @@ public sealed class PostgresServer : IAsyncLifetime
             await Run("chown", "postgres:postgres", _dataDir);
         }
 
-        var port = FreePort();
         await Pg(asRoot, "initdb", "-D", _dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         // The options go into postgresql.auto.conf so that a restart keeps them.
-        await File.AppendAllTextAsync(Path.Combine(_dataDir, "postgresql.auto.conf"),
-            $"port = {port}\nunix_socket_directories = '{_dataDir}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
-        await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "start");
-        ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
+        var conf = Path.Combine(_dataDir, "postgresql.auto.conf");
+        await File.AppendAllTextAsync(conf, $"unix_socket_directories = '{_dataDir}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+        // PostgreSQL cannot listen on port 0 and say which port it got: a port found free may be
+        // taken before the server binds it, so a start that cannot bind tries another (the last
+        // port line of the file wins).
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            await File.AppendAllTextAsync(conf, $"port = {port}\n");
+            try
+            {
+                await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "start");
+                ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 5 && (await File.ReadAllTextAsync(Path.Combine(_dataDir, "server.log"))).Contains("could not bind", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
     }
 
     public async Task DisposeAsync()

@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace DeskSync.Tests.Support;
 
-/// <summary>Hand-made webhook deliveries, as Zoho shapes them, and a free loopback port to receive them on.</summary>
+/// <summary>Hand-made webhook deliveries, as Zoho shapes them, and where a `desksync run` receives them.</summary>
 internal static class Webhook
 {
     /// <summary>A JSON array of Ticket_Add events, one per id.</summary>
@@ -18,10 +16,9 @@ internal static class Webhook
         return new StringContent("[" + string.Join(',', events) + "]", Encoding.UTF8, "application/json");
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>The address a `desksync run` started with `--listen http://127.0.0.1:0` says it receives on, once it has said so.</summary>
+    public static Uri? ReceivingAt(IEnumerable<string> lines) =>
+        lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^Receiving webhooks on (\S+)")).FirstOrDefault(m => m.Success) is { } found
+            ? new Uri(found.Groups[1].Value)
+            : null;
 }
