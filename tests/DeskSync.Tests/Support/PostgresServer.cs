@@ -58,7 +58,7 @@ public sealed class PostgresServer : IAsyncLifetime
                 ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
                 return;
             }
-            catch (InvalidOperationException) when (attempt < 5 && (await File.ReadAllTextAsync(Path.Combine(_dataDir, "server.log"))).Contains("could not bind", StringComparison.OrdinalIgnoreCase))
+            catch (InvalidOperationException) when (attempt < 5 && File.ReadAllText(Path.Combine(_dataDir, "server.log")).Contains("could not bind", StringComparison.OrdinalIgnoreCase))
             {
             }
         }
