@@ -91,7 +91,7 @@ public sealed class ChildFullLoadTests : IDisposable
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             using var stop = new CancellationTokenSource();
-            var progress = new StopAfterRows(DeskStreams.TicketComments, 150, stop);
+            var progress = new KillAfter(DeskStreams.TicketComments, 150, stop);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync([DeskStreams.TicketComments], progress, stop.Token));
         }
 
@@ -109,29 +109,5 @@ public sealed class ChildFullLoadTests : IDisposable
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskStreams.TicketComments]);
-    }
-
-    /// <summary>Cancels the load once a table has written some rows.</summary>
-    private sealed class StopAfterRows(DeskStream table, long rows, CancellationTokenSource stop) : IFullLoadProgress
-    {
-        public void TableStarted(DeskStream t)
-        {
-        }
-
-        public void RowsWritten(DeskStream t, long rowsSoFar, long? total, long calls, long credits)
-        {
-            if (t == table && rowsSoFar >= rows)
-            {
-                stop.Cancel();
-            }
-        }
-
-        public void TableFinished(TableLoadResult result)
-        {
-        }
-
-        public void Warning(string message)
-        {
-        }
     }
 }

@@ -120,29 +120,6 @@ public sealed partial class FullLoadBehaviourTests
         }
     }
 
-    private sealed class KillAfter(DeskStream table, long rows, CancellationTokenSource kill) : IFullLoadProgress
-    {
-        public void TableStarted(DeskStream t)
-        {
-        }
-
-        public void RowsWritten(DeskStream t, long rowsSoFar, long? total, long calls, long credits)
-        {
-            if (t == table && rowsSoFar >= rows)
-            {
-                kill.Cancel();
-            }
-        }
-
-        public void TableFinished(TableLoadResult result)
-        {
-        }
-
-        public void Warning(string message)
-        {
-        }
-    }
-
     /// <summary>
     /// A client without retries beyond one, on a portal that answers the field definitions and the
     /// oldest and newest page, then 500s to every call after them (100 of them).
