@@ -40,7 +40,7 @@ internal static class DemoCommand
 
             Console.WriteLine("4. Full load of every table into SQLite (flat mode: a typed column per field, custom fields included):");
             var dbPath = Path.Combine(dir, "desksync.db");
-            var code2 = await SyncCommand.RunAsync(configPath, "default", new SyncSettings("sqlite:" + dbPath, null, "flat", null, Detail: false, FullRefresh: true), quiet: true, ct);
+            var code2 = await SyncCommand.RunAsync(configPath, "default", new SyncSettings("sqlite:" + dbPath, null, "flat", "all", Detail: false, FullRefresh: true), quiet: true, ct);
             if (code2 != ExitCodes.Success)
             {
                 return code2;
@@ -54,6 +54,7 @@ internal static class DemoCommand
             Console.WriteLine($"  sqlite3 {dbPath} \"SELECT status, COUNT(*) FROM tickets GROUP BY status;\"");
             Console.WriteLine($"  sqlite3 {dbPath} \"SELECT column_name, label FROM _desksync_columns WHERE table_name = 'tickets' AND is_custom_field;\"");
             Console.WriteLine($"  sqlite3 {dbPath} \"SELECT ticket_number, cf_customer_refund_if_any, json_extract(_raw, '$.assignee.emailId') FROM tickets LIMIT 5;\"");
+            Console.WriteLine($"  sqlite3 {dbPath} \"SELECT t.ticket_number, th.direction, th.created_time, substr(th.content, 1, 60) FROM tickets t JOIN ticket_threads th ON th.ticket_id = t.id ORDER BY t.ticket_number, th.created_time LIMIT 8;\"");
             Console.WriteLine($"Settings: {configPath}. The emulator stopped with the demo; run your own with `desksync emulator` (see README.md).");
             return ExitCodes.Success;
         }));

@@ -18,7 +18,8 @@ internal sealed partial class PortalGenerator
         var count = int.TryParse(ticket[child.CountField]?.ToString(), CultureInfo.InvariantCulture, out var n) ? n : 0;
         var created = Portal.ParseTime(ticket["createdTime"]?.ToString()) ?? _now;
         var modified = Portal.ParseTime(ticket["modifiedTime"]?.ToString()) ?? created;
-        var span = Math.Max(1, (modified - created).Ticks);
+        // A ticket answered within its first hour when it never changed after its creation, so that replies come after the question.
+        var span = Math.Max(1, (modified > created ? modified - created : TimeSpan.FromTicks(Math.Min(TimeSpan.FromHours(1).Ticks, Math.Max(0, (_now - created).Ticks)))).Ticks);
         var list = new List<JsonObject>(count);
         for (var i = 0; i < count; i++)
         {

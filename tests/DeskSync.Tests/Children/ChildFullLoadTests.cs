@@ -39,11 +39,12 @@ public sealed class ChildFullLoadTests : IDisposable
 
         var tickets = portal.Emulator.Portal.List("tickets");
         int Count(System.Text.Json.Nodes.JsonObject t, string field) => int.Parse(t[field]!.ToString(), CultureInfo.InvariantCulture);
-        // A page of 100 per call, stopping at a short page; the conversation of 5,600 threads is read
+        // A page per call, stopping at a short page; the conversation of 5,600 threads is read
         // 5,000 oldest first (the deepest offset) and the rest newest first until the two meet.
         var longOnes = tickets.Where(t => Count(t, "threadCount") > 5_000).ToList();
         Assert.Single(longOnes);
-        var threadPages = tickets.Except(longOnes).Where(t => Count(t, "threadCount") > 0).Sum(t => Count(t, "threadCount") / 100 + 1) + 50 + 7;
+        var size = DeskStreams.TicketThreads.PageSize;
+        var threadPages = tickets.Except(longOnes).Where(t => Count(t, "threadCount") > 0).Sum(t => Count(t, "threadCount") / size + 1) + (5_000 / size) + (600 / size) + 1;
         var commentPages = tickets.Where(t => Count(t, "commentCount") > 0).Sum(t => Count(t, "commentCount") / 100 + 1);
         var calls = portal.Emulator.Api.Calls;
         Assert.Equal(threadPages, calls["getThreads"]);
