@@ -5,7 +5,7 @@ namespace DeskSync.Bench;
 /// <summary>What the ticket's children cost: a full load, a poll and webhooks, in calls and credits per 1,000 tickets, beside the strategies others use.</summary>
 internal sealed partial class Benches
 {
-    private static readonly DeskStream[] ChildStreams = [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries];
+    private static readonly DeskStream[] ChildStreams = [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags];
 
     internal async Task Children(int tickets, int changed)
     {
@@ -24,6 +24,7 @@ internal sealed partial class Benches
                 "ticket_threads" => "threadCount",
                 "ticket_comments" => "commentCount",
                 "ticket_attachments" => "attachmentCount",
+                "ticket_tags" => "tagCount",
                 _ => "timeEntryCount",
             };
             static string ListOperation(DeskStream s) => s.Name switch
@@ -31,6 +32,7 @@ internal sealed partial class Benches
                 "ticket_threads" => "getThreads",
                 "ticket_comments" => "getTicketComments",
                 "ticket_attachments" => "getTicketAttachments",
+                "ticket_tags" => "getTicketTags",
                 _ => "getTicketTimeEntries",
             };
             var lines = new List<string>();
@@ -47,8 +49,8 @@ internal sealed partial class Benches
 
             var ours = results.Where(r => r.Table.Parent is not null).Sum(r => r.Calls);
             Report($"children full load per 1,000 tickets ({tickets:N0} tickets, {threads:N0} threads)",
-                string.Join("; ", lines) + $". All four kinds: {ours * per:N0} calls, {results.Where(r => r.Table.Parent is not null).Sum(r => r.Credits) * per:N0} credits"
-                + $" — one list call per ticket per kind on every sync: {4 * 1000:N0} calls, {4 * 3000:N0} credits; and one call per thread for content: {(threads * per):N0} more calls",
+                string.Join("; ", lines) + $". All {ChildStreams.Length} kinds: {ours * per:N0} calls, {results.Where(r => r.Table.Parent is not null).Sum(r => r.Credits) * per:N0} credits"
+                + $" — one list call per ticket per kind on every sync: {ChildStreams.Length * 1000:N0} calls, {ChildStreams.Length * 3000:N0} credits; and one call per thread for content: {(threads * per):N0} more calls",
                 $"children --tickets {tickets} --changed {changed}");
 
             // A poll after `changed` tickets changed (their fields, not their children).
@@ -111,7 +113,7 @@ internal sealed partial class Benches
             await stop.CancelAsync();
             await run;
             Report($"children by webhooks per 1,000 events ({changed:N0} of each)",
-                $"Ticket_Update: {updates * 1000.0 / changed:N0} child calls (threads listed where the ticket has any, comments only where its count disagrees with the target, attachments and time entries always: the payload has no count for them); Ticket_Comment_Add with its Ticket_Update: {comments * 1000.0 / changed:N0}",
+                $"Ticket_Update: {updates * 1000.0 / changed:N0} child calls (threads listed where the ticket has any, comments only where its count disagrees with the target, attachments, time entries and tags always: the payload has no count for them); Ticket_Comment_Add with its Ticket_Update: {comments * 1000.0 / changed:N0}",
                 $"children --tickets {tickets} --changed {changed}");
         }
     }

@@ -296,10 +296,10 @@ public sealed partial class DeskApi
             }
 
             var ordered = child.Descending(query[child.SortParameter].ToString()) ? children.Reverse().ToList() : [.. children];
-            var childPage = Page(ordered, query);
+            var childPage = child.Paged ? Page(ordered, query) : ordered;
             return childPage.Count == 0
                 ? (204, null)
-                : (200, new JsonObject { ["data"] = new JsonArray(childPage.Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+                : (200, new JsonObject { [child.ItemsKey] = new JsonArray(childPage.Select(r => (JsonNode)r.DeepClone()).ToArray()) });
         }
 
         if (ListModules.TryGetValue(op.OperationId, out var listModule))

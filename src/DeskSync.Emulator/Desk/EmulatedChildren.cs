@@ -9,6 +9,12 @@ namespace DeskSync.Emulator.Desk;
 /// <param name="SortField">The stored field the list is ordered by.</param>
 public sealed record EmulatedChild(string Name, string ListOperation, string CountField, string? EventPrefix, bool HasUpdateEvent, string SortParameter, string SortField)
 {
+    /// <summary>The answer's array: `data`, or `tags` for a ticket's tags (TicketTag.json).</summary>
+    public string ItemsKey { get; init; } = "data";
+
+    /// <summary>Whether the list takes from/limit; a ticket's tags come whole in one answer.</summary>
+    public bool Paged { get; init; } = true;
+
     public bool Descending(string? value) => SortParameter == "orderBy" ? value == "DESC" : value?.StartsWith('-') == true;
 }
 
@@ -20,6 +26,7 @@ public static class EmulatedChildren
         new("comments", "getTicketComments", "commentCount", "Ticket_Comment", true, "sortBy", "commentedTime"),
         new("attachments", "getTicketAttachments", "attachmentCount", "Ticket_Attachment", true, "sortBy", "createdTime"),
         new("timeEntries", "getTicketTimeEntries", "timeEntryCount", null, false, "orderBy", "executedTime"),
+        new("tags", "getTicketTags", "tagCount", null, false, "", "name") { ItemsKey = "tags", Paged = false },
     ];
 
     public static EmulatedChild? Named(string name) => All.FirstOrDefault(c => c.Name == name);

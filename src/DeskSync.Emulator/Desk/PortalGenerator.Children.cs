@@ -36,6 +36,7 @@ internal sealed partial class PortalGenerator
         "comments" => Comment(at),
         "attachments" => Attachment(ticket, at),
         "timeEntries" => TimeEntry(ticket, at),
+        "tags" => Tag(ticket, index),
         _ => throw new ArgumentException($"unknown child {child.Name}", nameof(child)),
     };
 
@@ -159,6 +160,23 @@ internal sealed partial class PortalGenerator
             ["customFields"] = new JsonObject { ["Work type"] = null },
         };
     }
+
+    private static readonly string[] TagNames = ["billing", "hardware", "urgent", "refund", "vip", "follow-up", "bug", "how-to"];
+
+    /// <summary>A tag of the portal's catalogue (the same id on every ticket it is on), a different one for each of a ticket's tags.</summary>
+    private JsonObject Tag(JsonObject ticket, int index)
+    {
+        var start = (int)(long.Parse(ticket["id"]!.ToString(), CultureInfo.InvariantCulture) % TagNames.Length);
+        var name = TagNames[(start + index) % TagNames.Length];
+        if (!_tagIds.TryGetValue(name, out var id))
+        {
+            _tagIds[name] = id = NextId();
+        }
+
+        return new JsonObject { ["id"] = id, ["name"] = name, ["tagType"] = "MANUAL" };
+    }
+
+    private readonly Dictionary<string, string> _tagIds = new(StringComparer.Ordinal);
 
     private static JsonObject Person(string type, string email) => new()
     {

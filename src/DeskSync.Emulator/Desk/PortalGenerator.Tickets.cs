@@ -99,7 +99,7 @@ internal sealed partial class PortalGenerator
             ["approvalCount"] = "0",
             ["timeEntryCount"] = (_random.Next(3) == 0 ? _random.Next(1, 3) : 0).ToString(CultureInfo.InvariantCulture),
             ["followerCount"] = "0",
-            ["tagCount"] = "0",
+            ["tagCount"] = (_random.Next(3) == 0 ? _random.Next(1, 3) : 0).ToString(CultureInfo.InvariantCulture),
             ["childTicketCount"] = "0",
             ["sentiment"] = Pick(["POSITIVE", "NEUTRAL", "NEGATIVE"]),
             ["webUrl"] = $"https://desk.zoho.com/support/{_options.PortalName}/ShowHomePage.do#Cases/dv/{id}",

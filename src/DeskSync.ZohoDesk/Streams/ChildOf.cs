@@ -19,6 +19,15 @@ public sealed record ChildOf(string ParentName, string ParentField, string ListP
 {
     public DeskStream Parent => DeskStreams.Find(ParentName) ?? throw new InvalidOperationException($"No stream named {ParentName}.");
 
+    /// <summary>Whether the list takes from/limit; false: one answer holds every child (a ticket's tags).</summary>
+    public bool Paged { get; init; } = true;
+
+    /// <summary>
+    /// The child's Zoho id is not unique across parents (a tag is on many tickets): the row's id is
+    /// "parent:child", and Zoho's id is kept in <see cref="ChildIdField"/>.
+    /// </summary>
+    public string? ChildIdField { get; init; }
+
     /// <summary>The path of one child with what its list leaves out ({0} the parent's id, {1} the child's), when there is one: a thread's content.</summary>
     public string? DetailPath { get; init; }
 

@@ -17,7 +17,7 @@ public sealed class ChildFullLoadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries];
+    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags];
 
     [Theory]
     [InlineData(SinkMode.Flat)]
@@ -54,6 +54,7 @@ public sealed class ChildFullLoadTests : IDisposable
         // Search answers carry no attachment or time-entry count: every ticket's list is read.
         Assert.Equal(tickets.Count, calls["getTicketAttachments"]);
         Assert.Equal(tickets.Count, calls["getTicketTimeEntries"]);
+        Assert.Equal(tickets.Count, calls["getTicketTags"]); // one answer each, no paging
 
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id";

@@ -121,7 +121,7 @@ public sealed class ChildRealtimeTests : IDisposable
     private static async Task<long> LiveChildrenAsync(SqliteConnection db, string ticket)
     {
         long total = 0;
-        foreach (var table in new[] { "ticket_threads", "ticket_comments", "ticket_attachments", "ticket_time_entries" })
+        foreach (var table in new[] { "ticket_threads", "ticket_comments", "ticket_attachments", "ticket_time_entries", "ticket_tags" })
         {
             total += await CountAsync(db, $"SELECT COUNT(*) FROM {table} WHERE ticket_id = $id AND _deleted_at IS NULL", ticket);
         }

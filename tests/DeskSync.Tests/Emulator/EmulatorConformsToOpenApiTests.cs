@@ -39,7 +39,7 @@ public sealed class EmulatorConformsToOpenApiTests
             foreach (var child in EmulatedChildren.All)
             {
                 var path = Catalog.Get(child.ListOperation).PathTemplate.Replace("/api/v1/", "", StringComparison.Ordinal);
-                data.Add(child.ListOperation, path.Replace("{ticketId}", $"{{with:{child.Name}}}", StringComparison.Ordinal).Replace("{caseId}", $"{{with:{child.Name}}}", StringComparison.Ordinal) + "?limit=100");
+                data.Add(child.ListOperation, path.Replace("{ticketId}", $"{{with:{child.Name}}}", StringComparison.Ordinal).Replace("{caseId}", $"{{with:{child.Name}}}", StringComparison.Ordinal) + (child.Paged ? "?limit=100" : ""));
             }
 
             data.Add("getThread", "tickets/{with:threads}/threads/{thread}");

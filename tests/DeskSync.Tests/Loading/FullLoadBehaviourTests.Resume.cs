@@ -23,7 +23,7 @@ public sealed partial class FullLoadBehaviourTests
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             var first = await portal.ConnectAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, progress, kill.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FullLoad(first, sink, new SnapshotOptions()).RunAsync(DeskStreams.Default, progress, kill.Token));
         }
 
         var partial = await Count(path, "tickets");
@@ -35,7 +35,7 @@ public sealed partial class FullLoadBehaviourTests
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
             await sink.InitializeAsync(default);
-            foreach (var table in DeskStreams.All)
+            foreach (var table in DeskStreams.Default)
             {
                 if (await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(table), default) is { } saved && saved.State.Contains("\"status\":\"complete\"", StringComparison.Ordinal))
                 {
@@ -51,7 +51,7 @@ public sealed partial class FullLoadBehaviourTests
         IReadOnlyList<TableLoadResult> resumed;
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
-            resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskStreams.All, null, CancellationToken.None);
+            resumed = await new FullLoad(resumedClient, sink, new SnapshotOptions()).RunAsync(DeskStreams.Default, null, CancellationToken.None);
         }
 
         // Finished tables are not read again; the others (tickets among them) are loaded, tickets from the committed cursors.
@@ -70,7 +70,7 @@ public sealed partial class FullLoadBehaviourTests
             Assert.True(resumedTicketCalls < freshResults.Single().Calls, $"resumed {resumedTicketCalls} calls, fresh {freshResults.Single().Calls}");
         }
 
-        await VerifyFlatAsync(path, portal, DeskStreams.All);
+        await VerifyFlatAsync(path, portal, DeskStreams.Default);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed partial class FullLoadBehaviourTests
         // The target takes 100 ms a commit and the reader none: pages wait, and each commit takes
         // those already read (up to CoalescedRows) with the state after the last of them. A state
         // from an earlier page would make the resumed load read, and log, records a second time.
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 4_000 } });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 4_000 }, DailyCredits = 10_000_000 });
         var dir = Path.Combine(_dir, "slow-jsonl");
         var commits = new List<int>();
         using (var kill = new CancellationTokenSource())

@@ -20,7 +20,7 @@ public sealed class FaultyPortalTests : IDisposable
     [Fact]
     public async Task A_full_load_through_every_kind_of_fault_ends_exactly_equal_to_the_portal()
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000, Contacts = 400 }, Seed = 77 });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 5_000, Contacts = 400 }, Seed = 77, DailyCredits = 10_000_000 });
         var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 12, AttemptTimeout = TimeSpan.FromSeconds(2) });
         var faults = portal.Emulator.Faults;
         faults.ErrorRate = 0.10;

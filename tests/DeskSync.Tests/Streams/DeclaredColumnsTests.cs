@@ -25,7 +25,7 @@ public sealed class DeclaredColumnsTests
         var schema = op.ResponseSchema(Catalog, "200", out var file);
         Assert.NotNull(schema);
 
-        var item = stream.Read is ListThenDetailRead ? [(schema, file)] : Items(schema, file, stream.Read is SingleAnswerRead ? stream.Path : "data");
+        var item = stream.Read is ListThenDetailRead ? [(schema, file)] : Items(schema, file, stream.Read is SingleAnswerRead ? stream.Path : stream.Parent?.ItemsKey ?? "data");
         var declared = item.SelectMany(i => Properties(i.Schema, i.File, 0)).ToHashSet(StringComparer.Ordinal);
         if (stream.Parent is { DetailPath: { } detail })
         {
@@ -37,7 +37,7 @@ public sealed class DeclaredColumnsTests
         }
 
         // A child row's parent id is added by DeskSync when Zoho's item lacks it.
-        var missing = stream.Fields.Select(f => f.Source).Where(f => !declared.Contains(f) && f != stream.Parent?.ParentField).ToList();
+        var missing = stream.Fields.Select(f => f.Source).Where(f => !declared.Contains(f) && f != stream.Parent?.ParentField && f != stream.Parent?.ChildIdField).ToList();
 
         Assert.True(missing.Count == 0, $"{stream.Name} declares columns that {op.OperationId}'s answer does not have: {string.Join(", ", missing)}");
     }

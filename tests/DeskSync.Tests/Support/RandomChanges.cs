@@ -8,7 +8,7 @@ internal sealed class RandomChanges(ZohoDeskEmulator emulator, int seed, bool in
 {
     private static readonly string[] WebhookModules = ["tickets", "tickets", "tickets", "contacts", "accounts", "tasks", "calls", "events", "agents", "departments", "children", "children"];
 
-    private static readonly string[] ChildKinds = ["threads", "comments", "attachments", "timeEntries"];
+    private static readonly string[] ChildKinds = ["threads", "comments", "attachments", "timeEntries", "tags"];
     private static readonly string[] AllModules = [.. WebhookModules, "products", "contracts"];
     private readonly string[] _modules = includePollOnlyModules ? AllModules : WebhookModules;
     private readonly Random _random = new(seed);

@@ -33,7 +33,7 @@ internal static class TargetVerifier
     /// <summary>The emulator's list below a ticket that a child table copies (the test's own mapping, not the client's).</summary>
     private static readonly Dictionary<string, string> ChildLists = new(StringComparer.Ordinal)
     {
-        ["ticket_threads"] = "threads", ["ticket_comments"] = "comments", ["ticket_attachments"] = "attachments", ["ticket_time_entries"] = "timeEntries",
+        ["ticket_threads"] = "threads", ["ticket_comments"] = "comments", ["ticket_attachments"] = "attachments", ["ticket_time_entries"] = "timeEntries", ["ticket_tags"] = "tags",
     };
 
     /// <summary>A child table's rows as the emulator lists them below each live ticket, each with the ticket's id.</summary>
@@ -41,7 +41,8 @@ internal static class TargetVerifier
     {
         var catalog = DeskSync.Emulator.OpenApi.OpenApiCatalog.Instance;
         var shaper = new DeskSync.Emulator.OpenApi.SchemaShaper(catalog, emulator.Options.AnswerSpread);
-        var schema = catalog.Get(EmulatedChildren.Named(kind)!.ListOperation).ResponseSchema(catalog, "200", out var file)!;
+        var emulated = EmulatedChildren.Named(kind)!;
+        var schema = catalog.Get(emulated.ListOperation).ResponseSchema(catalog, "200", out var file)!;
         var threadSchema = catalog.Get("getThread").ResponseSchema(catalog, "200", out var threadFile)!;
         var result = new List<JsonObject>();
         foreach (var ticket in emulator.Portal.List("tickets"))
@@ -49,8 +50,15 @@ internal static class TargetVerifier
             var ticketId = ticket["id"]!.GetValue<string>();
             foreach (var child in emulator.Portal.Children(kind, ticketId) ?? [])
             {
-                var shaped = shaper.Shape(new JsonObject { ["data"] = new JsonArray(child.DeepClone()) }, schema, file)!["data"]![0]!.AsObject();
+                var shaped = shaper.Shape(new JsonObject { [emulated.ItemsKey] = new JsonArray(child.DeepClone()) }, schema, file)![emulated.ItemsKey]![0]!.AsObject();
                 shaped["ticketId"] = ticketId;
+                if (kind == "tags")
+                {
+                    // A tag is on many tickets: the row is the ticket's tag.
+                    shaped["tagId"] = shaped["id"]!.DeepClone();
+                    shaped["id"] = $"{ticketId}:{shaped["id"]}";
+                }
+
                 if (kind == "threads")
                 {
                     // Its content, as the thread's own answer gives it.

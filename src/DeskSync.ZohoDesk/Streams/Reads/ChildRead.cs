@@ -73,6 +73,12 @@ public sealed class ChildRead : StreamRead
         return events;
     }
 
+    /// <summary>A child whose Zoho id repeats across parents, with the row id "parent:child" and Zoho's id beside it.</summary>
+    private static JsonElement Keyed(ChildOf child, JsonElement record, string parentId) =>
+        child.ChildIdField is not { } field || !record.TryGetProperty("id", out var id)
+            ? record
+            : Amend(record, [("id", JsonSerializer.SerializeToElement($"{parentId}:{id}")), (field, id.Clone())]);
+
     /// <summary>A record with its parent's id in the parent field (added first when Zoho's answer lacks it).</summary>
     public static JsonElement WithParent(JsonElement record, string field, string parentId) =>
         record.TryGetProperty(field, out var existing) && existing.ValueKind is JsonValueKind.String or JsonValueKind.Number
@@ -177,10 +183,16 @@ public sealed class ChildRead : StreamRead
         var records = new List<JsonElement>();
         try
         {
+            if (!child.Paged)
+            {
+                using var answer = await reading.Client.GetAsync(path, label: reading.Label, cancellationToken: ct);
+                return [.. DeskClient.Items(answer, child.ItemsKey).Select(r => Keyed(child, WithParent(r, child.ParentField, parentId), parentId))];
+            }
+
             KeyValuePair<string, string?>[] oldest = child.Order is { } order ? [order.Oldest] : [];
             await foreach (var record in reading.Client.ListAsync(path, stream.PageSize, oldest, label: reading.Label, itemsProperty: child.ItemsKey, cancellationToken: ct))
             {
-                records.Add(WithParent(record, child.ParentField, parentId));
+                records.Add(Keyed(child, WithParent(record, child.ParentField, parentId), parentId));
             }
 
             return records;
@@ -202,7 +214,7 @@ public sealed class ChildRead : StreamRead
                         break; // the two ends met: every child is read
                     }
 
-                    records.Add(WithParent(record, child.ParentField, parentId));
+                    records.Add(Keyed(child, WithParent(record, child.ParentField, parentId), parentId));
                 }
 
                 met = true; // read to the other end, or met the first pass
