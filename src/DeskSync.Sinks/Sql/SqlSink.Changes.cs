@@ -136,36 +136,11 @@ public abstract partial class SqlSink
     {
         var parent = layout.ParentColumn ?? throw new SinkException($"{layout.Schema.Name} has no parent column: a delete of a parent's children cannot apply to it.");
         var keep = scope.Keep as IReadOnlySet<string> ?? scope.Keep.ToHashSet(StringComparer.Ordinal);
-        var stale = new List<string>();
-        await using (var command = Connection.CreateCommand())
-        {
-            command.Transaction = tx;
-            var listedAt = scope.WrittenBefore is null ? "" : $" AND {Quote(TableLayout.SyncedAt)} < @p1";
-            command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(parent)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL{listedAt}";
-            var p = command.CreateParameter();
-            p.ParameterName = "@p0";
-            p.Value = e.Key;
-            command.Parameters.Add(p);
-            if (scope.WrittenBefore is { } at)
-            {
-                var t = command.CreateParameter();
-                t.ParameterName = "@p1";
-                t.Value = ToDb(ColumnType.Timestamp, at);
-                Configure(t, ColumnType.Timestamp);
-                command.Parameters.Add(t);
-            }
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var key = reader.GetString(0);
-                if (!keep.Contains(key))
-                {
-                    stale.Add(key);
-                }
-            }
-        }
-
-        foreach (var key in stale)
+        var live = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(layout.Schema.Name)} WHERE {Quote(parent)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
+        var rows = scope.WrittenBefore is { } at
+            ? await KeysAsync(live + $" AND {Quote(TableLayout.SyncedAt)} < @p1", tx, ct, e.Key, ToDb(ColumnType.Timestamp, at))
+            : await KeysAsync(live, tx, ct, e.Key);
+        foreach (var key in rows.Where(k => !keep.Contains(k)))
         {
             await DeleteAsync(layout, e with { Key = key, Scope = null }, tx, ct);
         }

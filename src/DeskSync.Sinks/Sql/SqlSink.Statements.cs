@@ -58,6 +58,20 @@ public abstract partial class SqlSink
         return result is DBNull ? null : result;
     }
 
+    /// <summary>The first column of every row the query answers, as text (row keys).</summary>
+    protected async Task<List<string>> KeysAsync(string sql, DbTransaction? tx, CancellationToken cancellationToken, params object?[] values)
+    {
+        await using var command = Command(sql, tx, values);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
     private DbCommand Command(string sql, DbTransaction? tx, object?[] values)
     {
         var command = Connection.CreateCommand();

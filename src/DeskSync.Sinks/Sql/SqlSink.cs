@@ -146,23 +146,9 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
             await EnsureTableAsync(schema, cancellationToken);
         }
 
-        return await GuardAsync<IReadOnlyCollection<string>?>(async () =>
-        {
-            await using var command = Connection.CreateCommand();
-            command.CommandText = $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(schema.Name)} WHERE {Quote(parent.Name)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL";
-            var p = command.CreateParameter();
-            p.ParameterName = "@p0";
-            p.Value = parentId;
-            command.Parameters.Add(p);
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                keys.Add(reader.GetString(0));
-            }
-
-            return keys;
-        }, "could not list the rows of " + schema.Name, cancellationToken);
+        return await GuardAsync<IReadOnlyCollection<string>?>(async () => (await KeysAsync(
+            $"SELECT {Quote(TableSchema.KeyColumn)} FROM {Table(schema.Name)} WHERE {Quote(parent.Name)} = @p0 AND {Quote(TableLayout.DeletedAt)} IS NULL", null, cancellationToken, parentId))
+            .ToHashSet(StringComparer.Ordinal), "could not list the rows of " + schema.Name, cancellationToken);
     }
 
     public Task<IReadOnlyList<string>> KeysWrittenBeforeAsync(string table, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>

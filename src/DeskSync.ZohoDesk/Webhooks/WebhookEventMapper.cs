@@ -79,12 +79,12 @@ public static class WebhookEventMapper
             return new MappedEvent(EventAction.Ignore, child, null, $"{e.EventType} carries no {child.DisplayName.ToLowerInvariant()} id");
         }
 
-        var record = Streams.Reads.ChildRead.WithParent(e.Payload, child.Parent!.ParentField, parentId);
+        var record = Streams.Reads.ChildRead.Row(child.Parent!, e.Payload, parentId);
         var modified = e.Payload.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null;
         var op = e.EventType.EndsWith("_Add", StringComparison.Ordinal) ? ChangeOp.Create : ChangeOp.Update;
-        var change = new ChangeEvent(op, child.Name, id.ToString(), record, OrderingTime(modified, e), "webhook");
+        var change = new ChangeEvent(op, child.Name, record.GetProperty("id").ToString(), record, OrderingTime(modified, e), "webhook");
         // A payload without what only the child's detail has (a thread's content) is completed by one read.
-        return new MappedEvent(child.Parent.LacksDetail(record) ? EventAction.Reread : EventAction.Apply, child, change);
+        return new MappedEvent(child.Parent!.LacksDetail(record) ? EventAction.Reread : EventAction.Apply, child, change);
     }
 
     public static MappedEvent Map(WebhookEvent e)

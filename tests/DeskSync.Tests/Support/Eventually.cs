@@ -6,23 +6,16 @@ namespace DeskSync.Tests.Support;
 /// </summary>
 internal static class Eventually
 {
-    public static async Task UntilAsync(Func<bool> condition, string what, Func<string>? context = null, TimeSpan? deadline = null)
-    {
-        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(90));
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}{(context is null ? "" : ":\n" + context())}");
-            await Task.Delay(10);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what, Func<string>? context = null, TimeSpan? deadline = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, context, deadline);
 
     /// <summary>The same for a condition that must ask something (a database) to be checked.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, Func<string>? context = null, TimeSpan? deadline = null)
     {
         var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(90));
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
+            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}{(context is null ? "" : ":\n" + context())}");
             await Task.Delay(10);
         }
     }

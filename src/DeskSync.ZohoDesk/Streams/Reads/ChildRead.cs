@@ -73,17 +73,27 @@ public sealed class ChildRead : StreamRead
         return events;
     }
 
-    /// <summary>A child whose Zoho id repeats across parents, with the row id "parent:child" and Zoho's id beside it.</summary>
-    private static JsonElement Keyed(ChildOf child, JsonElement record, string parentId) =>
-        child.ChildIdField is not { } field || !record.TryGetProperty("id", out var id)
-            ? record
-            : Amend(record, [("id", JsonSerializer.SerializeToElement($"{parentId}:{id}")), (field, id.Clone())]);
+    /// <summary>
+    /// A child as its row has it, whether listed or carried by an event: its parent's id in the
+    /// parent field (added when Zoho's answer lacks it), and for a child whose Zoho id repeats across
+    /// parents (a tag) the row id "parent:child" with Zoho's id beside it.
+    /// </summary>
+    public static JsonElement Row(ChildOf child, JsonElement record, string parentId)
+    {
+        var fields = new List<(string, JsonElement)>();
+        if (!(record.TryGetProperty(child.ParentField, out var existing) && existing.ValueKind is JsonValueKind.String or JsonValueKind.Number))
+        {
+            fields.Add((child.ParentField, JsonSerializer.SerializeToElement(parentId)));
+        }
 
-    /// <summary>A record with its parent's id in the parent field (added first when Zoho's answer lacks it).</summary>
-    public static JsonElement WithParent(JsonElement record, string field, string parentId) =>
-        record.TryGetProperty(field, out var existing) && existing.ValueKind is JsonValueKind.String or JsonValueKind.Number
-            ? record
-            : Amend(record, [(field, JsonSerializer.SerializeToElement(parentId))]);
+        if (child.ChildIdField is { } field && record.TryGetProperty("id", out var id))
+        {
+            fields.Add(("id", JsonSerializer.SerializeToElement($"{parentId}:{id}")));
+            fields.Add((field, id.Clone()));
+        }
+
+        return fields.Count == 0 ? record : Amend(record, fields);
+    }
 
     /// <summary>A listed child with the fields only its detail has (a thread's content): one call; a child gone meanwhile stays as listed.</summary>
     public static async Task<JsonElement> DetailAsync(StreamReading reading, ChildOf child, string parentId, JsonElement listed, CancellationToken ct)
@@ -186,13 +196,13 @@ public sealed class ChildRead : StreamRead
             if (!child.Paged)
             {
                 using var answer = await reading.Client.GetAsync(path, label: reading.Label, cancellationToken: ct);
-                return [.. DeskClient.Items(answer, child.ItemsKey).Select(r => Keyed(child, WithParent(r, child.ParentField, parentId), parentId))];
+                return [.. DeskClient.Items(answer, child.ItemsKey).Select(r => Row(child, r, parentId))];
             }
 
             KeyValuePair<string, string?>[] oldest = child.Order is { } order ? [order.Oldest] : [];
             await foreach (var record in reading.Client.ListAsync(path, stream.PageSize, oldest, label: reading.Label, itemsProperty: child.ItemsKey, cancellationToken: ct))
             {
-                records.Add(Keyed(child, WithParent(record, child.ParentField, parentId), parentId));
+                records.Add(Row(child, record, parentId));
             }
 
             return records;
@@ -214,7 +224,7 @@ public sealed class ChildRead : StreamRead
                         break; // the two ends met: every child is read
                     }
 
-                    records.Add(Keyed(child, WithParent(record, child.ParentField, parentId), parentId));
+                    records.Add(Row(child, record, parentId));
                 }
 
                 met = true; // read to the other end, or met the first pass
