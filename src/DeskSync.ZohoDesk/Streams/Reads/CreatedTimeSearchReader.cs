@@ -193,11 +193,11 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
 
     private async Task ReadPartitionAsync(int index, PartitionState partition, Bound bound, ChannelWriter<(int, List<JsonElement>, PartitionState, JsonDocument?)> output, CancellationToken ct)
     {
-        var walk = new TimeCursor(Parse(partition.Start), partition.Cursor is { } c ? Parse(c) : null, partition.From, partition.Seen, table.PageSize, $"{table.DisplayName} created");
+        var walk = new TimeCursor(Walk, Parse(partition.Start), new WalkPosition(partition.Cursor is { } c ? Parse(c) : null, partition.From, partition.Seen, partition.Drill));
         while (true)
         {
             // The page goes to the sink with the records that point into it (SnapshotBatch.Pages).
-            var page = await SearchAsync(ValueConverter.Iso(walk.QueryStart), ValueConverter.Iso(bound.CurrentEnd + Tick), "createdTime", walk.From, table.PageSize, ct);
+            var page = await SearchAsync(walk.Query(bound.CurrentEnd + Tick), ct);
             var records = DeskClient.View(page);
             List<JsonElement> accepted;
             DateTimeOffset end;
@@ -206,7 +206,7 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
             {
                 // Under the bound's lock: a split cannot move the end between this filter and the cursor.
                 end = bound.End;
-                var taken = walk.Take(records.Select(Keys).ToList(), end);
+                var taken = walk.Take([.. records.Select(r => WalkKey(r, walk.Drilling))], end);
                 accepted = [.. taken.Accepted.Select(i => records[i])];
                 done = taken.Done;
                 if (walk.LastSpan > TimeSpan.Zero)
@@ -221,7 +221,8 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
             try
             {
                 accepted = await DetailedAsync(accepted, ct);
-                var state = new PartitionState(partition.Start, ValueConverter.Iso(end), ValueConverter.Iso(walk.Cursor), walk.From, done, done ? null : [.. walk.Seen]);
+                var at = walk.Position;
+                var state = new PartitionState(partition.Start, ValueConverter.Iso(end), ValueConverter.Iso(walk.Cursor), at.From, done, done ? null : [.. at.Seen!], done ? null : at.Drill);
                 await output.WriteAsync((index, accepted, state, page), ct);
             }
             catch
@@ -281,14 +282,20 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
     }
 
     private Task<JsonDocument?> SearchAsync(string start, string end, string sortBy, int from, int limit, CancellationToken ct) =>
-        client.GetAsync(table.SearchPath,
+        SearchAsync(
             [
                 new("createdTimeRange", $"{start},{end}"),
                 new("sortBy", sortBy),
                 new("from", from.ToString(CultureInfo.InvariantCulture)),
                 new("limit", limit.ToString(CultureInfo.InvariantCulture)),
             ],
-            label: label ?? table.Name, expectedWeight: 3, cancellationToken: ct);
+            ct);
+
+    private Task<JsonDocument?> SearchAsync(List<KeyValuePair<string, string?>> query, CancellationToken ct) =>
+        client.GetAsync(table.SearchPath, query, label: label ?? table.Name, expectedWeight: 3, cancellationToken: ct);
+
+    /// <summary>The walk of a partition: by createdTime, a crowded millisecond drilled by modifiedTime up to a day past the load's start.</summary>
+    private TimeWalk Walk => field ??= new TimeWalk("createdTime", "modifiedTime", table.PageSize, $"{table.DisplayName} created", time.GetUtcNow().AddDays(1));
 
     /// <summary>A record's createdTime and id, found in one pass.</summary>
     private (DateTimeOffset Created, string Id) Keys(JsonElement record)
@@ -296,6 +303,13 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
         JsonRecord.Find(record, "createdTime"u8, out var created, "id"u8, out var id);
         return (created is { } c && ValueConverter.ToTimestamp(c) is { } t ? t : throw new InvalidDataException($"{table.DisplayName}: Zoho answered a record without a createdTime."),
             JsonRecord.Id(id, table.DisplayName));
+    }
+
+    /// <summary>A record as the walk sees it: createdTime, modifiedTime (only looked for when drilling) and id.</summary>
+    private WalkKey WalkKey(JsonElement record, bool drilling)
+    {
+        var (created, id) = Keys(record);
+        return new WalkKey(created, drilling && JsonRecord.TryGetFirst(record, "modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) : null, id);
     }
 
     private static long Count(JsonElement c) => c.ValueKind == JsonValueKind.Number ? c.GetInt64() : long.Parse(c.GetString()!, CultureInfo.InvariantCulture);
@@ -310,5 +324,6 @@ public sealed partial class CreatedTimeSearchReader(DeskClient client, DeskStrea
     internal sealed record SearchState(string End, List<PartitionState>? Partitions, long? Total = null, string? Latest = null);
 
     /// <param name="Seen">Ids already emitted at the cursor's millisecond (and the one before), which the next page returns again: kept in the checkpoint so that a resumed load does not write them twice.</param>
-    internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done, List<string>? Seen = null);
+    /// <param name="Drill">A drill through a crowded millisecond under way (or just done) at the cursor.</param>
+    internal sealed record PartitionState(string Start, string End, string? Cursor, int From, bool Done, List<string>? Seen = null, WalkDrill? Drill = null);
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Text.Json;
 using System.Runtime.CompilerServices;
 using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
@@ -22,20 +22,14 @@ public sealed class SearchRead : StreamRead
     public override async IAsyncEnumerable<IReadOnlyList<ChangeEvent>> PollAsync(StreamReading reading, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken ct)
     {
         var stream = reading.Stream;
-        var walk = new TimeCursor(since, null, 0, null, stream.PageSize, $"{stream.DisplayName} modified");
+        // A crowded millisecond is drilled by createdTime, which is never later than the poll's end.
+        var walk = new TimeCursor(new TimeWalk("modifiedTime", "createdTime", stream.PageSize, $"{stream.DisplayName} modified", until), since);
         while (true)
         {
-            using var page = await reading.Client.GetAsync(stream.SearchPath,
-                [
-                    new("modifiedTimeRange", $"{ValueConverter.Iso(walk.QueryStart)},{ValueConverter.Iso(until)}"),
-                    new("sortBy", "modifiedTime"),
-                    new("from", walk.From.ToString(CultureInfo.InvariantCulture)),
-                    new("limit", stream.PageSize.ToString(CultureInfo.InvariantCulture)),
-                ],
-                label: reading.Label, expectedWeight: 3, cancellationToken: ct);
+            using var page = await reading.Client.GetAsync(stream.SearchPath, walk.Query(until), label: reading.Label, expectedWeight: 3, cancellationToken: ct);
             var records = DeskClient.Items(page);
             // A record without a modifiedTime counts as at the start: it is taken, and never moves the cursor.
-            var (accepted, done) = walk.Take([.. records.Select(r => (r.TryGetProperty("modifiedTime", out var m) ? ValueConverter.ToTimestamp(m) ?? since : since, r.GetProperty("id").ToString()))], until);
+            var (accepted, done) = walk.Take([.. records.Select(r => new WalkKey(Time(r, "modifiedTime") ?? since, Time(r, "createdTime"), JsonRecord.Id(r.GetProperty("id"), stream.DisplayName)))], until);
             if (accepted.Count > 0)
             {
                 yield return [.. accepted.Select(i => Polled(stream, records[i]))];
@@ -47,4 +41,7 @@ public sealed class SearchRead : StreamRead
             }
         }
     }
+
+    private static DateTimeOffset? Time(JsonElement record, string field) =>
+        JsonRecord.TryGetFirst(record, field, out var t) ? ValueConverter.ToTimestamp(t) : null;
 }
