@@ -6,7 +6,7 @@ namespace DeskSync.Emulator.OpenApi;
 /// <summary>
 /// Real answers are not always what the schema declares: Zoho's own example answers (in the same
 /// OpenAPI files) carry times as epoch-millisecond numbers where ISO strings are declared,
-/// counts as numbers where digit strings are, booleans as "true"/"false", and leave out keys
+/// counts and ids as numbers where digit strings are, booleans as "true"/"false", and leave out keys
 /// that have no value. One record in
 /// <c>oneIn</c> (chosen by its id, so the same record is answered the same way by every endpoint
 /// and in webhook payloads) is answered that way, so that every reader meets it.
@@ -35,12 +35,19 @@ public static class AnswerSpread
                     && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count):
                     shaped[name] = count;
                     break;
+                case JsonValue v when v.TryGetValue<string>(out var digits) && IsId(name)
+                    && digits.Length is > 0 and < 19 && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number):
+                    shaped[name] = number;
+                    break;
                 case JsonValue v when v.TryGetValue<bool>(out var flag):
                     shaped[name] = flag ? "true" : "false";
                     break;
             }
         }
     }
+
+    /// <summary>An id or a reference to one ("id", "departmentId", "ownerId" …), which Zoho's examples also write as numbers.</summary>
+    private static bool IsId(string name) => name == "id" || name.EndsWith("Id", StringComparison.Ordinal);
 
     /// <summary>A hash of the id that does not change between runs (string.GetHashCode does).</summary>
     private static long Stable(string id)

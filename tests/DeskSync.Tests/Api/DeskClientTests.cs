@@ -347,7 +347,7 @@ public sealed class DeskClientTests
         var ids = new List<string>();
         await foreach (var item in items)
         {
-            ids.Add(item.GetProperty("id").GetString()!);
+            ids.Add(item.GetProperty("id").ToString());
         }
 
         return ids;

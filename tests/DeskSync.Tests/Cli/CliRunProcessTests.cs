@@ -74,7 +74,7 @@ public sealed class CliRunProcessTests() : EmulatorProcessTest(["--tickets", "12
         var applied = (await File.ReadAllLinesAsync(Path.Combine(output, "tickets.jsonl")))
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.GetProperty("op").GetString() == "c")
-            .GroupBy(e => e.GetProperty("id").GetString()!)
+            .GroupBy(e => e.GetProperty("id").ToString())
             .ToDictionary(g => g.Key, g => g.Count());
         var missing = acked.Where(id => !applied.ContainsKey(id)).ToList();
         Assert.True(missing.Count == 0, $"{missing.Count} acknowledged events were lost, e.g. {string.Join(", ", missing.Take(5))}");

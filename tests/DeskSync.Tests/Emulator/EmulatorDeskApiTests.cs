@@ -326,7 +326,7 @@ public sealed class EmulatorDeskApiTests
     [Fact]
     public async Task A_share_of_records_is_answered_in_the_spread_real_answers_have_and_the_same_way_everywhere()
     {
-        // Zoho's own example answers: epoch-ms times, booleans as strings, empty keys left out.
+        // Zoho's own example answers: epoch-ms times, counts and ids as numbers, booleans as strings, empty keys left out.
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 100 }, AnswerSpread = 4 });
         using var raw = new RawHttp(portal.Emulator);
         var token = await raw.AccessTokenAsync();
@@ -340,10 +340,12 @@ public sealed class EmulatorDeskApiTests
         Assert.InRange(spread.Count, 10, 45);
         Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["isSpam"]!.GetValueKind()));
         Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.Number, i["threadCount"]!.GetValueKind()));
+        Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.Number, i["id"]!.GetValueKind()));
+        Assert.All(spread, i => Assert.Equal(System.Text.Json.JsonValueKind.Number, i["departmentId"]!.GetValueKind()));
         Assert.All(items.Except(spread), i => Assert.Equal(System.Text.Json.JsonValueKind.String, i["createdTime"]!.GetValueKind()));
 
         // The detail of a spread record is spread too.
-        var id = spread[0]["id"]!.GetValue<string>();
+        var id = spread[0]["id"]!.ToJsonString();
         var (detailStatus, detail, detailResponse) = await raw.GetJsonAsync($"/api/v1/tickets/{id}", token);
         detailResponse.Dispose();
         Assert.Equal(200, detailStatus);

@@ -16,7 +16,7 @@ public sealed partial class FullLoadBehaviourTests
         var lines = await File.ReadAllLinesAsync(file);
         if (format == FileFormat.Jsonl)
         {
-            return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()!)];
+            return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").ToString())];
         }
 
         // Records span lines when a value holds a newline; ids are the second field of lines starting with the op.

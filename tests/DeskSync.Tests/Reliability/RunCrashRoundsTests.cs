@@ -131,8 +131,8 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
         Assert.True(last.ExitCode == 0, last.Stderr);
 
         var events = (await File.ReadAllLinesAsync(Path.Combine(output, "tickets.jsonl"))).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var loadedRows = events.Where(e => e.GetProperty("op").GetString() == "r").GroupBy(e => e.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.Count());
-        var applied = events.Where(e => e.GetProperty("op").GetString() == "c").GroupBy(e => e.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+        var loadedRows = events.Where(e => e.GetProperty("op").GetString() == "r").GroupBy(e => e.GetProperty("id").ToString()).ToDictionary(g => g.Key, g => g.Count());
+        var applied = events.Where(e => e.GetProperty("op").GetString() == "c").GroupBy(e => e.GetProperty("id").ToString()).ToDictionary(g => g.Key, g => g.Count());
 
         Assert.True(killedDuringLoad >= 2 && killedWhileStreaming >= 2, $"{killedDuringLoad} kills fell in the full load, {killedWhileStreaming} while streaming");
         Assert.Equal(Tickets, loadedRows.Count); // every ticket of the emulator was loaded ...

@@ -95,7 +95,7 @@ public sealed class FlatValuesTests : IDisposable
             await sink.ApplyAsync(Schema, [Event(json)], null, default);
         }
 
-        var id = JsonDocument.Parse(json).RootElement.GetProperty("id").GetString()!;
+        var id = JsonDocument.Parse(json).RootElement.GetProperty("id").ToString();
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
@@ -147,6 +147,6 @@ public sealed class FlatValuesTests : IDisposable
     private static ChangeEvent Event(string json)
     {
         var record = JsonDocument.Parse(json).RootElement.Clone();
-        return new ChangeEvent(ChangeOp.Read, "tickets", record.GetProperty("id").GetString()!, record, null, "test");
+        return new ChangeEvent(ChangeOp.Read, "tickets", record.GetProperty("id").ToString(), record, null, "test");
     }
 }

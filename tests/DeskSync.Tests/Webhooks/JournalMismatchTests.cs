@@ -47,7 +47,7 @@ public sealed class JournalMismatchTests : IDisposable
         await using (var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, [DeskStreams.Tickets], token)))
         {
             await sync.StartReceiverAsync(CancellationToken.None);
-            hook = (await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskStreams.Tickets], "test", CancellationToken.None)).GetProperty("id").GetString()!;
+            hook = (await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), [DeskStreams.Tickets], "test", CancellationToken.None)).GetProperty("id").ToString();
             var (run, stop) = await Realtime.StartStreamingAsync(sync);
             await ChangeAndWaitAsync(portal, sync, tickets[0], "Escalated");
             CopyFolder(JournalDir, Path.Combine(_dir, "backup"));
