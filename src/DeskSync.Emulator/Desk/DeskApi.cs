@@ -29,6 +29,8 @@ public sealed partial class DeskApi
 
     private static readonly Dictionary<string, string> RecordModules = EmulatedModules.All.ToDictionary(m => m.RecordOperation, m => m.Name, StringComparer.Ordinal);
 
+    private const string HistoryOperation = "getTicketHistory";
+
     private static readonly Dictionary<string, EmulatedChild> ChildLists = EmulatedChildren.All.ToDictionary(c => c.ListOperation, StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> SearchModules =
@@ -205,14 +207,14 @@ public sealed partial class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" or HistoryOperation || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
             return;
         }
 
-        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) || ChildLists.ContainsKey(op.OperationId) ? 3 : 1;
+        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) || ChildLists.ContainsKey(op.OperationId) || op.OperationId == HistoryOperation ? 3 : 1;
         if (!_limits.TrySpend(weight, out var remaining, out var untilReset))
         {
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(untilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -232,7 +234,7 @@ public sealed partial class DeskApi
 
     private static bool IsEmulated(string operationId) =>
         ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId) || ChildLists.ContainsKey(operationId)
-        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread"
+        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread" or HistoryOperation
         || operationId is "getWebhooks" or "createWebhook" or "getWebhook" or "deleteWebhook" or "updateWebhook";
 
     private (int Status, object? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
@@ -284,6 +286,20 @@ public sealed partial class DeskApi
 
             case "getTeams":
                 return (200, new JsonObject { ["teams"] = new JsonArray(_portal.List("teams").Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+        }
+
+        if (op.OperationId == HistoryOperation)
+        {
+            // A ticket's history, newest first (FactsPage.json).
+            if (_portal.History(pathValues.GetValueOrDefault("ticketId") ?? "") is not { } history)
+            {
+                return (404, null);
+            }
+
+            var entries = Page([.. history.Reverse()], query);
+            return entries.Count == 0
+                ? (204, null)
+                : (200, new JsonObject { ["data"] = new JsonArray(entries.Select(r => (JsonNode)r.DeepClone()).ToArray()) });
         }
 
         if (ChildLists.TryGetValue(op.OperationId, out var child))

@@ -15,6 +15,9 @@ public sealed record EmulatedChild(string Name, string ListOperation, string Cou
     /// <summary>Whether the list takes from/limit; a ticket's tags come whole in one answer.</summary>
     public bool Paged { get; init; } = true;
 
+    /// <summary>The history entries a child's add, update and delete make (TicketHistory.json's eventName); null where it names none (a thread's update).</summary>
+    public (string? Added, string? Updated, string? Deleted) HistoryEvents { get; init; }
+
     public bool Descending(string? value) => SortParameter == "orderBy" ? value == "DESC" : value?.StartsWith('-') == true;
 }
 
@@ -22,11 +25,11 @@ public static class EmulatedChildren
 {
     public static readonly IReadOnlyList<EmulatedChild> All =
     [
-        new("threads", "getThreads", "threadCount", "Ticket_Thread", false, "sortBy", "createdTime"),
-        new("comments", "getTicketComments", "commentCount", "Ticket_Comment", true, "sortBy", "commentedTime"),
-        new("attachments", "getTicketAttachments", "attachmentCount", "Ticket_Attachment", true, "sortBy", "createdTime"),
-        new("timeEntries", "getTicketTimeEntries", "timeEntryCount", null, false, "orderBy", "executedTime"),
-        new("tags", "getTicketTags", "tagCount", null, false, "", "name") { ItemsKey = "tags", Paged = false },
+        new("threads", "getThreads", "threadCount", "Ticket_Thread", false, "sortBy", "createdTime") { HistoryEvents = ("ThreadAdded", null, "ThreadDeleted") },
+        new("comments", "getTicketComments", "commentCount", "Ticket_Comment", true, "sortBy", "commentedTime") { HistoryEvents = ("CommentAdded", "CommentEdited", "CommentDeleted") },
+        new("attachments", "getTicketAttachments", "attachmentCount", "Ticket_Attachment", true, "sortBy", "createdTime") { HistoryEvents = ("AttachmentAdded", "AttachmentUpdated", "AttachmentDeleted") },
+        new("timeEntries", "getTicketTimeEntries", "timeEntryCount", null, false, "orderBy", "executedTime") { HistoryEvents = ("TimeEntryAdded", "TimeEntryUpdated", "TimeEntryDeleted") },
+        new("tags", "getTicketTags", "tagCount", null, false, "", "name") { ItemsKey = "tags", Paged = false, HistoryEvents = ("TagsAdded", null, "TagsRemoved") },
     ];
 
     public static EmulatedChild? Named(string name) => All.FirstOrDefault(c => c.Name == name);

@@ -37,6 +37,7 @@ public sealed partial class Portal
             Overlay(record, values);
             list.Add(record);
             count = list.Count;
+            RecordChildChange(child, ticketId, ChangeKind.Create, record);
         }
 
         Changed?.Invoke(new PortalChange(kind, ChangeKind.Create, record, null, ticketId));
@@ -66,6 +67,7 @@ public sealed partial class Portal
 
             list[at] = record;
             count = list.Count;
+            RecordChildChange(child, ticketId, ChangeKind.Update, record);
         }
 
         Changed?.Invoke(new PortalChange(kind, ChangeKind.Update, record, previous, ticketId));
@@ -88,6 +90,7 @@ public sealed partial class Portal
             removed = list[at];
             list.RemoveAt(at);
             count = list.Count;
+            RecordChildChange(child, ticketId, ChangeKind.Delete, removed);
         }
 
         Changed?.Invoke(new PortalChange(kind, ChangeKind.Delete, removed, removed, ticketId));

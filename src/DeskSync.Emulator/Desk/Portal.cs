@@ -115,6 +115,10 @@ public sealed partial class Portal
             }
 
             _tables[module].Replace(record);
+            if (module == "tickets")
+            {
+                RecordTicketChange(previous, record);
+            }
         }
 
         Changed?.Invoke(new PortalChange(module, ChangeKind.Update, record, previous));

@@ -37,8 +37,11 @@ public sealed class OpenApiCatalog
             }
         }
 
-        // Literal segments win over templates: /tickets/search before /tickets/{ticketId}.
-        _operations.Sort((a, b) => b.LiteralSegments.CompareTo(a.LiteralSegments));
+        // Literal segments win over templates: /tickets/search before /tickets/{ticketId}. A stable
+        // sort, so that of two files declaring one path (Field.json, FieldOld.json) the first loaded wins.
+        var ordered = _operations.OrderByDescending(o => o.LiteralSegments).ToList();
+        _operations.Clear();
+        _operations.AddRange(ordered);
     }
 
     public static OpenApiCatalog Instance => Embedded.Value;
@@ -138,7 +141,7 @@ public sealed class OpenApiCatalog
     {
         var assembly = typeof(OpenApiCatalog).Assembly;
         var docs = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("OpenApi/", StringComparison.Ordinal)))
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("OpenApi/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             docs[name["OpenApi/".Length..]] = JsonNode.Parse(stream)!;

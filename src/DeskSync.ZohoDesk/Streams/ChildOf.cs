@@ -28,6 +28,13 @@ public sealed record ChildOf(string ParentName, string ParentField, string ListP
     /// </summary>
     public string? ChildIdField { get; init; }
 
+    /// <summary>
+    /// The child has no id (a history entry): its row id is "parent:time:hash" — the parent's id,
+    /// this field's time in epoch milliseconds, and a hash of the entry as Zoho answered it — and
+    /// entries alike in every byte within one listing are told apart by a count.
+    /// </summary>
+    public string? KeyTimeField { get; init; }
+
     /// <summary>The path of one child with what its list leaves out ({0} the parent's id, {1} the child's), when there is one: a thread's content.</summary>
     public string? DetailPath { get; init; }
 

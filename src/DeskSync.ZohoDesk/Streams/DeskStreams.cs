@@ -23,7 +23,7 @@ public static partial class DeskStreams
     // A property, not a field: the streams are declared in several files, whose initialisers run in no set order.
     public static IReadOnlyList<DeskStream> All => _all ??=
         [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets,
-            TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries, TicketTags];
+            TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries, TicketTags, TicketHistory];
 
     /// <summary>
     /// What a sync takes when no tables are named: every table but the ones read per ticket, which

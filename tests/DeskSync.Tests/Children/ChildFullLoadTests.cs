@@ -17,7 +17,7 @@ public sealed class ChildFullLoadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags];
+    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags, DeskStreams.TicketHistory];
 
     [Theory]
     [InlineData(SinkMode.Flat)]
@@ -55,6 +55,8 @@ public sealed class ChildFullLoadTests : IDisposable
         Assert.Equal(tickets.Count, calls["getTicketAttachments"]);
         Assert.Equal(tickets.Count, calls["getTicketTimeEntries"]);
         Assert.Equal(tickets.Count, calls["getTicketTags"]); // one answer each, no paging
+        // Every ticket has a history (its creation at least), 50 entries a page.
+        Assert.Equal(tickets.Sum(t => (portal.Emulator.Portal.History(t["id"]!.GetValue<string>())!.Count / 50) + 1), calls["getTicketHistory"]);
 
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM ticket_threads WHERE ticket_id = $id";

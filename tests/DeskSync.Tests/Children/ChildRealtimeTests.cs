@@ -82,6 +82,13 @@ public sealed class ChildRealtimeTests : IDisposable
         var entry = emulator.AddChild("timeEntries", ticket, new JsonObject { ["description"] = "phone call with the customer" })!["id"]!.GetValue<string>();
         await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT description FROM ticket_time_entries WHERE id = $id", entry) as string == "phone call with the customer", "the new time entry");
 
+        // The ticket's status changed: its history is read again (one page) and has the change, who made it and when.
+        var historyCalls = calls.GetValueOrDefault("getTicketHistory");
+        emulator.Update("tickets", ticket, new JsonObject { ["status"] = "On Hold" });
+        await Eventually.UntilAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM ticket_history WHERE ticket_id = $id AND event_name = 'TicketUpdated' AND event_info LIKE '%\"updatedValue\":\"On Hold\"%'", ticket) == 1, "the status change in the ticket's history");
+        Assert.Equal(historyCalls + 1, calls.GetValueOrDefault("getTicketHistory"));
+        Assert.Equal(1L, await CountAsync(db, "SELECT COUNT(*) FROM ticket_history WHERE ticket_id = $id AND event_name = 'CommentEdited'", ticket));
+
         // The ticket deleted: its children go with it.
         emulator.Delete("tickets", ticket);
         await Eventually.UntilAsync(async () => await LiveChildrenAsync(db, ticket) == 0, "the deleted ticket's children gone");
@@ -121,7 +128,7 @@ public sealed class ChildRealtimeTests : IDisposable
     private static async Task<long> LiveChildrenAsync(SqliteConnection db, string ticket)
     {
         long total = 0;
-        foreach (var table in new[] { "ticket_threads", "ticket_comments", "ticket_attachments", "ticket_time_entries", "ticket_tags" })
+        foreach (var table in new[] { "ticket_threads", "ticket_comments", "ticket_attachments", "ticket_time_entries", "ticket_tags", "ticket_history" })
         {
             total += await CountAsync(db, $"SELECT COUNT(*) FROM {table} WHERE ticket_id = $id AND _deleted_at IS NULL", ticket);
         }

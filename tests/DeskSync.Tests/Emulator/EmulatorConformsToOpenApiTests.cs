@@ -43,6 +43,7 @@ public sealed class EmulatorConformsToOpenApiTests
             }
 
             data.Add("getThread", "tickets/{with:threads}/threads/{thread}");
+            data.Add("getTicketHistory", "tickets/{changed}/History?limit=50");
             foreach (var module in new[] { "tickets", "contacts", "accounts", "tasks", "contracts", "products", "calls", "events" })
             {
                 data.Add("getFields", $"organizationFields?module={module}");
@@ -128,6 +129,17 @@ public sealed class EmulatorConformsToOpenApiTests
                     template = template.Replace("{thread}", portal.Emulator.Portal.Children("threads", ticket["id"]!.GetValue<string>())![0]["id"]!.GetValue<string>(), StringComparison.Ordinal);
                 }
             }
+        }
+
+        if (template.Contains("{changed}", StringComparison.Ordinal))
+        {
+            // A ticket owned, moved on from Open, and changed through the emulator: its history has every kind of entry.
+            var desk = portal.Emulator.Portal;
+            var ticket = desk.List("tickets").First(t => t["assigneeId"] is not null && t["status"]!.GetValue<string>() != "Open")["id"]!.GetValue<string>();
+            _ = desk.History(ticket);
+            desk.Update("tickets", ticket, new JsonObject { ["status"] = "Closed", ["priority"] = "Low", ["assigneeId"] = desk.List("agents")[^1]["id"]!.DeepClone() });
+            desk.AddChild("comments", ticket, null);
+            template = template.Replace("{changed}", ticket, StringComparison.Ordinal);
         }
 
         return template.Replace("{org}", portal.Emulator.Portal.OrgId, StringComparison.Ordinal);

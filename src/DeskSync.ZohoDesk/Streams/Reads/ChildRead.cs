@@ -92,7 +92,42 @@ public sealed class ChildRead : StreamRead
             fields.Add((field, id.Clone()));
         }
 
+        if (child.KeyTimeField is { } timeField && !record.TryGetProperty("id", out _))
+        {
+            fields.Add(("id", JsonSerializer.SerializeToElement(ContentKey(record, timeField, parentId))));
+        }
+
         return fields.Count == 0 ? record : Amend(record, fields);
+    }
+
+    /// <summary>"parent:time:hash" for a child without an id; the hash is of the entry's bytes as answered, which do not change.</summary>
+    private static string ContentKey(JsonElement record, string timeField, string parentId)
+    {
+        var time = record.TryGetProperty(timeField, out var t) && ValueConverter.ToTimestamp(t) is { } at ? at.ToUnixTimeMilliseconds() : 0;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(record.GetRawText())), 0, 8);
+        return $"{parentId}:{time}:{hash}";
+    }
+
+    /// <summary>Entries alike in every byte within one listing (keyed alike) get ":2", ":3" … in the order listed, oldest first.</summary>
+    private static List<JsonElement> Distinct(ChildOf child, List<JsonElement> rows)
+    {
+        if (child.KeyTimeField is null)
+        {
+            return rows;
+        }
+
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = rows.Count - 1; i >= 0; i--)
+        {
+            var id = rows[i].GetProperty("id").GetString()!;
+            var n = seen[id] = seen.GetValueOrDefault(id) + 1;
+            if (n > 1)
+            {
+                rows[i] = Amend(rows[i], [("id", JsonSerializer.SerializeToElement($"{id}:{n}"))]);
+            }
+        }
+
+        return rows;
     }
 
     /// <summary>A listed child with the fields only its detail has (a thread's content): one call; a child gone meanwhile stays as listed.</summary>
@@ -205,7 +240,7 @@ public sealed class ChildRead : StreamRead
                 records.Add(Row(child, record, parentId));
             }
 
-            return records;
+            return Distinct(child, records);
         }
         catch (ZohoApiException ex) when (ex.Kind == ZohoFailureKind.NotFound)
         {
