@@ -42,16 +42,20 @@ internal static class RunCommand
                 OutputLog.Info("service_url", notice);
             }
 
-            await using var sink = targets.OpenSink(parse, source, configPath);
-            if (sink is SqlSink sql)
+            var deleteMode = (parse.GetValue(deletes) ?? source.DeleteMode ?? "hard").ToLowerInvariant() switch
             {
-                sql.DeleteMode = (parse.GetValue(deletes) ?? source.DeleteMode ?? "hard").ToLowerInvariant() switch
-                {
-                    "hard" => DeleteMode.Hard,
-                    "soft" => DeleteMode.Soft,
-                    var other => throw new ConfigException($"Unknown delete mode '{other}': use hard or soft."),
-                };
+                "hard" => DeleteMode.Hard,
+                "soft" => DeleteMode.Soft,
+                var other => throw new ConfigException($"Unknown delete mode '{other}': use hard or soft."),
+            };
+            var tables = targets.TablesOf(parse, source);
+            var target = targets.OpenSink(parse, source, configPath);
+            if (target is SqlSink sql)
+            {
+                sql.DeleteMode = deleteMode;
             }
+
+            await using var sink = AttachmentFolders.Wrap(target, source, configPath, context.Connection.Client, tables, removeDeleted: deleteMode == DeleteMode.Hard);
 
             var incrementalMode = (parse.GetValue(incremental) ?? source.Incremental ?? "webhook").ToLowerInvariant();
             if (incrementalMode is not ("webhook" or "polling" or "webhook+polling"))
@@ -75,7 +79,7 @@ internal static class RunCommand
             await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
             {
                 ReconcileAfterDowntime = afterDowntime,
-                Tables = targets.TablesOf(parse, source),
+                Tables = tables,
                 Snapshot = source.Snapshot(),
                 Server = new WebhookServerOptions
                 {

@@ -39,7 +39,9 @@ internal static class SyncCommand
         var source = context.Source;
         var sinkMode = Targets.ParseMode(settings.Mode ?? source.Mode);
         var selected = SelectTables(settings.Tables, source.Tables);
-        await using var sink = Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: Targets.RawOf(settings.NoRaw, source));
+        await using var sink = AttachmentFolders.Wrap(
+            Targets.Open(settings.Target ?? source.Target, settings.Schema ?? source.TargetSchema, sinkMode, context.ConfigPath, raw: Targets.RawOf(settings.NoRaw, source)),
+            source, context.ConfigPath, context.Connection.Client, selected, removeDeleted: true);
         var options = source.Snapshot(settings.Detail, settings.FullRefresh);
         var load = new FullLoad(context.Connection.Client, sink, options);
         OutputLog.Info("load_started", $"Loading {Words.Count(selected.Count, "table")} into {sink.Describe()} ({sinkMode.ToString().ToLowerInvariant()} mode).");

@@ -136,6 +136,9 @@ public sealed record DataSourceConfig
     /// <summary>ticket_threads: false keeps the thread list's summary only, without one call per new thread for its content (default true).</summary>
     public bool? ThreadContent { get; init; }
 
+    /// <summary>ticket_attachments: a folder (relative to the settings file) each attachment's file is downloaded into, one folder per ticket; unset: metadata and link only.</summary>
+    public string? AttachmentsFolder { get; init; }
+
     /// <summary>How the full load and the re-reads are made for this source.</summary>
     public SnapshotOptions Snapshot(bool detail = false, bool fullRefresh = false) =>
         new() { DetailMode = detail || DetailMode == true, FullRefresh = fullRefresh, ThreadContent = ThreadContent != false };

@@ -62,6 +62,14 @@ public sealed partial class DeskApi
             return;
         }
 
+        if (body is byte[] file)
+        {
+            ctx.Response.ContentType = "application/octet-stream";
+            ctx.Response.ContentLength = file.Length;
+            await ctx.Response.Body.WriteAsync(file);
+            return;
+        }
+
         ctx.Response.ContentType = "application/json;charset=UTF-8";
         if (ctx.Items.TryGetValue(BodyFaultKey, out var bodyFault))
         {

@@ -30,6 +30,7 @@ public sealed partial class DeskApi
     private static readonly Dictionary<string, string> RecordModules = EmulatedModules.All.ToDictionary(m => m.RecordOperation, m => m.Name, StringComparer.Ordinal);
 
     private const string HistoryOperation = "getTicketHistory";
+    private const string AttachmentContentOperation = "getTicketAttachmentContent";
 
     private static readonly Dictionary<string, EmulatedChild> ChildLists = EmulatedChildren.All.ToDictionary(c => c.ListOperation, StringComparer.Ordinal);
 
@@ -207,7 +208,7 @@ public sealed partial class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" or HistoryOperation || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" or HistoryOperation or AttachmentContentOperation || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
@@ -234,7 +235,7 @@ public sealed partial class DeskApi
 
     private static bool IsEmulated(string operationId) =>
         ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId) || ChildLists.ContainsKey(operationId)
-        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread" or HistoryOperation
+        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread" or HistoryOperation or AttachmentContentOperation
         || operationId is "getWebhooks" or "createWebhook" or "getWebhook" or "deleteWebhook" or "updateWebhook";
 
     private (int Status, object? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
@@ -286,6 +287,13 @@ public sealed partial class DeskApi
 
             case "getTeams":
                 return (200, new JsonObject { ["teams"] = new JsonArray(_portal.List("teams").Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+        }
+
+        if (op.OperationId == AttachmentContentOperation)
+        {
+            // An attachment's file (its href).
+            var attachment = _portal.Children("attachments", pathValues.GetValueOrDefault("ticketId") ?? "")?.FirstOrDefault(a => a["id"]?.ToString() == pathValues.GetValueOrDefault("attachmentId"));
+            return attachment is null ? (404, null) : (200, Portal.AttachmentContent(attachment));
         }
 
         if (op.OperationId == HistoryOperation)

@@ -98,6 +98,15 @@ public sealed partial class Portal
         return true;
     }
 
+    /// <summary>An attachment's file: as many bytes as its size says, the same every time (drawn from its id).</summary>
+    public static byte[] AttachmentContent(JsonObject attachment)
+    {
+        var size = long.TryParse(attachment["size"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var n) ? (int)Math.Min(n, 64L << 20) : 0;
+        var bytes = new byte[size];
+        new Random(attachment["id"]!.ToString().Aggregate(17, (h, c) => unchecked((h * 31) + c))).NextBytes(bytes);
+        return bytes;
+    }
+
     /// <summary>The stored list of a live ticket's children, made on first use.</summary>
     private List<JsonObject>? Materialized(EmulatedChild child, string ticketId)
     {

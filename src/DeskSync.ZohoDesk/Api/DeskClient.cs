@@ -51,7 +51,7 @@ public sealed class DeskClient
         SendAsync(HttpMethod.Get, path, null, query, label, expectedWeight, sendOrgId, cancellationToken);
 
     /// <summary>A Desk API call with an optional JSON body. Null for HTTP 204.</summary>
-    public async Task<JsonDocument?> SendAsync(
+    public Task<JsonDocument?> SendAsync(
         HttpMethod method,
         string path,
         string? jsonBody = null,
@@ -59,7 +59,37 @@ public sealed class DeskClient
         string? label = null,
         int expectedWeight = 1,
         bool sendOrgId = true,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        SendCoreAsync(method, path, jsonBody, query, label, expectedWeight, sendOrgId, static async (content, ct) =>
+        {
+            if (content.Headers.ContentLength == 0)
+            {
+                return null;
+            }
+
+            await using var stream = await content.ReadAsStreamAsync(ct);
+            return await JsonDocument.ParseAsync(stream, cancellationToken: ct);
+        }, cancellationToken);
+
+    /// <summary>GET a file's bytes (an attachment's content) into <paramref name="destination"/>; false for HTTP 204.</summary>
+    public async Task<bool> DownloadAsync(string path, Stream destination, string? label = null, CancellationToken cancellationToken = default) =>
+        await SendCoreAsync<object>(HttpMethod.Get, path, null, null, label, 1, true, async (content, ct) =>
+        {
+            await content.CopyToAsync(destination, ct);
+            return destination;
+        }, cancellationToken) is not null;
+
+    private async Task<T?> SendCoreAsync<T>(
+        HttpMethod method,
+        string path,
+        string? jsonBody,
+        IEnumerable<KeyValuePair<string, string?>>? query,
+        string? label,
+        int expectedWeight,
+        bool sendOrgId,
+        Func<HttpContent, CancellationToken, Task<T?>> read,
+        CancellationToken cancellationToken)
+        where T : class
     {
         EnsureCreditsAbove(expectedWeight);
         var uri = BuildUri(path, query);
@@ -108,13 +138,7 @@ public sealed class DeskClient
 
                 if (response.IsSuccessStatusCode)
                 {
-                    if (response.Content.Headers.ContentLength == 0)
-                    {
-                        return null;
-                    }
-
-                    await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-                    return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+                    return await read(response.Content, cancellationToken);
                 }
 
                 var (code, message) = await ReadErrorAsync(response, cancellationToken);

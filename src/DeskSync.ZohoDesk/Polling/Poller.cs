@@ -50,6 +50,7 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
             results.Add(new PollResult(DeskStreams.OrganizationFields, 0, read.Calls - fieldsBefore.Calls, read.Credits - fieldsBefore.Credits, "field definitions, read to keep the columns current"));
         }
 
+        var counts = ParentCounts.For(tables);
         foreach (var table in tables)
         {
             // The field definitions' table is charged the reads made above for it.
@@ -68,7 +69,7 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
 
             try
             {
-                var reading = new StreamReading(client, table, _time, _options.Reading with { DetailMode = false }, Task.FromResult(fields));
+                var reading = new StreamReading(client, table, _time, _options.Reading with { DetailMode = false }, Task.FromResult(fields)) { Counts = counts };
                 var rows = table.Read.PollsEverything
                     ? await RereadWholeAsync(reading, schema, ct)
                     : await PollChangesAsync(reading, schema, ct);

@@ -44,6 +44,9 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     internal const int CoalescedRows = 500;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // The run's shared reads of tickets' details for the child counts only they carry.
+    private ParentCounts? _counts;
     private (long Calls, long Credits, long Failures) _fieldsBefore;
 
     /// <summary>The field definitions read at the start of the run, by module.</summary>
@@ -53,6 +56,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     {
         await sink.InitializeAsync(cancellationToken);
         _fieldsBefore = client.Log.ByLabel.GetValueOrDefault(DeskStreams.OrganizationFields.Name);
+        _counts = ParentCounts.For(tables);
         var modules = FieldDefinitionsRead.ModulesFor(tables);
         // The progress hears from one table (or the field definitions) at a time.
         var heard = progress is null ? null : new OneAtATime(progress);
@@ -259,7 +263,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
     }
 
     private IAsyncEnumerable<SnapshotBatch> Read(DeskStream table, Task<Dictionary<string, IReadOnlyList<JsonElement>>> fieldsRead, string? readerState, CancellationToken ct) =>
-        table.Read.LoadAsync(new StreamReading(client, table, _time, options, fieldsRead), readerState, ct);
+        table.Read.LoadAsync(new StreamReading(client, table, _time, options, fieldsRead) { Counts = _counts }, readerState, ct);
 
     private static ChangeEvent ToEvent(DeskStream table, JsonElement record)
     {

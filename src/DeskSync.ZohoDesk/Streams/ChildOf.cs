@@ -29,6 +29,14 @@ public sealed record ChildOf(string ParentName, string ParentField, string ListP
     public string? ChildIdField { get; init; }
 
     /// <summary>
+    /// The parent's count is in its detail only (a ticket's attachmentCount, timeEntryCount,
+    /// tagCount), not in the search answers a load and a poll walk: one detail call per parent,
+    /// shared by every child stream that needs it (<see cref="Reads.ParentCounts"/>), tells which
+    /// kinds to list.
+    /// </summary>
+    public bool CountInDetailOnly { get; init; }
+
+    /// <summary>
     /// The child has no id (a history entry): its row id is "parent:time:hash" — the parent's id,
     /// this field's time in epoch milliseconds, and a hash of the entry as Zoho answered it — and
     /// entries alike in every byte within one listing are told apart by a count.

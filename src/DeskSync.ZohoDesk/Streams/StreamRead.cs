@@ -14,6 +14,9 @@ public sealed record StreamReading(
 {
     /// <summary>Whose calls these are in the call log: the stream's own, or the child stream a parent is walked for.</summary>
     public string Label { get; init; } = Stream.Name;
+
+    /// <summary>The run's shared reads of parents' details for the counts only they carry; none: children whose count is not at hand are listed.</summary>
+    public Reads.ParentCounts? Counts { get; init; }
 }
 
 /// <summary>

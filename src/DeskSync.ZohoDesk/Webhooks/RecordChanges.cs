@@ -52,6 +52,8 @@ internal sealed class RecordChanges(
             }
         }
 
+        // The child counts only a ticket's detail has are read once per ticket for all kinds.
+        var counts = ParentCounts.For(schemas.Keys.Select(DeskStreams.Find).OfType<DeskStream>());
         var reads = new Task<IReadOnlyList<ChangeEvent>?>[mapped.Count];
         for (var j = 0; j < mapped.Count; j++)
         {
@@ -59,7 +61,7 @@ internal sealed class RecordChanges(
             reads[j] = m.Action switch
             {
                 EventAction.Reread => ReadAsync(events[index], m.Table!, () => Reread(m.Table!, m.Change!, ct)),
-                EventAction.RereadChildren when lastChildRead[(m.Table!.Name, m.Change!.Key)] == j => ReadAsync(events[index], m.Table!, () => RereadChildren(m.Table!, m.Change!, AddedBefore(mapped, j), ct)),
+                EventAction.RereadChildren when lastChildRead[(m.Table!.Name, m.Change!.Key)] == j => ReadAsync(events[index], m.Table!, () => RereadChildren(m.Table!, m.Change!, AddedBefore(mapped, j), counts, ct)),
                 EventAction.RereadChildren => Task.FromResult<IReadOnlyList<ChangeEvent>?>(null),
                 _ => Task.FromResult<IReadOnlyList<ChangeEvent>?>([m.Change!]),
             };
@@ -124,9 +126,10 @@ internal sealed class RecordChanges(
         }
     }
 
-    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, HashSet<string> addedBefore, CancellationToken ct)
+    private async Task<IReadOnlyList<ChangeEvent>> RereadChildren(DeskStream child, ChangeEvent parent, HashSet<string> addedBefore, ParentCounts? counts, CancellationToken ct)
     {
-        var count = parent.Record is { } record ? child.Parent!.CountIn(record) : null;
+        var reading = Reading(child) with { Counts = counts };
+        var count = await ChildRead.CountAsync(reading, child.Parent!, parent.Key, parent.Record, ct);
         var held = await sink.ChildKeysAsync(schemas[child.Name], parent.Key, ct);
         if (count is > 0 && child.Parent!.CountShowsChanges && held is not null && held.Count + addedBefore.Count(a => !held.Contains(a)) == count)
         {
@@ -136,7 +139,7 @@ internal sealed class RecordChanges(
         Interlocked.Increment(ref _rereads);
         // A child neither the target holds nor an earlier event of the record brings is new: its
         // detail (a thread's content) is read; a change log cannot tell, so every one is.
-        return await ChildRead.RereadAsync(Reading(child), parent.Key, count, "webhook+reread",
+        return await ChildRead.RereadAsync(reading, parent.Key, count, "webhook+reread",
             r => held is null || !held.Contains(r.GetProperty("id").ToString()) && !addedBefore.Contains(r.GetProperty("id").ToString()), parent.ModifiedTime, ct);
     }
 

@@ -28,7 +28,7 @@ public sealed class ChildRead : StreamRead
         {
             var parents = Parents(child, batch);
             var lists = await Task.WhenAll(parents.Where(p => p.Count is not 0).Select(async p =>
-                await CompleteAsync(reading, child, p.Id, await ListAsync(reading, child, p.Id, ct), _ => true, ct)));
+                (p.Count ?? await DetailCountAsync(reading, child, p.Id, ct)) is 0 ? [] : await CompleteAsync(reading, child, p.Id, await ListAsync(reading, child, p.Id, ct), _ => true, ct)));
             yield return new SnapshotBatch([.. lists.SelectMany(l => l.Select(c => c.Record))], batch.State, batch.Complete);
         }
     }
@@ -48,7 +48,7 @@ public sealed class ChildRead : StreamRead
 
             // A child created since the poll's window began is new: its detail is read; older ones were loaded with theirs.
             var rereads = await Task.WhenAll(pages.Current.Where(c => c.Op != ChangeOp.Delete && c.Record is not null)
-                .Select(c => RereadAsync(reading, c.Key, child.CountIn(c.Record!.Value), "poll", r => !(Created(r) < since), read, ct)));
+                .Select(async c => await RereadAsync(reading, c.Key, await CountAsync(reading, child, c.Key, c.Record, ct), "poll", r => !(Created(r) < since), read, ct)));
             yield return [.. rereads.SelectMany(r => r)];
         }
     }
@@ -72,6 +72,17 @@ public sealed class ChildRead : StreamRead
         });
         return events;
     }
+
+    /// <summary>
+    /// The parent's count of the child's kind: from the parent's record when it has it, else from
+    /// its detail when only that has it (one call per parent for the run's child streams), else
+    /// null (the children are listed).
+    /// </summary>
+    public static async Task<long?> CountAsync(StreamReading reading, ChildOf child, string parentId, JsonElement? parent, CancellationToken ct) =>
+        (parent is { } record ? child.CountIn(record) : null) ?? await DetailCountAsync(reading, child, parentId, ct);
+
+    private static async Task<long?> DetailCountAsync(StreamReading reading, ChildOf child, string parentId, CancellationToken ct) =>
+        child.CountInDetailOnly && reading.Counts is { } counts ? await counts.CountAsync(reading, child, parentId, ct) : null;
 
     /// <summary>
     /// A child as its row has it, whether listed or carried by an event: its parent's id in the
