@@ -28,6 +28,14 @@ public sealed record ChangeEvent(ChangeOp Op, string Table, string Key, JsonElem
     /// except those <see cref="ParentScope.Keep"/> names (the children Zoho still lists).
     /// </summary>
     public ParentScope? Scope { get; init; }
+
+    /// <summary>
+    /// For a record Zoho listed just now (a parent's children read again): when the listing began.
+    /// The row existed then, so a delete remembered from before it no longer holds the row back —
+    /// a ticket restored from the recycle bin brings its children again, though none of them
+    /// changed since the ticket's delete took them.
+    /// </summary>
+    public DateTimeOffset? ListedAt { get; init; }
 }
 
 /// <summary>

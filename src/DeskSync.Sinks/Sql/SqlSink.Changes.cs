@@ -9,7 +9,7 @@ namespace DeskSync.Sinks.Sql;
 /// <summary>What each change does to a row: upsert, merge of a partial update into the stored record, delete (hard or soft) with a tombstone that keeps an older change from bringing the row back.</summary>
 public abstract partial class SqlSink
 {
-    /// <summary>Full records, newest per key, not older than a remembered delete of the same row.</summary>
+    /// <summary>Full records, newest per key, not older than a remembered delete of the same row (by their modifiedTime, or when Zoho listed them).</summary>
     /// <param name="sql">The statement (default: every column replaced; see <see cref="UpsertSql"/>).</param>
     private async Task UpsertAsync(TableLayout layout, IReadOnlyList<ChangeEvent> events, DbTransaction tx, CancellationToken ct, string? sql = null)
     {
@@ -17,7 +17,7 @@ public abstract partial class SqlSink
         if (rows.Count > 0 && _tablesWithTombstones.Contains(layout.Schema.Name))
         {
             var deleted = await TombstonesAsync(layout.Schema.Name, rows.Select(r => r.Key).ToList(), tx, ct);
-            rows = [.. rows.Where(r => !deleted.TryGetValue(r.Key, out var at) || (r.ModifiedTime is { } m && m > at))];
+            rows = [.. rows.Where(r => !deleted.TryGetValue(r.Key, out var at) || (r.ModifiedTime is { } m && m > at) || (r.ListedAt is { } l && l > at))];
         }
 
         if (rows.Count > 0)

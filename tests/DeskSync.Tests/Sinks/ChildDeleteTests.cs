@@ -55,8 +55,14 @@ public sealed class ChildDeleteTests(PostgresServer postgres) : IDisposable
         Assert.Equal(1, (await sink.ChildKeysAsync(Threads, "B", default))?.Count);
 
         // A deleted thread stays deleted when an older listing brings it again.
+        var deletedAt = clock.GetUtcNow();
         await sink.ApplyAsync(Threads, [Row("A", "2")], null, default);
+        await sink.ApplyAsync(Threads, [Row("A", "2") with { ListedAt = deletedAt.AddSeconds(-1) }], null, default);
         Assert.Equal(0, (await sink.ChildKeysAsync(Threads, "A", default))?.Count);
+
+        // A restored from the recycle bin: a listing begun after the delete brings its children back, unchanged as they are.
+        await sink.ApplyAsync(Threads, [Row("A", "1") with { ListedAt = deletedAt.AddSeconds(1) }, Row("A", "2") with { ListedAt = deletedAt.AddSeconds(1) }], null, default);
+        Assert.Equal(["1", "2"], (await sink.ChildKeysAsync(Threads, "A", default))!.Order());
     }
 
     [Fact]

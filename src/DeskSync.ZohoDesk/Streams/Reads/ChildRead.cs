@@ -65,7 +65,7 @@ public sealed class ChildRead : StreamRead
         // Rows written after this moment came from events newer than what is read: the delete leaves them.
         var started = count is 0 && countAt is { } at ? at : reading.Time.GetUtcNow();
         var listed = count is 0 ? [] : await CompleteAsync(reading, Child(stream), parentId, await ListAsync(reading, Child(stream), parentId, ct), isNew, ct);
-        var events = listed.Select(r => Polled(stream, r.Record) with { Source = source, IsPartial = r.Partial }).ToList();
+        var events = listed.Select(r => Polled(stream, r.Record) with { Source = source, IsPartial = r.Partial, ListedAt = started }).ToList();
         events.Add(new ChangeEvent(ChangeOp.Delete, stream.Name, parentId, null, started, source)
         {
             Scope = new ParentScope(events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal), started),
