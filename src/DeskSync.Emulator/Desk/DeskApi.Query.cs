@@ -235,6 +235,11 @@ public sealed partial class DeskApi
             }
         }
 
+        if (op.OperationId == "getTicketsTags" && string.IsNullOrEmpty(query["departmentId"]))
+        {
+            return ("departmentId", "missing", "The parameter 'departmentId' is required.");
+        }
+
         if (op.OperationId == "getFields" && string.IsNullOrEmpty(query["module"]))
         {
             return ("module", "missing", "The parameter 'module' is required.");

@@ -31,6 +31,7 @@ public sealed partial class DeskApi
 
     private const string HistoryOperation = "getTicketHistory";
     private const string AttachmentContentOperation = "getTicketAttachmentContent";
+    private const string TagCatalogueOperation = "getTicketsTags";
 
     private static readonly Dictionary<string, EmulatedChild> ChildLists = EmulatedChildren.All.ToDictionary(c => c.ListOperation, StringComparer.Ordinal);
 
@@ -208,14 +209,14 @@ public sealed partial class DeskApi
         }
 
         var module = ListModules.GetValueOrDefault(op.OperationId) ?? RecordModules.GetValueOrDefault(op.OperationId)
-            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" or HistoryOperation or AttachmentContentOperation || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
+            ?? SearchModules.GetValueOrDefault(op.OperationId) ?? (op.OperationId is "getTicketsCount" or "getThread" or HistoryOperation or AttachmentContentOperation or TagCatalogueOperation || ChildLists.ContainsKey(op.OperationId) ? "tickets" : null);
         if (module is not null && _options.LicenseLimitedTables.Contains(module))
         {
             await Error(ctx, 403, "LICENSE_ACCESS_LIMITED", $"Your Zoho Desk edition does not include {module}.");
             return;
         }
 
-        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) || ChildLists.ContainsKey(op.OperationId) || op.OperationId == HistoryOperation ? 3 : 1;
+        var weight = SearchModules.ContainsKey(op.OperationId) || ListModules.ContainsKey(op.OperationId) || ChildLists.ContainsKey(op.OperationId) || op.OperationId is HistoryOperation or TagCatalogueOperation ? 3 : 1;
         if (!_limits.TrySpend(weight, out var remaining, out var untilReset))
         {
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(untilReset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -235,7 +236,7 @@ public sealed partial class DeskApi
 
     private static bool IsEmulated(string operationId) =>
         ListModules.ContainsKey(operationId) || RecordModules.ContainsKey(operationId) || ChildLists.ContainsKey(operationId)
-        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread" or HistoryOperation or AttachmentContentOperation
+        || SearchModules.ContainsKey(operationId) || operationId is "getOrganizations" or "getOrganization" or "getTicketsCount" or "getFields" or "getThread" or HistoryOperation or AttachmentContentOperation or TagCatalogueOperation
         || operationId is "getWebhooks" or "createWebhook" or "getWebhook" or "deleteWebhook" or "updateWebhook";
 
     private (int Status, object? Body) Dispatch(OpenApiOperation op, Dictionary<string, string> pathValues, IQueryCollection query)
@@ -287,6 +288,18 @@ public sealed partial class DeskApi
 
             case "getTeams":
                 return (200, new JsonObject { ["teams"] = new JsonArray(_portal.List("teams").Select(r => (JsonNode)r.DeepClone()).ToArray()) });
+        }
+
+        if (op.OperationId == TagCatalogueOperation)
+        {
+            // A department's tags with the number of its tickets that have each (TicketTag.json).
+            if (_portal.TagCatalogue(query["departmentId"].ToString()) is not { } tags)
+            {
+                return (404, null);
+            }
+
+            var page = Page([.. tags], query);
+            return page.Count == 0 ? (204, null) : (200, new JsonObject { ["data"] = new JsonArray([.. page]) });
         }
 
         if (op.OperationId == AttachmentContentOperation)

@@ -98,6 +98,37 @@ public sealed partial class Portal
         return true;
     }
 
+    /// <summary>A department's tag catalogue: every tag of the portal with how many of the department's tickets have it; null for no such department.</summary>
+    public IReadOnlyList<JsonObject>? TagCatalogue(string departmentId)
+    {
+        lock (_gate)
+        {
+            if (_tables["departments"].Get(departmentId) is null)
+            {
+                return null;
+            }
+
+            var kind = EmulatedChildren.Named("tags")!;
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var ticket in _tables["tickets"].Snapshot().Where(t => t["departmentId"]?.ToString() == departmentId))
+            {
+                foreach (var tag in Materialized(kind, ticket["id"]!.ToString()) ?? [])
+                {
+                    var id = tag["id"]!.ToString();
+                    counts[id] = counts.GetValueOrDefault(id) + 1;
+                }
+            }
+
+            return [.. _generator.TagCatalogue().Select(t => new JsonObject
+            {
+                ["id"] = t.Id,
+                ["name"] = t.Name,
+                ["tagType"] = "MANUAL",
+                ["ticketCount"] = counts.GetValueOrDefault(t.Id).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            })];
+        }
+    }
+
     /// <summary>An attachment's file: as many bytes as its size says, the same every time (drawn from its id).</summary>
     public static byte[] AttachmentContent(JsonObject attachment)
     {

@@ -178,6 +178,17 @@ internal sealed partial class PortalGenerator
 
     private readonly Dictionary<string, string> _tagIds = new(StringComparer.Ordinal);
 
+    /// <summary>Every tag of the portal's catalogue, oldest first, each with its id (made when first needed).</summary>
+    public List<(string Id, string Name)> TagCatalogue()
+    {
+        foreach (var name in TagNames.Where(n => !_tagIds.ContainsKey(n)))
+        {
+            _tagIds[name] = NextId();
+        }
+
+        return [.. TagNames.Select(n => (_tagIds[n], n))];
+    }
+
     private static JsonObject Person(string type, string email) => new()
     {
         ["id"] = null,

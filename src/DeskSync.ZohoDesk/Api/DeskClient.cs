@@ -276,7 +276,8 @@ public sealed class DeskClient
     private Uri BuildUri(string path, IEnumerable<KeyValuePair<string, string?>>? query)
     {
         var sb = new StringBuilder(path.TrimStart('/'));
-        var separator = '?';
+        // A path may carry its own query already (a child listed by its parent's id: ticketTags?departmentId=…).
+        var separator = path.Contains('?', StringComparison.Ordinal) ? '&' : '?';
         foreach (var (key, value) in query ?? [])
         {
             if (value is null)

@@ -23,11 +23,12 @@ public static partial class DeskStreams
     // A property, not a field: the streams are declared in several files, whose initialisers run in no set order.
     public static IReadOnlyList<DeskStream> All => _all ??=
         [OrganizationFields, Departments, Agents, Teams, Products, Accounts, Contacts, Contracts, Tasks, Calls, Events, Tickets,
-            TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries, TicketTags, TicketHistory];
+            TicketThreads, TicketComments, TicketAttachments, TicketTimeEntries, TicketTags, TicketHistory, Tags];
 
     /// <summary>
-    /// What a sync takes when no tables are named: every table but the ones read per ticket, which
-    /// cost a list call per ticket and kind (their credits are the user's to spend: `--tables all`).
+    /// What a sync takes when no tables are named: every table but the children read per record of
+    /// another — per ticket they cost a list call per ticket and kind (their credits are the user's
+    /// to spend: `--tables all`).
     /// </summary>
     public static IReadOnlyList<DeskStream> Default => [.. All.Where(s => s.Parent is null)];
 

@@ -17,7 +17,7 @@ public sealed class ChildFullLoadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags, DeskStreams.TicketHistory];
+    public static IReadOnlyList<DeskStream> Children => [DeskStreams.TicketThreads, DeskStreams.TicketComments, DeskStreams.TicketAttachments, DeskStreams.TicketTimeEntries, DeskStreams.TicketTags, DeskStreams.TicketHistory, DeskStreams.Tags];
 
     [Theory]
     [InlineData(SinkMode.Flat)]
@@ -58,6 +58,8 @@ public sealed class ChildFullLoadTests : IDisposable
         Assert.Equal(tickets.Count(t => Count(t, "timeEntryCount") > 0), calls["getTicketTimeEntries"]);
         Assert.Equal(tickets.Count(t => Count(t, "tagCount") > 0), calls["getTicketTags"]); // one answer each, no paging
         Assert.True(tickets.Any(t => Count(t, "attachmentCount") == 0) && tickets.Any(t => Count(t, "tagCount") == 0), "the portal has tickets without attachments or tags");
+        // The tag catalogue: one list per department.
+        Assert.Equal(portal.Emulator.Portal.Count("departments"), calls["getTicketsTags"]);
         // Every ticket has a history (its creation at least), 50 entries a page.
         Assert.Equal(tickets.Sum(t => (portal.Emulator.Portal.History(t["id"]!.GetValue<string>())!.Count / 50) + 1), calls["getTicketHistory"]);
 

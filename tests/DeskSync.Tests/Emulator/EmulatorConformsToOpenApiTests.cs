@@ -44,6 +44,7 @@ public sealed class EmulatorConformsToOpenApiTests
 
             data.Add("getThread", "tickets/{with:threads}/threads/{thread}");
             data.Add("getTicketHistory", "tickets/{changed}/History?limit=50");
+            data.Add("getTicketsTags", "ticketTags?departmentId={departments}&limit=100");
             foreach (var module in new[] { "tickets", "contacts", "accounts", "tasks", "contracts", "products", "calls", "events" })
             {
                 data.Add("getFields", $"organizationFields?module={module}");

@@ -79,6 +79,15 @@ internal static class TargetVerifier
             return ExpectedChildren(emulator, kind);
         }
 
+        if (table.Name == "tags")
+        {
+            // Each department's catalogue: a department's tag is "department:tag".
+            return [.. emulator.Portal.List("departments").SelectMany(d => (emulator.Portal.TagCatalogue(d["id"]!.GetValue<string>()) ?? []).Select(t => new JsonObject
+            {
+                ["departmentId"] = d["id"]!.DeepClone(), ["id"] = $"{d["id"]}:{t["id"]}", ["tagId"] = t["id"]!.DeepClone(), ["name"] = t["name"]!.DeepClone(), ["tagType"] = t["tagType"]!.DeepClone(),
+            }))];
+        }
+
         IEnumerable<JsonObject> records = table.Name == "organization_fields"
             ? DeskStreams.FieldModules.SelectMany(m => emulator.Portal.Fields(m))
             : emulator.Portal.List(table.Name);
