@@ -124,7 +124,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
                 var syncedAt = _time.GetUtcNow();
                 foreach (var e in events)
                 {
-                    await writer.WriteLineAsync(format == FileFormat.Jsonl ? JsonLine(layout, e) : CsvLine(layout, e, syncedAt));
+                    await writer.WriteLineAsync(format == FileFormat.Jsonl ? JsonLine(layout, e, syncedAt) : CsvLine(layout, e, syncedAt));
                 }
 
                 await writer.FlushAsync(cancellationToken);
@@ -176,7 +176,7 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
         _ => "d",
     };
 
-    private static string JsonLine(TableLayout layout, ChangeEvent e)
+    private static string JsonLine(TableLayout layout, ChangeEvent e, DateTimeOffset syncedAt)
     {
         if (e.Scope is { } scope)
         {
@@ -196,6 +196,8 @@ public sealed class FileSink(string directory, FileFormat format, SinkMode mode,
             ["op"] = Op(e.Op),
             ["id"] = e.Key,
             ["modifiedTime"] = e.ModifiedTime is { } m ? ValueConverter.Iso(m) : null,
+            // When the line was written, as CSV's _synced_at: a dc line leaves rows written after its writtenBefore.
+            ["syncedAt"] = ValueConverter.Iso(syncedAt),
         };
         if (layout.Mode == SinkMode.Document || e.Record is null)
         {

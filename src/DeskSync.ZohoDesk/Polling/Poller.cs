@@ -138,8 +138,17 @@ public sealed class Poller(DeskClient client, ISink sink, PollOptions? options =
 
         var listed = events.Count;
         var seen = events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
-        var stale = (await sink.KeysWrittenBeforeAsync(table.Name, started, ct)).Where(k => !seen.Contains(k));
-        events.AddRange(stale.Select(k => new ChangeEvent(ChangeOp.Delete, table.Name, k, null, started, "poll")));
+        try
+        {
+            var stale = (await sink.KeysWrittenBeforeAsync(table.Name, started, ct)).Where(k => !seen.Contains(k));
+            events.AddRange(stale.Select(k => new ChangeEvent(ChangeOp.Delete, table.Name, k, null, started, "poll")));
+        }
+        catch (NotSupportedException)
+        {
+            // A change log cannot tell which rows it holds: the rows are written, and what Zoho no
+            // longer lists reaches it only as a delete event (as for reconciliation).
+        }
+
         await sink.ApplyAsync(schema, events, TableCheckpoints.Of(table, new PollState(ValueConverter.Iso(started))), ct);
         return listed;
     }

@@ -27,7 +27,7 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
     [InlineData("postgres", SinkMode.Document)]
     public async Task A_thousand_random_changes_during_and_after_the_full_load_leave_the_target_equal_to_the_emulator(string target, SinkMode mode)
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 4_000, Contacts = 300 }, DailyCredits = 10_000_000 });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000, Contacts = 300 }, DailyCredits = 10_000_000 });
         portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(5);
         var client = await portal.ConnectAsync();
         var schema = PostgresServer.NewSchema();
