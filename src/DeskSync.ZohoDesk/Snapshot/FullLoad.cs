@@ -191,7 +191,7 @@ public sealed class FullLoad(DeskClient client, ISink sink, SnapshotOptions opti
                     while (true)
                     {
                         pages.Add(batch.Pages);
-                        events.AddRange(batch.Records.Select(r => ToEvent(table, r)));
+                        events.AddRange(batch.Records.Select(r => ToEvent(table, r) with { ListedAt = batch.ListedAt }));
                         if (batch.Complete || events.Count >= CoalescedRows)
                         {
                             break;

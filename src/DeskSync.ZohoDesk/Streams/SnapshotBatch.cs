@@ -15,6 +15,9 @@ public sealed record SnapshotBatch(IReadOnlyList<JsonElement> Records, string St
     /// Copying each record out of its page instead cost as much again as reading the page.
     /// </summary>
     public IDisposable? Pages { get; init; }
+
+    /// <summary>For children listed per parent: when their listing began (see <see cref="Core.ChangeEvent.ListedAt"/>).</summary>
+    public DateTimeOffset? ListedAt { get; init; }
 }
 
 public sealed record SnapshotOptions

@@ -119,4 +119,28 @@ public sealed class ChildFullLoadTests : IDisposable
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskStreams.TicketComments]);
     }
+
+    [Fact]
+    public async Task A_reload_brings_back_the_children_a_tickets_delete_took_once_the_ticket_is_restored()
+    {
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 30 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "restored.db");
+        var ticket = portal.Emulator.Portal.List("tickets").First(t => t["threadCount"]!.ToString() != "0")["id"]!.GetValue<string>();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+        await using var sink = new SqliteSink(path, SinkMode.Flat);
+        var load = new FullLoad(client, sink, new SnapshotOptions(), clock);
+        await load.RunAsync([DeskStreams.TicketThreads], null, CancellationToken.None);
+        var schema = FullLoad.SchemaOf(DeskStreams.TicketThreads, load.Fields);
+        var threads = (await sink.ChildKeysAsync(schema, ticket, CancellationToken.None))!.Count;
+        Assert.True(threads > 0);
+
+        // The ticket went to the recycle bin a moment ago (its delete took its threads, tombstones and all) and came back.
+        await sink.ApplyAsync(schema, [new ChangeEvent(ChangeOp.Delete, schema.Name, ticket, null, clock.GetUtcNow(), "test") { Scope = ParentScope.All }], null, CancellationToken.None);
+        Assert.Empty((await sink.ChildKeysAsync(schema, ticket, CancellationToken.None))!);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await new FullLoad(client, sink, new SnapshotOptions { FullRefresh = true }, clock).RunAsync([DeskStreams.TicketThreads], null, CancellationToken.None);
+
+        Assert.Equal(threads, (await sink.ChildKeysAsync(schema, ticket, CancellationToken.None))!.Count);
+    }
 }

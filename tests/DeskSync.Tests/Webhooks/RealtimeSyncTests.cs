@@ -27,6 +27,8 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
     [InlineData("postgres", SinkMode.Document)]
     public async Task A_thousand_random_changes_during_and_after_the_full_load_leave_the_target_equal_to_the_emulator(string target, SinkMode mode)
     {
+        // The ticket's children ride along in one mode of each target (SQLite flat, PostgreSQL document): they multiply the calls.
+        var tables = (target, mode) is ("sqlite", SinkMode.Flat) or ("postgres", SinkMode.Document) ? DeskStreams.All : DeskStreams.Default;
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000, Contacts = 300 }, DailyCredits = 10_000_000 });
         portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(5);
         var client = await portal.ConnectAsync();
@@ -35,14 +37,14 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
         var token = ServiceUrlToken.New();
         await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
         {
-            Tables = DeskStreams.All,
+            Tables = tables,
             Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
             JournalDirectory = Path.Combine(_dir, "journal"),
             Token = token,
             OrgId = portal.Emulator.Portal.OrgId,
         });
         await sync.StartReceiverAsync(CancellationToken.None);
-        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), DeskStreams.All, "DeskSync test", CancellationToken.None);
+        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
 
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);
@@ -70,6 +72,6 @@ public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
             await connection.OpenAsync();
         }
 
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, DeskStreams.All, qualify: target == "sqlite" ? "" : $"\"{schema}\".");
+        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, tables, qualify: target == "sqlite" ? "" : $"\"{schema}\".");
     }
 }

@@ -27,9 +27,10 @@ public sealed class ChildRead : StreamRead
         await foreach (var batch in child.Parent.Read.LoadAsync(ParentReading(reading, child), state, ct))
         {
             var parents = Parents(child, batch);
+            var listedAt = reading.Time.GetUtcNow();
             var lists = await Task.WhenAll(parents.Where(p => p.Count is not 0).Select(async p =>
                 (p.Count ?? await DetailCountAsync(reading, child, p.Id, ct)) is 0 ? [] : await CompleteAsync(reading, child, p.Id, await ListAsync(reading, child, p.Id, ct), _ => true, ct)));
-            yield return new SnapshotBatch([.. lists.SelectMany(l => l.Select(c => c.Record))], batch.State, batch.Complete);
+            yield return new SnapshotBatch([.. lists.SelectMany(l => l.Select(c => c.Record))], batch.State, batch.Complete) { ListedAt = listedAt };
         }
     }
 
