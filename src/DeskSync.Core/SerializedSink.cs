@@ -26,10 +26,12 @@ public sealed class SerializedSink(ISink inner) : ISink
 
     public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Locked(() => inner.SaveCheckpointAsync(checkpoint, cancellationToken), cancellationToken);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        // A call under way ends first, so that none overlaps whoever disposes the inner sink next;
+        // a call after this one fails (the gate is gone). The inner sink belongs to whoever made it.
+        await _gate.WaitAsync(TimeSpan.FromSeconds(30));
         _gate.Dispose();
-        return ValueTask.CompletedTask; // the inner sink belongs to whoever made it
     }
 
     private async Task Locked(Func<Task> action, CancellationToken ct)

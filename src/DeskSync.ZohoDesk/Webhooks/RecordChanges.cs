@@ -67,6 +67,8 @@ internal sealed class RecordChanges(
             };
         }
 
+        // Every read ends before this returns or throws: none may go on touching the target after its owner stopped.
+        await Together.WhenAllAsync(reads);
         var changes = new List<PreparedChange>();
         for (var j = 0; j < mapped.Count; j++)
         {
