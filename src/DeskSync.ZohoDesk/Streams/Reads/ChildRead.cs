@@ -243,7 +243,7 @@ public sealed class ChildRead : StreamRead
             if (!child.Paged)
             {
                 using var answer = await reading.Client.GetAsync(path, label: reading.Label, cancellationToken: ct);
-                return [.. DeskClient.Items(answer, child.ItemsKey).Select(r => Row(child, r, parentId))];
+                return Distinct(child, [.. DeskClient.Items(answer, child.ItemsKey).Select(r => Row(child, r, parentId))]);
             }
 
             KeyValuePair<string, string?>[] oldest = child.Order is { } order ? [order.Oldest] : [];
@@ -281,7 +281,7 @@ public sealed class ChildRead : StreamRead
                 met = false;
             }
 
-            return met ? records : throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
+            return met ? Distinct(child, records) : throw new ZohoApiException(ZohoFailureKind.OffsetLimit,
                 $"{stream.DisplayName} of {child.Parent.DisplayName.TrimEnd('s').ToLowerInvariant()} {parentId}: more than Zoho's offsets reach from both ends of the list.");
         }
     }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using DeskSync.Core;
 using DeskSync.ZohoDesk.Api;
 
 namespace DeskSync.ZohoDesk.Streams.Reads;
@@ -65,7 +65,7 @@ public sealed class ParentCounts(int consumers)
 
             foreach (var property in doc.RootElement.EnumerateObject())
             {
-                if (property.Name.EndsWith("Count", StringComparison.Ordinal) && Number(property.Value) is { } n)
+                if (property.Name.EndsWith("Count", StringComparison.Ordinal) && ValueConverter.Convert(property.Value, ColumnType.Integer) is long n)
                 {
                     counts[property.Name] = n;
                 }
@@ -78,13 +78,6 @@ public sealed class ParentCounts(int consumers)
             return null;
         }
     }
-
-    private static long? Number(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Number when value.TryGetInt64(out var n) => n,
-        JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
-        _ => null,
-    };
 
     private sealed class Entry(Task<Dictionary<string, long>?> counts, int left)
     {
