@@ -5,8 +5,8 @@ using DeskSync.Tests.Support;
 namespace DeskSync.Tests.Cli;
 
 /// <summary>
-/// The install paths README gives, from this checkout: `dotnet pack` and `dotnet tool install`
-/// make a working `desksync` tool; scripts/publish.sh makes a self-contained binary that runs; the
+/// The install paths README gives, from this checkout: `dotnet pack` (of the build the tests already
+/// made, so that it costs no second compile) and `dotnet tool install` make a working `desksync` tool; scripts/publish.sh makes a self-contained binary that runs; the
 /// service unit in docs/operations.md, pointed at that binary, passes `systemd-analyze verify`.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Process)]
@@ -16,12 +16,15 @@ public sealed partial class InstallTests : IDisposable
 
     private static string Root { get; } = FindRoot();
 
+    /// <summary>The configuration the tests were built in (and with them the CLI they reference).</summary>
+    private static string Configuration { get; } = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public async Task Packed_and_installed_as_a_dotnet_tool_desksync_runs()
     {
-        var pack = await RunAsync("dotnet", Root, "pack", "src/DeskSync.Cli", "-c", "Release", "-o", Path.Combine(_dir, "pkg"), "--nologo", "-v", "quiet");
+        var pack = await RunAsync("dotnet", Root, "pack", "src/DeskSync.Cli", "--no-build", "-c", Configuration, "-o", Path.Combine(_dir, "pkg"), "--nologo", "-v", "quiet");
         Assert.True(pack.ExitCode == 0, pack.Output);
         var install = await RunAsync("dotnet", _dir, "tool", "install", "--tool-path", Path.Combine(_dir, "tools"), "--add-source", Path.Combine(_dir, "pkg"), "DeskSync");
         Assert.True(install.ExitCode == 0, install.Output);

@@ -7,8 +7,7 @@ namespace DeskSync.Tests.Cli;
 
 /// <summary>README's five-minute tour, command by command, as a newcomer types it (ports aside: the test binds port 0).</summary>
 [Trait(Lanes.Key, Lanes.Process)]
-[Collection(PostgresCollection.Name)]
-public sealed class ReadmeTourTests(PostgresServer postgres) : EmulatorProcessTest(["--tickets", "300"], connect: false)
+public sealed class ReadmeTourTests(PostgresServer postgres) : EmulatorProcessTest(["--tickets", "300"], connect: false), IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task The_tour_works_as_written()

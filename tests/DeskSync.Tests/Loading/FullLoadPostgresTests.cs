@@ -8,8 +8,7 @@ using DeskSync.ZohoDesk.Streams;
 namespace DeskSync.Tests.Loading;
 
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class FullLoadPostgresTests(PostgresServer postgres)
+public sealed class FullLoadPostgresTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Theory]
     [InlineData(SinkMode.Document)]

@@ -8,8 +8,8 @@ using DeskSync.ZohoDesk.Streams;
 namespace DeskSync.Tests.Reliability;
 
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class PostgresRestartTests(PostgresServer postgres)
+[Collection(PostgresOutages.Name)]
+public sealed class PostgresRestartTests(RestartablePostgresServer postgres)
 {
     [Fact]
     public async Task PostgreSQL_restarted_midway_stops_the_load_with_a_clear_error_and_the_next_run_ends_exact()
@@ -38,7 +38,7 @@ public sealed class PostgresRestartTests(PostgresServer postgres)
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, [DeskStreams.Tickets], qualify: $"\"{schema}\".");
     }
 
-    private sealed class RestartAt(PostgresServer postgres, long rows) : IFullLoadProgress
+    private sealed class RestartAt(RestartablePostgresServer postgres, long rows) : IFullLoadProgress
     {
         public bool Done { get; private set; }
 

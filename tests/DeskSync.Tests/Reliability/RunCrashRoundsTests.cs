@@ -108,7 +108,7 @@ public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Ti
             }
             else
             {
-                await Task.Delay(random.Next(50, 2_500));
+                await Task.Delay(random.Next(50, 1_500));
             }
 
             var loaded = lines.Any(l => l.StartsWith("tickets: loaded", StringComparison.Ordinal) || l.StartsWith("tickets: already loaded", StringComparison.Ordinal));

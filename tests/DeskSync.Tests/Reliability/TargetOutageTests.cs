@@ -21,8 +21,8 @@ namespace DeskSync.Tests.Reliability;
 /// when they are kept, the applier waits and retries, and the target ends equal to the emulator.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class TargetOutageTests(PostgresServer postgres) : IDisposable
+[Collection(PostgresOutages.Name)]
+public sealed class TargetOutageTests(RestartablePostgresServer postgres) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-outage-").FullName;
 

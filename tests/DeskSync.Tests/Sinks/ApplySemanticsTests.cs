@@ -11,8 +11,7 @@ namespace DeskSync.Tests.Sinks;
 /// <summary>Order, deletes and thin payloads, the same in SQLite and PostgreSQL, in both modes,
 /// and in flat tables without _raw (targets "sqlite-noraw", "postgres-noraw"), whose rows are their columns only.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable
+public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable, IClassFixture<PostgresServer>
 {
     private static readonly TableSchema Schema = new("tickets",
     [

@@ -10,8 +10,7 @@ namespace DeskSync.Tests.Sinks;
 
 /// <summary>A delete of a parent's children (<see cref="ParentScope"/>): those kept and those written since the listing began stay, in every target and mode; a change log records it as one line.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class ChildDeleteTests(PostgresServer postgres) : IDisposable
+public sealed class ChildDeleteTests(PostgresServer postgres) : IDisposable, IClassFixture<PostgresServer>
 {
     private static readonly ColumnSchema Parent = new("ticket_id", ColumnType.Text, ["ticketId"]);
 

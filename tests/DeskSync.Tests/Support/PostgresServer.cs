@@ -1,134 +1,66 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace DeskSync.Tests.Support;
 
 /// <summary>
-/// A real PostgreSQL server for the tests: DESKSYNC_TEST_PG when set, otherwise a throwaway
-/// cluster started from the machine's PostgreSQL binaries (Debian's postgresql package) on a free
-/// loopback port, as the postgres user when the tests run as root. .ci/run installs the package.
+/// The PostgreSQL server most tests share (a class fixture): one cluster for the whole run, started
+/// by the first class that asks and stopped when the test process ends (<see cref="PostgresCluster"/>). Each test writes into a
+/// schema of its own (<see cref="NewSchema"/>), so classes that use it run in parallel. Tests that
+/// stop the server or make it read-only use <see cref="RestartablePostgresServer"/> instead.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public class PostgresServer : IAsyncLifetime
 {
-    private string? _dataDir;
-    private string? _binDir;
+    private static readonly Lazy<Task<PostgresCluster>> Shared = new(StartSharedAsync);
 
-    public string ConnectionString { get; private set; } = "";
+    protected PostgresCluster Cluster { get; set; } = null!;
 
-    public async Task InitializeAsync()
-    {
-        if (Environment.GetEnvironmentVariable("DESKSYNC_TEST_PG") is { Length: > 0 } given)
-        {
-            ConnectionString = given;
-            return;
-        }
-
-        _binDir = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
-            : null;
-        if (_binDir is null)
-        {
-            throw new InvalidOperationException("The PostgreSQL tests need a server: install Debian's postgresql package (apt-get install -y postgresql) or set DESKSYNC_TEST_PG to a connection string.");
-        }
-
-        _dataDir = Path.Combine(Path.GetTempPath(), "desksync-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_dataDir);
-        var asRoot = Environment.UserName == "root";
-        if (asRoot)
-        {
-            await Run("chown", "postgres:postgres", _dataDir);
-        }
-
-        await Pg(asRoot, "initdb", "-D", _dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        // The options go into postgresql.auto.conf so that a restart keeps them.
-        var conf = Path.Combine(_dataDir, "postgresql.auto.conf");
-        await File.AppendAllTextAsync(conf, $"unix_socket_directories = '{_dataDir}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
-        // PostgreSQL cannot listen on port 0 and say which port it got: a port found free may be
-        // taken before the server binds it, so a start that cannot bind tries another (the last
-        // port line of the file wins).
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort();
-            await File.AppendAllTextAsync(conf, $"port = {port}\n");
-            try
-            {
-                await Pg(asRoot, "pg_ctl", "-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "start");
-                ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
-                return;
-            }
-            catch (InvalidOperationException) when (attempt < 5 && File.ReadAllText(Path.Combine(_dataDir, "server.log")).Contains("could not bind", StringComparison.OrdinalIgnoreCase))
-            {
-            }
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_dataDir is not null && _binDir is not null)
-        {
-            await Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir, "-m", "immediate", "stop");
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
-
-    /// <summary>True when the tests started this server themselves (and so may restart it).</summary>
-    public bool SelfManaged => _dataDir is not null;
-
-    /// <summary>Stops the server at once (as a crash would) and starts it again.</summary>
-    public async Task RestartAsync()
-    {
-        await StopAsync();
-        await StartAsync();
-    }
-
-    /// <summary>Stops the server at once, as a crash would.</summary>
-    public Task StopAsync() => Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir!, "-m", "immediate", "stop");
-
-    public Task StartAsync() => Pg(Environment.UserName == "root", "pg_ctl", "-D", _dataDir!, "-l", Path.Combine(_dataDir!, "server.log"), "-w", "start");
+    public string ConnectionString => Cluster.ConnectionString;
 
     /// <summary>A fresh schema name for one test.</summary>
     public static string NewSchema() => "t_" + Guid.NewGuid().ToString("N")[..10];
 
-    public async Task<NpgsqlConnection> OpenAsync()
+    public virtual async Task InitializeAsync() => Cluster = await Shared.Value;
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    public Task<NpgsqlConnection> OpenAsync() => Cluster.OpenAsync();
+
+    private static async Task<PostgresCluster> StartSharedAsync()
     {
-        var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private Task Pg(bool asRoot, string tool, params string[] args) =>
-        asRoot ? Run("runuser", ["-u", "postgres", "--", Path.Combine(_binDir!, tool), .. args]) : Run(Path.Combine(_binDir!, tool), args);
-
-    private static async Task Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var cluster = new PostgresCluster();
+        await cluster.InitializeAsync();
+        return cluster;
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+/// <summary>
+/// A server of its own for the tests that stop it, restart it or turn it read-only (the collection
+/// <see cref="PostgresOutages"/>): what they do to it cannot reach the tests on the shared one.
+/// </summary>
+public sealed class RestartablePostgresServer : PostgresServer
 {
-    public const string Name = "PostgreSQL";
+    public override async Task InitializeAsync()
+    {
+        Cluster = new PostgresCluster();
+        await Cluster.InitializeAsync();
+    }
+
+    public override Task DisposeAsync() => Cluster.DisposeAsync();
+
+    /// <summary>True when the tests started this server themselves (and so may restart it).</summary>
+    public bool SelfManaged => Cluster.SelfManaged;
+
+    /// <summary>Stops the server at once (as a crash would) and starts it again.</summary>
+    public Task RestartAsync() => Cluster.RestartAsync();
+
+    /// <summary>Stops the server at once, as a crash would.</summary>
+    public Task StopAsync() => Cluster.StopAsync();
+
+    public Task StartAsync() => Cluster.StartAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresOutages : ICollectionFixture<RestartablePostgresServer>
+{
+    public const string Name = "PostgreSQL outages";
 }

@@ -1,77 +1,34 @@
-using System.Data.Common;
 using DeskSync.Core;
-using DeskSync.Emulator;
-using DeskSync.Sinks.Postgres;
-using DeskSync.Sinks.Sqlite;
 using DeskSync.Tests.Support;
-using DeskSync.ZohoDesk.Streams;
-using DeskSync.ZohoDesk.Sync;
-using DeskSync.ZohoDesk.Webhooks;
-using Microsoft.Data.Sqlite;
 
 namespace DeskSync.Tests.Webhooks;
 
-/// <summary>Snapshot + stream against the emulator: webhooks registered by API, changes during and after the full load.</summary>
+/// <summary>Snapshot + stream into SQLite (<see cref="RealtimeRound"/>); the PostgreSQL cases run beside them in their own class.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class RealtimeSyncTests(PostgresServer postgres) : IDisposable
+public sealed class RealtimeSyncSqliteTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-rt-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData("sqlite", SinkMode.Flat)]
-    [InlineData("sqlite", SinkMode.Document)]
-    [InlineData("postgres", SinkMode.Flat)]
-    [InlineData("postgres", SinkMode.Document)]
-    public async Task A_thousand_random_changes_during_and_after_the_full_load_leave_the_target_equal_to_the_emulator(string target, SinkMode mode)
-    {
-        // The ticket's children ride along in one mode of each target (SQLite flat, PostgreSQL document): they multiply the calls.
-        var tables = (target, mode) is ("sqlite", SinkMode.Flat) or ("postgres", SinkMode.Document) ? DeskStreams.All : DeskStreams.Default;
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_000, Contacts = 300 }, DailyCredits = 10_000_000 });
-        portal.Emulator.Faults.Latency = TimeSpan.FromMilliseconds(5);
-        var client = await portal.ConnectAsync();
-        var schema = PostgresServer.NewSchema();
-        await using ISink sink = target == "sqlite" ? new SqliteSink(Path.Combine(_dir, "rt.db"), mode) : new PostgresSink(postgres.ConnectionString, mode, schema);
-        var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = tables,
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
-        await sync.StartReceiverAsync(CancellationToken.None);
-        await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
+    [InlineData(SinkMode.Flat)]
+    [InlineData(SinkMode.Document)]
+    public Task A_thousand_random_changes_during_and_after_the_full_load_leave_the_target_equal_to_the_emulator(SinkMode mode) =>
+        RealtimeRound.RunAsync("sqlite", mode, _dir, null);
+}
 
-        using var stop = new CancellationTokenSource();
-        var run = sync.RunAsync(null, stop.Token);
-        var changes = new RandomChanges(portal.Emulator, seed: 11);
-        await changes.RunAsync(500, TimeSpan.FromMilliseconds(2)); // during the full load
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!sync.Streaming && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+/// <summary>Snapshot + stream into PostgreSQL (<see cref="RealtimeRound"/>).</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
+public sealed class RealtimeSyncPostgresTests(PostgresServer postgres) : IDisposable, IClassFixture<PostgresServer>
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-rt-").FullName;
 
-        Assert.True(sync.Streaming, "the full load did not finish");
-        await changes.RunAsync(500, TimeSpan.Zero); // while streaming
-        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
-        await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
-        await stop.CancelAsync();
-        await run;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-        Assert.Equal(0, portal.Emulator.Webhooks.EventsDropped);
-        Assert.Equal(1_000, changes.Creates + changes.Updates + changes.Deletes);
-        Assert.True(changes.Deletes > 50 && changes.Creates > 200, $"{changes.Creates} creates, {changes.Deletes} deletes");
-        await using DbConnection connection = target == "sqlite" ? new SqliteConnection($"Data Source={Path.Combine(_dir, "rt.db")};Pooling=False") : await postgres.OpenAsync();
-        if (target == "sqlite")
-        {
-            await connection.OpenAsync();
-        }
-
-        await TargetVerifier.VerifyAsync(connection, portal.Emulator, mode, tables, qualify: target == "sqlite" ? "" : $"\"{schema}\".");
-    }
+    [Theory]
+    [InlineData(SinkMode.Flat)]
+    [InlineData(SinkMode.Document)]
+    public Task A_thousand_random_changes_during_and_after_the_full_load_leave_the_target_equal_to_the_emulator(SinkMode mode) =>
+        RealtimeRound.RunAsync("postgres", mode, _dir, postgres);
 }

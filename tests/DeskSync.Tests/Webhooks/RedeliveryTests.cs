@@ -17,8 +17,7 @@ namespace DeskSync.Tests.Webhooks;
 
 /// <summary>Zoho sends a delivery again when our 200 came late: the second copy — in the same run, or after a restart — changes nothing in any target.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class RedeliveryTests(PostgresServer postgres) : IDisposable
+public sealed class RedeliveryTests(PostgresServer postgres) : IDisposable, IClassFixture<PostgresServer>
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-redeliver-").FullName;
 

@@ -19,8 +19,8 @@ namespace DeskSync.Tests.Webhooks;
 /// they return. A stuck applier turns /healthz to failing (503). The run's loops keep a fake clock.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Integration)]
-[Collection(PostgresCollection.Name)]
-public sealed class SupervisedRunTests(PostgresServer postgres) : IDisposable
+[Collection(PostgresOutages.Name)]
+public sealed class SupervisedRunTests(RestartablePostgresServer postgres) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-supervised-").FullName;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
