@@ -6,6 +6,7 @@ namespace DeskSync.Tests.Cli;
 
 /// <summary>`desksync` as a user runs it: separate processes, the emulator over loopback.</summary>
 [Trait(Lanes.Key, Lanes.Process)]
+[RunsLong]
 public sealed class CliProcessTests : IAsyncLifetime
 {
     private EmulatorProcess _emulator = null!;

@@ -10,6 +10,7 @@ namespace DeskSync.Tests.Cli;
 /// service unit in docs/operations.md, pointed at that binary, passes `systemd-analyze verify`.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Process)]
+[RunsLong]
 public sealed partial class InstallTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-install-").FullName;

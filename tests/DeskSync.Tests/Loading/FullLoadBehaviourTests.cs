@@ -11,6 +11,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Loading;
 
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed partial class FullLoadBehaviourTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-load-").FullName;

@@ -8,6 +8,7 @@ using DeskSync.ZohoDesk.Streams;
 namespace DeskSync.Tests.Loading;
 
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class FullLoadPostgresTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Theory]

@@ -9,6 +9,7 @@ using Microsoft.Data.Sqlite;
 namespace DeskSync.Tests.Loading;
 
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class FullLoadSqliteTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-load-").FullName;

@@ -14,6 +14,7 @@ namespace DeskSync.Tests.Polling;
 
 /// <summary>Incremental sync without webhooks, delete reconciliation and schema drift, against the emulator.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class PollingTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-poll-").FullName;

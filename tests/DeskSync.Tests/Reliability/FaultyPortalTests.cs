@@ -11,6 +11,7 @@ namespace DeskSync.Tests.Reliability;
 
 /// <summary>A full load through 500s, dropped connections, answers cut or stalled halfway, 429 bursts, a credit pause and a revoked token ends exact.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class FaultyPortalTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-faults-").FullName;

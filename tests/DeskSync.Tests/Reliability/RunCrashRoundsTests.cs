@@ -13,6 +13,7 @@ namespace DeskSync.Tests.Reliability;
 /// change log, where a record written twice would show as a second line.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Process)]
+[RunsLong]
 public sealed class RunCrashRoundsTests() : EmulatorProcessTest(["--tickets", Tickets.ToString(CultureInfo.InvariantCulture), "--latency-ms", "150"], connect: true)
 {
     private const int Tickets = 6_000;

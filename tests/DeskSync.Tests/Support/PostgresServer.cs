@@ -60,6 +60,7 @@ public sealed class RestartablePostgresServer : PostgresServer
 }
 
 [CollectionDefinition(Name)]
+[RunsLong]
 public sealed class PostgresOutages : ICollectionFixture<RestartablePostgresServer>
 {
     public const string Name = "PostgreSQL outages";

@@ -16,6 +16,7 @@ namespace DeskSync.Tests.Webhooks;
 /// what changed since the last applied event, and after a long downtime reconciles deletes.
 /// </summary>
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class DowntimeCatchUpTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-downtime-").FullName;

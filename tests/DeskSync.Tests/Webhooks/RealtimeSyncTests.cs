@@ -5,6 +5,7 @@ namespace DeskSync.Tests.Webhooks;
 
 /// <summary>Snapshot + stream into SQLite (<see cref="RealtimeRound"/>); the PostgreSQL cases run beside them in their own class.</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class RealtimeSyncSqliteTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-rt-").FullName;
@@ -20,6 +21,7 @@ public sealed class RealtimeSyncSqliteTests : IDisposable
 
 /// <summary>Snapshot + stream into PostgreSQL (<see cref="RealtimeRound"/>).</summary>
 [Trait(Lanes.Key, Lanes.Integration)]
+[RunsLong]
 public sealed class RealtimeSyncPostgresTests(PostgresServer postgres) : IDisposable, IClassFixture<PostgresServer>
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-rt-").FullName;
