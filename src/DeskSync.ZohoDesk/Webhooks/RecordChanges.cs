@@ -160,6 +160,14 @@ internal sealed class RecordChanges(
             }
 
             var parentId = payload.GetProperty(child.ParentField).ToString();
+            // The parent's update comes by another webhook and may arrive first: its listing
+            // already wrote the new child with its detail, so the child's own event needs no read.
+            if (thin.Op == ChangeOp.Create && schemas.TryGetValue(table.Name, out var schema)
+                && await sink.ChildKeysAsync(schema, parentId, ct) is { } held && held.Contains(thin.Key))
+            {
+                return [];
+            }
+
             return [thin with { Record = await ChildRead.DetailAsync(Reading(table), child, parentId, payload, ct), Source = "webhook+reread" }];
         }
 

@@ -107,6 +107,62 @@ public sealed class ChildRealtimeTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_threads_own_event_after_its_listing_wrote_it_costs_no_read()
+    {
+        // The ticket's update can reach DeskSync before the thread's own event (an event late or
+        // sent again): its listing writes the thread with its content, and the event then finds it held.
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 20 } });
+        var client = await portal.ConnectAsync();
+        var path = Path.Combine(_dir, "late.db");
+        await using ISink sink = new SqliteSink(path, SinkMode.Flat);
+        var token = ServiceUrlToken.New();
+        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
+        {
+            Tables = DeskStreams.WithParents([DeskStreams.Find("ticket_threads")!]),
+            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
+            JournalDirectory = Path.Combine(_dir, "late-journal"),
+            Token = token,
+            OrgId = portal.Emulator.Portal.OrgId,
+        });
+        await sync.StartReceiverAsync(CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        var run = sync.RunAsync(null, stop.Token);
+        await Eventually.UntilAsync(() => sync.Streaming && sync.CaughtUp, "the full load and the catch-up");
+
+        var emulator = portal.Emulator.Portal;
+        var ticket = emulator.List("tickets").First(t => t["threadCount"]!.ToString() != "0")["id"]!.GetValue<string>();
+        var held = emulator.Children("threads", ticket)![0];
+        var added = emulator.AddChild("threads", ticket, null)!; // no webhook is registered: only the event below tells of it
+        var reads = portal.Emulator.Api.Calls.GetValueOrDefault("getThread");
+        using (var http = new HttpClient())
+        {
+            using var response = await http.PostAsync(ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), new StringContent(ThreadAdds(emulator.OrgId, ticket, held, added), System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await run;
+        Assert.Equal(reads + 1, portal.Emulator.Api.Calls.GetValueOrDefault("getThread")); // the new thread's content, and only that
+        await using var db = new SqliteConnection($"Data Source={path};Pooling=False");
+        await db.OpenAsync();
+        foreach (var thread in new[] { held, added })
+        {
+            Assert.Equal(thread["content"]!.GetValue<string>(), await ScalarAsync(db, "SELECT content FROM ticket_threads WHERE id = $id", thread["id"]!.ToString()) as string);
+        }
+    }
+
+    /// <summary>Ticket_Thread_Add events, as Zoho sends them (the thread's list item with its ticket's id).</summary>
+    private static string ThreadAdds(string orgId, string ticket, params JsonObject[] threads) =>
+        new JsonArray([.. threads.Select(t => (JsonNode)new JsonObject
+        {
+            ["eventType"] = "Ticket_Thread_Add",
+            ["orgId"] = orgId,
+            ["eventTime"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["payload"] = new JsonObject { ["id"] = t["id"]!.DeepClone(), ["ticketId"] = ticket, ["summary"] = t["summary"]?.DeepClone(), ["createdTime"] = t["createdTime"]!.DeepClone() },
+        })]).ToJsonString();
+
     private static async Task<object?> ScalarAsync(SqliteConnection db, string sql, string id)
     {
         await using var command = db.CreateCommand();
