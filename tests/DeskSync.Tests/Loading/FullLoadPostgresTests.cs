@@ -14,9 +14,9 @@ public sealed class FullLoadPostgresTests(PostgresServer postgres) : IClassFixtu
     [Theory]
     [InlineData(SinkMode.Document)]
     [InlineData(SinkMode.Flat)]
-    public async Task A_full_load_of_20000_tickets_into_PostgreSQL_equals_the_emulator_row_for_row(SinkMode mode)
+    public async Task A_full_load_of_10000_tickets_into_PostgreSQL_equals_the_emulator_row_for_row(SinkMode mode)
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 20_000 } });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 10_000 } });
         var client = await portal.ConnectAsync();
         var schema = PostgresServer.NewSchema();
         await using (var sink = new PostgresSink(postgres.ConnectionString, mode, schema))

@@ -21,7 +21,7 @@ public sealed class FaultyPortalTests : IDisposable
     [Fact]
     public async Task A_full_load_through_every_kind_of_fault_ends_exactly_equal_to_the_portal()
     {
-        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 2_500, Contacts = 400 }, Seed = 77, DailyCredits = 10_000_000 });
+        await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 1_500, Contacts = 400 }, Seed = 77, DailyCredits = 10_000_000 });
         var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 12, AttemptTimeout = TimeSpan.FromSeconds(2) });
         var faults = portal.Emulator.Faults;
         faults.ErrorRate = 0.10;
@@ -31,7 +31,7 @@ public sealed class FaultyPortalTests : IDisposable
         faults.Enqueue(new ScriptedFault(FaultKind.CutBody), times: 2);
         faults.Enqueue(new ScriptedFault(FaultKind.StallBody));
         var path = Path.Combine(_dir, "faults.db");
-        var revoker = new RevokeMidway(portal.Emulator, afterRows: 1_000);
+        var revoker = new RevokeMidway(portal.Emulator, afterRows: 600);
 
         await using (var sink = new SqliteSink(path, SinkMode.Flat))
         {
@@ -57,7 +57,7 @@ public sealed class FaultyPortalTests : IDisposable
     {
         await using var portal = await TestPortal.StartAsync(new EmulatorOptions { Counts = TestPortal.Small with { Tickets = 3_000 } });
         var path = Path.Combine(_dir, "outage.db");
-        var outage = new OutageAfter(portal.Emulator, afterRows: 1_000);
+        var outage = new OutageAfter(portal.Emulator, afterRows: 600);
         await using (var sink = new SqliteSink(path, SinkMode.Document))
         {
             var client = await portal.ConnectAsync(TestPortal.FastRetries(portal.Emulator.Portal.OrgId) with { MaxRetryAttempts = 2 });
