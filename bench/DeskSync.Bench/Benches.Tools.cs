@@ -15,7 +15,7 @@ internal sealed partial class Benches
             {
                 await foreach (var item in client.ListAsync("tickets", 100, [new("departmentId", department)], label: "detail-strategy", cancellationToken: CancellationToken.None))
                 {
-                    ids.Add(item.GetProperty("id").GetString()!);
+                    ids.Add(item.GetProperty("id").ToString());
                 }
             }
 
