@@ -33,14 +33,7 @@ public sealed class ChildRealtimeTests : IDisposable
         await using ISink sink = new SqliteSink(path, SinkMode.Flat) { DeleteMode = deletes };
         var tables = DeskStreams.WithParents(ChildFullLoadTests.Children);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = tables,
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, tables, token));
         await sync.StartReceiverAsync(CancellationToken.None);
         await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
         using var stop = new CancellationTokenSource();
@@ -117,14 +110,7 @@ public sealed class ChildRealtimeTests : IDisposable
         var path = Path.Combine(_dir, "late.db");
         await using ISink sink = new SqliteSink(path, SinkMode.Flat);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = DeskStreams.WithParents([DeskStreams.Find("ticket_threads")!]),
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(_dir, "late-journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, _dir, DeskStreams.WithParents([DeskStreams.Find("ticket_threads")!]), token));
         await sync.StartReceiverAsync(CancellationToken.None);
         using var stop = new CancellationTokenSource();
         var run = sync.RunAsync(null, stop.Token);

@@ -29,14 +29,7 @@ internal static class RealtimeRound
         var schema = PostgresServer.NewSchema();
         await using ISink sink = target == "sqlite" ? new SqliteSink(Path.Combine(dir, "rt.db"), mode) : new PostgresSink(postgres!.ConnectionString, mode, schema);
         var token = ServiceUrlToken.New();
-        await using var sync = new RealtimeSync(client, sink, new RealtimeSyncOptions
-        {
-            Tables = tables,
-            Server = new WebhookServerOptions { Listen = "http://127.0.0.1:0" },
-            JournalDirectory = Path.Combine(dir, "journal"),
-            Token = token,
-            OrgId = portal.Emulator.Portal.OrgId,
-        });
+        await using var sync = new RealtimeSync(client, sink, Realtime.Options(portal, dir, tables, token));
         await sync.StartReceiverAsync(CancellationToken.None);
         await WebhookRegistration.RegisterAsync(client, ServiceUrlToken.Url(sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
 
