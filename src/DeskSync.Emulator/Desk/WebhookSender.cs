@@ -343,8 +343,9 @@ public sealed class WebhookSender : IAsyncDisposable
 
                     delivered = response.IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException)
                 {
+                    // Refused, reset or cut halfway (a reset right after connecting can surface as a bare SocketException): not delivered.
                 }
                 catch (TaskCanceledException) when (!_stop.IsCancellationRequested)
                 {
