@@ -148,7 +148,10 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
-        Assert.Equal(98, portal.Emulator.Faults.Pending); // the partition's two attempts, nothing after them
+        // The partition's two failed attempts; the partition reads from both its ends, so a call of
+        // the other end already under way may meet a fault too (at most its own two). Nothing
+        // starts after the error.
+        Assert.InRange(portal.Emulator.Faults.Pending, 96, 98);
         var state = JsonDocument.Parse((await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
         var oldest = portal.Emulator.Portal.List("tickets").OrderBy(t => t["createdTime"]!.GetValue<string>(), StringComparer.Ordinal).Select(t => t["id"]!.GetValue<string>()).ToList();
