@@ -148,9 +148,8 @@ public sealed partial class FullLoadBehaviourTests : IDisposable
 
         var error = await Assert.ThrowsAsync<DeskSync.ZohoDesk.Api.ZohoApiException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(DeskSync.ZohoDesk.Api.ZohoFailureKind.Transient, error.Kind);
-        // The partition's two failed attempts. On a busy machine one more call has been seen to meet
-        // a fault before the load stopped (97 once in twenty stressed runs; which call it was is not
-        // known): the bound allows one more call's two attempts and no more.
+        // The partition's two failed attempts. On a busy machine one more call can meet a fault
+        // before the error stops the load: the bound allows that call's two attempts and no more.
         Assert.InRange(portal.Emulator.Faults.Pending, 96, 98);
         var state = JsonDocument.Parse((await sink.GetCheckpointAsync(TableCheckpoints.LoadStream(DeskStreams.Tickets), CancellationToken.None))!.State).RootElement;
         Assert.Equal("running", state.GetProperty("status").GetString());
