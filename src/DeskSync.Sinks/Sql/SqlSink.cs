@@ -300,7 +300,9 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         }
         catch (DbException ex)
         {
-            throw new SinkException($"{Describe()} {failed}: {ex.Message.TrimEnd('.')}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
+            // A server that went away mid-answer (a restart, a failover) is named as such, not by the driver's stream error.
+            var cause = ex.InnerException is IOException ? $"the connection to the server was lost ({ex.Message.TrimEnd('.')})" : ex.Message.TrimEnd('.');
+            throw new SinkException($"{Describe()} {failed}: {cause}. Nothing was committed; fix the target and run again to continue from the last checkpoint.", ex, retryable: true);
         }
     }
 

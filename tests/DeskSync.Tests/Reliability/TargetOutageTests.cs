@@ -40,7 +40,15 @@ public sealed class TargetOutageTests(RestartablePostgresServer postgres) : IDis
         await using var sink = new PostgresSink(postgres.ConnectionString, SinkMode.Flat, schema);
         // The applier meets the stopped server either in a write on its open connection or when it
         // opens a new one, depending on when Npgsql notices that the server closed the session.
-        await OutageAsync(sink, postgres.StopAsync, postgres.StartAsync, "refused a write", "Cannot connect to PostgreSQL");
+        try
+        {
+            await OutageAsync(sink, postgres.StopAsync, postgres.StartAsync, "refused a write", "Cannot connect to PostgreSQL", "connection to the server was lost");
+        }
+        finally
+        {
+            await postgres.StartIfStoppedAsync(); // a failure here must not leave the other tests of the collection without a server
+        }
+
         await using var connection = await postgres.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, _portal!.Emulator, SinkMode.Flat, DeskStreams.All, qualify: $"\"{schema}\".");
     }

@@ -57,6 +57,19 @@ public sealed class RestartablePostgresServer : PostgresServer
     public Task StopAsync() => Cluster.StopAsync();
 
     public Task StartAsync() => Cluster.StartAsync();
+
+    /// <summary>Starts the server unless it runs (a test that stopped it and failed before starting it again).</summary>
+    public async Task StartIfStoppedAsync()
+    {
+        try
+        {
+            await using var probe = await Cluster.OpenAsync();
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            await Cluster.StartAsync();
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
