@@ -37,13 +37,7 @@ internal static class RealtimeRound
         var run = sync.RunAsync(null, stop.Token);
         var changes = new RandomChanges(portal.Emulator, seed: 11);
         await changes.RunAsync(500, TimeSpan.FromMilliseconds(2)); // during the full load
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!sync.Streaming && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.True(sync.Streaming, "the full load did not finish");
+        await Eventually.UntilAsync(() => sync.Streaming, "the full load to finish", deadline: TimeSpan.FromMinutes(2));
         await changes.RunAsync(500, TimeSpan.Zero); // while streaming
         await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
         await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
