@@ -16,7 +16,7 @@ namespace DeskSync.Core.Journal;
 /// its own, so that a target's checkpoint taken from another journal (lost, replaced, restored)
 /// is told apart. Its files are its owner's only.
 /// </summary>
-public sealed class DurableJournal : IAsyncDisposable
+public sealed class DurableJournal : IJournal
 {
     private const int HeaderBytes = JournalRecovery.HeaderBytes;
     private readonly string _directory;
@@ -52,6 +52,10 @@ public sealed class DurableJournal : IAsyncDisposable
     public long Appended { get; private set; }
 
     public string Directory => _directory;
+
+    public string Location => _directory;
+
+    public JournalPosition First => new(FirstSegment, 0);
 
     /// <summary>This journal's identity, made when its folder was first used.</summary>
     public string Id { get; }
@@ -117,6 +121,18 @@ public sealed class DurableJournal : IAsyncDisposable
 
     /// <summary>Journaled bytes from <paramref name="position"/> to the end; never negative.</summary>
     public long BytesAfter(JournalPosition position) => JournalFiles.BytesAfter(_directory, position, End);
+
+    public Task<JournalView> ViewAsync(JournalPosition? recordAt, CancellationToken cancellationToken) => Task.FromResult(View);
+
+    public JournalRecord? Peek(JournalPosition from) => Read(from).FirstOrDefault();
+
+    public IAsyncEnumerable<JournalRecord> ReadAsync(JournalPosition from, CancellationToken cancellationToken = default) => Read(from).ToAsyncEnumerable();
+
+    public Task DeleteBeforeAsync(JournalPosition applied, DateTimeOffset? writtenBefore, CancellationToken cancellationToken)
+    {
+        DeleteBefore(applied, writtenBefore);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Appends a record and returns once it is on disk.</summary>
     public Task<JournalPosition> AppendAsync(byte[] payload, CancellationToken cancellationToken = default)

@@ -9,8 +9,11 @@ namespace DeskSync.Core.Journal;
 /// </summary>
 public sealed record JournalView(string? Id, string Directory, JournalPosition End, long FirstSegment)
 {
+    /// <summary>For a journal that is not a folder of segments: whether it holds a record with this CRC at a position.</summary>
+    public Func<JournalPosition, uint, bool>? RecordCheck { get; init; }
+
     /// <summary>Whether a whole record with this CRC starts at <paramref name="at"/> and ends within the journal.</summary>
-    public bool HasRecord(JournalPosition at, uint crc) => JournalFiles.HasRecord(Directory, at, crc, End);
+    public bool HasRecord(JournalPosition at, uint crc) => RecordCheck?.Invoke(at, crc) ?? JournalFiles.HasRecord(Directory, at, crc, End);
 }
 
 /// <summary>The journal's files as they are on disk: numbered segments, read without opening the journal (`status` only reads).</summary>

@@ -33,7 +33,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     public long PollCycles { get; private set; }
 
-    public DurableJournal? Journal { get; private set; }
+    public IJournal? Journal { get; private set; }
 
     public WebhookServer? Server { get; private set; }
 
@@ -67,8 +67,8 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     /// <summary>Starts the HTTP server: the receiver (when webhooks are on), /healthz and /metrics.</summary>
     public async Task StartReceiverAsync(CancellationToken cancellationToken)
     {
-        Journal = DurableJournal.Open(options.JournalDirectory);
-        if (Journal.CutTail is { } tail)
+        Journal = options.OpenJournal is { } open ? await open(cancellationToken) : DurableJournal.Open(options.JournalDirectory);
+        if (Journal is DurableJournal { CutTail: { } tail })
         {
             Report?.Invoke($"journal: cut a torn tail (an append a crash interrupted, never acknowledged); its bytes are kept in {tail}.");
         }
@@ -77,7 +77,11 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         var received = new ReceivedEvents(options.DuplicateWindow, ReceivedEvents.DefaultCapacity, options.Time);
         try
         {
-            received.Rebuild(Journal);
+            // A shared journal remembers repeats itself (its de-duplication window), whichever process received them.
+            if (Journal is DurableJournal local)
+            {
+                received.Rebuild(local);
+            }
         }
         catch (JournalDamagedException ex)
         {
@@ -102,7 +106,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
     private string QuarantineDirectory => Path.Combine(options.JournalDirectory, "quarantine");
 
     /// <summary>Stops before listening when the target's checkpoint was taken from another journal (the applier checks again when the target is away now).</summary>
-    private async Task RefuseAnotherJournalAsync(DurableJournal journal, CancellationToken ct)
+    private async Task RefuseAnotherJournalAsync(IJournal journal, CancellationToken ct)
     {
         JournalCheckpoint? applied;
         try
@@ -117,7 +121,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
         try
         {
-            applied?.EnsureTakenFrom(journal.View);
+            applied?.EnsureTakenFrom(await journal.ViewAsync(applied.RecordAt, ct));
             AppliedAtStart = applied?.Position;
         }
         catch (JournalDamagedException)

@@ -12,7 +12,11 @@ public sealed record RealtimeSyncOptions
 
     public WebhookServerOptions Server { get; init; } = new();
 
+    /// <summary>The data source's local state: the journal's folder (when the journal is local) and the quarantine.</summary>
     public required string JournalDirectory { get; init; }
+
+    /// <summary>Opens a journal other than the local one in <see cref="JournalDirectory"/> (a JetStream stream); null: the local journal.</summary>
+    public Func<CancellationToken, Task<Core.Journal.IJournal>>? OpenJournal { get; init; }
 
     public required string Token { get; init; }
 

@@ -47,8 +47,8 @@ internal sealed class SyncHealth(RealtimeSync sync)
         sync.Journal is not { } journal ? 0 : journal.BytesAfter(From(journal));
 
     /// <summary>The applier's position; before it runs, the target's checkpoint as read at start (else the journal's start).</summary>
-    private Core.Journal.JournalPosition From(Core.Journal.DurableJournal journal) =>
-        sync.Applier?.Position ?? sync.AppliedAtStart ?? new Core.Journal.JournalPosition(journal.FirstSegment, 0);
+    private Core.Journal.JournalPosition From(Core.Journal.IJournal journal) =>
+        sync.Applier?.Position ?? sync.AppliedAtStart ?? journal.First;
 
     /// <summary>Seconds since the oldest event not yet applied happened; 0 when nothing waits.</summary>
     public double ApplyLagSeconds()
@@ -60,13 +60,10 @@ internal sealed class SyncHealth(RealtimeSync sync)
 
         try
         {
-            foreach (var record in journal.Read(From(journal)))
+            if (journal.Peek(From(journal)) is { } record
+                && WebhookBody.Parse(record.Payload, journaled: true).Events.Select(e => e.EventTime).Min() is { } oldest)
             {
-                var oldest = WebhookBody.Parse(record.Payload, journaled: true).Events.Select(e => e.EventTime).Min();
-                if (oldest is { } t)
-                {
-                    return Math.Max(0, (sync.Options.Time.GetUtcNow() - t).TotalSeconds);
-                }
+                return Math.Max(0, (sync.Options.Time.GetUtcNow() - oldest).TotalSeconds);
             }
         }
         catch (Core.Journal.JournalDamagedException)

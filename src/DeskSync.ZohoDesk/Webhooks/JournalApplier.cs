@@ -18,7 +18,7 @@ namespace DeskSync.ZohoDesk.Webhooks;
 /// waits; an event that cannot be applied at all is quarantined with its reason and skipped.
 /// </summary>
 public sealed class JournalApplier(
-    DurableJournal journal,
+    IJournal journal,
     ISink sink,
     DeskClient client,
     IReadOnlyDictionary<string, TableSchema> schemas,
@@ -183,7 +183,7 @@ public sealed class JournalApplier(
         }
 
         var state = await JournalCheckpoint.ReadAsync(sink, cancellationToken) ?? JournalCheckpoint.Start(journal.Id, 1);
-        state.EnsureTakenFrom(journal.View);
+        state.EnsureTakenFrom(await journal.ViewAsync(state.RecordAt, cancellationToken));
 
         var position = state.Position;
         var index = state.Index;
@@ -192,7 +192,7 @@ public sealed class JournalApplier(
         while (true)
         {
             var progressed = false;
-            foreach (var record in journal.Read(position))
+            await foreach (var record in journal.ReadAsync(position, cancellationToken))
             {
                 progressed = true;
                 await ApplyRecordAsync(record, index, cancellationToken);
@@ -207,7 +207,7 @@ public sealed class JournalApplier(
                 Progressed(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
-            journal.DeleteBefore(position, writtenBefore: Time.GetUtcNow() - KeepApplied);
+            await journal.DeleteBeforeAsync(position, Time.GetUtcNow() - KeepApplied, cancellationToken);
             if (!follow)
             {
                 return;
@@ -308,7 +308,7 @@ public sealed class JournalApplier(
         var raw = e.Raw.ValueKind == System.Text.Json.JsonValueKind.Undefined ? Encoding.UTF8.GetBytes(e.Payload.GetRawText()) : Encoding.UTF8.GetBytes(e.Raw.GetRawText());
         try
         {
-            var path = (Quarantine ?? new Quarantine(Path.Combine(journal.Directory, "quarantine"))).Keep(raw, "unapplied", $"{e.EventType}: {reason}");
+            var path = (Quarantine ?? new Quarantine(Path.Combine(journal.Location, "quarantine"))).Keep(raw, "unapplied", $"{e.EventType}: {reason}");
             Report?.Invoke($"warning: an event could not be applied and was quarantined ({e.EventType}: {reason}); it is kept in {path}. The next events are applied.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

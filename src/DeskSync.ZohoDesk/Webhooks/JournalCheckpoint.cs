@@ -28,6 +28,10 @@ public sealed record JournalCheckpoint(
 
     public JournalPosition Position => new(Segment, Offset);
 
+    /// <summary>Where the record this checkpoint was taken after starts, when it names one.</summary>
+    [JsonIgnore]
+    public JournalPosition? RecordAt => At is { } at ? new JournalPosition(AtSegment ?? Segment, at) : null;
+
     public static JournalCheckpoint Start(string journalId, long firstSegment = 1) => new(journalId, firstSegment, 0, 0);
 
     public static async Task<JournalCheckpoint?> ReadAsync(ISink sink, CancellationToken ct) =>

@@ -43,7 +43,7 @@ public sealed record WebhookReceiverOptions
 /// journaled already (Zoho sends a delivery again when our 200 came late) are acknowledged and
 /// counted, not journaled again. An unknown token gets the same empty 404 as an unknown path.
 /// </summary>
-public sealed class WebhookReceiver(DurableJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
+public sealed class WebhookReceiver(IJournal journal, WebhookReceiverOptions options, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly Quarantine _quarantine = new(options.QuarantineDirectory, options.QuarantineMaxFiles, options.Time);

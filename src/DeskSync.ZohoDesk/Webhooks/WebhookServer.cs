@@ -48,7 +48,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>Where /healthz and /metrics answer.</summary>
     public Uri AdminAddress { get; private set; } = null!;
 
-    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, DurableJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<HealthReport>? health = null)
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, IJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<HealthReport>? health = null)
     {
         var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
         var @public = Build(options.Listen, options, receiverOptions.MaxBodyBytes);
