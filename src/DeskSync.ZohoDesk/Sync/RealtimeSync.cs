@@ -19,7 +19,7 @@ namespace DeskSync.ZohoDesk.Sync;
 /// keeps journaling; only what cannot heal (a damaged journal, a revoked grant, a target set up for
 /// another mode) ends the run, with its error.
 /// </summary>
-public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
+public sealed partial class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
     private const string AliveStream = "runtime/alive";
     private readonly SerializedSink sink = new(target);
@@ -73,7 +73,12 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             Report?.Invoke($"journal: cut a torn tail (an append a crash interrupted, never acknowledged); its bytes are kept in {tail}.");
         }
 
-        await RefuseAnotherJournalAsync(Journal, cancellationToken);
+        if (options.Lease is null)
+        {
+            // With a lease, the process that takes it checks (this one may never write the target).
+            await RefuseAnotherJournalAsync(Journal, cancellationToken);
+        }
+
         var received = new ReceivedEvents(options.DuplicateWindow, ReceivedEvents.DefaultCapacity, options.Time);
         try
         {
@@ -90,7 +95,7 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         }
         var status = new SyncHealth(this);
         var metrics = new SyncMetrics(this, status);
-        Server = await WebhookServer.StartAsync(options.Server, Journal, new WebhookReceiverOptions
+        Receiver = new WebhookReceiver(Journal, new WebhookReceiverOptions
         {
             Token = options.Token,
             OrgId = options.OrgId,
@@ -99,9 +104,17 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
             Jwt = options.Jwt,
             Received = received,
             Time = options.Time,
-        }, loggers, cancellationToken, metrics.Metrics, receive: options.UseWebhooks, health: status.Health);
-        Server.Receiver.Validated += () => _validated.Release();
+        }, loggers?.CreateLogger<WebhookReceiver>());
+        Receiver.Validated += () => _validated.Release();
+        _ownsServer = options.SharedServer is null;
+        Server = options.SharedServer ?? await WebhookServer.StartAsync(options.Server with { MaxBodyBytes = options.MaxBodyBytes }, cancellationToken);
+        Server.Add(options.Name, Receiver, status.Health, metrics.Metrics, options.UseWebhooks);
     }
+
+    /// <summary>This data source's receiver (its service URL).</summary>
+    public WebhookReceiver? Receiver { get; private set; }
+
+    private bool _ownsServer;
 
     private string QuarantineDirectory => Path.Combine(options.JournalDirectory, "quarantine");
 
@@ -132,14 +145,9 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         }
     }
 
-    /// <summary>Full load, then apply the journal until cancelled (or, with <paramref name="follow"/> false, to its end).</summary>
-    public async Task<IReadOnlyList<TableLoadResult>> RunAsync(IFullLoadProgress? progress, CancellationToken cancellationToken, bool follow = true)
+    /// <summary>The full load, then the journal applied until cancelled (or, with <paramref name="follow"/> false, to its end), with the catch-up, polls and reconciliations.</summary>
+    private async Task<IReadOnlyList<TableLoadResult>> ApplyAsync(IFullLoadProgress? progress, CancellationToken cancellationToken, bool follow)
     {
-        if (Journal is null)
-        {
-            await StartReceiverAsync(cancellationToken);
-        }
-
         var load = new FullLoad(client, sink, options.Snapshot);
         var results = await UntilItWorksAsync(
             ct => load.RunAsync(options.Tables, progress, ct), follow, error => LoadError = error, "the full load", cancellationToken);
@@ -253,91 +261,6 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
         _ => false,
     };
 
-    /// <summary>How long DeskSync was not listening: since it was last seen alive; null when it just loaded everything.</summary>
-    private async Task<TimeSpan?> DowntimeAsync(IReadOnlyList<TableLoadResult> results, CancellationToken ct)
-    {
-        if (results.All(r => r.Status != TableLoadStatus.AlreadyLoaded))
-        {
-            return null; // everything was just read: nothing can have been missed
-        }
-
-        var alive = await sink.GetCheckpointAsync(AliveStream, ct);
-        var downtime = alive is null ? TimeSpan.MaxValue : options.Time.GetUtcNow() - ValueConverter.ParseTime(alive.State.Trim('"'));
-        Report?.Invoke(alive is null
-            ? "start: when DeskSync last listened is not recorded; catching up as after a long downtime."
-            : $"start: DeskSync was not listening for {Readable(downtime)}; catching up{(downtime > options.ReconcileAfterDowntime && options.ReconcileAfterDowntime != Timeout.InfiniteTimeSpan ? ", deletes included" : "")}.");
-        return downtime;
-    }
-
-    private static string Readable(TimeSpan t) =>
-        t.TotalDays >= 1 ? $"{t.TotalDays:0.#} days" : t.TotalHours >= 1 ? $"{t.TotalHours:0.#} hours" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} minutes" : $"{t.TotalSeconds:0} seconds";
-
-    /// <summary>
-    /// What changed in Zoho while DeskSync was not listening: one poll of every table from the
-    /// newest applied event (or the table's later watermark) less the overlap; after a downtime
-    /// longer than <see cref="RealtimeSyncOptions.ReconcileAfterDowntime"/>, a delete reconciliation too,
-    /// since a delete leaves no trace a poll can see. Retried until it works.
-    /// </summary>
-    private async Task CatchUpAsync(TimeSpan? downtime, CancellationToken ct)
-    {
-        var through = (await JournalCheckpoint.ReadAsync(sink, ct))?.Through;
-        await UntilItWorksAsync(async c =>
-        {
-            await CatchUpPollAsync(through, "while DeskSync was not listening", c);
-            if (downtime is { } d && d > options.ReconcileAfterDowntime && options.ReconcileAfterDowntime != Timeout.InfiniteTimeSpan)
-            {
-                await ReconcileOnceAsync(c);
-                await new Schedule("reconcile", options.ReconcileInterval ?? TimeSpan.FromDays(1), sink, options.Time).MarkRunAsync(c);
-            }
-
-            return true;
-        }, follow: true, error => LoadError = error, "the catch-up", ct);
-        CaughtUp = true;
-
-        // Zoho checks the service URL when a webhook is created: what changed between the catch-up
-        // above and that moment reached no webhook, so it is read once more (the poll watermark
-        // the catch-up left makes this cheap).
-        while (true)
-        {
-            await _validated.WaitAsync(ct);
-            while (_validated.CurrentCount > 0)
-            {
-                await _validated.WaitAsync(ct);
-            }
-
-            await UntilItWorksAsync(async c =>
-            {
-                await CatchUpPollAsync(null, "before the webhook was set up", c);
-                return true;
-            }, follow: true, error => LoadError = error, "the catch-up", ct);
-        }
-    }
-
-    private async Task CatchUpPollAsync(DateTimeOffset? through, string when, CancellationToken ct)
-    {
-        var results = await new Poller(client, sink, new PollOptions { NotBefore = through, Reading = options.Snapshot }, options.Time).PollOnceAsync(options.Tables, Report, ct);
-        Report?.Invoke($"catch-up: {results.Sum(r => r.Rows):N0} rows changed {when}, {results.Sum(r => r.Calls):N0} calls, {results.Sum(r => r.Credits):N0} credits");
-        CatchUpPolls++;
-    }
-
-    /// <summary>Records every minute that DeskSync is listening, for the next start's downtime.</summary>
-    private async Task AliveAsync(CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), options.Time);
-        do
-        {
-            try
-            {
-                await sink.SaveCheckpointAsync(new Checkpoint(AliveStream, "\"" + ValueConverter.Iso(options.Time.GetUtcNow()) + "\""), ct);
-            }
-            catch (SinkException)
-            {
-                // The target is away: the applier reports it.
-            }
-        }
-        while (await timer.WaitForNextTickAsync(ct));
-    }
-
     /// <summary>Prometheus text exposition of the service's counters.</summary>
     public string Metrics() => new SyncMetrics(this, new SyncHealth(this)).Metrics();
 
@@ -377,9 +300,21 @@ public sealed class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOp
 
     public async ValueTask DisposeAsync()
     {
+        if (options.Lease is { } lease)
+        {
+            await lease.DisposeAsync();
+        }
+
         if (Server is not null)
         {
-            await Server.DisposeAsync();
+            if (_ownsServer)
+            {
+                await Server.DisposeAsync();
+            }
+            else
+            {
+                Server.Remove(options.Name);
+            }
         }
 
         if (Journal is not null)

@@ -12,11 +12,20 @@ public sealed record RealtimeSyncOptions
 
     public WebhookServerOptions Server { get; init; } = new();
 
+    /// <summary>A server shared by several data sources (one listener); null: this source starts its own from <see cref="Server"/>.</summary>
+    public WebhookServer? SharedServer { get; init; }
+
+    /// <summary>The data source's name: its label in /healthz and /metrics on a shared server.</summary>
+    public string Name { get; init; } = "default";
+
     /// <summary>The data source's local state: the journal's folder (when the journal is local) and the quarantine.</summary>
     public required string JournalDirectory { get; init; }
 
     /// <summary>Opens a journal other than the local one in <see cref="JournalDirectory"/> (a JetStream stream); null: the local journal.</summary>
     public Func<CancellationToken, Task<Core.Journal.IJournal>>? OpenJournal { get; init; }
+
+    /// <summary>When several processes receive this data source: only the lease's holder loads, applies, polls and reconciles; null: this process alone.</summary>
+    public Core.Locking.ISourceLease? Lease { get; init; }
 
     public required string Token { get; init; }
 

@@ -8,6 +8,12 @@ internal sealed class SyncHealth(RealtimeSync sync)
 {
     public HealthReport Health()
     {
+        if (sync.Standby)
+        {
+            var holder = sync.Options.Lease?.Holder is { } who ? $" ({who})" : "";
+            return new HealthReport("standby", false, null, [$"another process applies this data source{holder}; this one receives and journals its webhooks"]);
+        }
+
         var failing = new List<string>();
         var degraded = new List<string>();
         var applier = sync.Applier;

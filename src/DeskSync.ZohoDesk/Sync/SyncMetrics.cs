@@ -19,7 +19,7 @@ internal sealed class SyncMetrics(RealtimeSync sync, SyncHealth status)
             }
         }
 
-        var r = sync.Server?.Receiver;
+        var r = sync.Receiver;
         var a = sync.Applier;
         var health = status.Health();
         Metric("desksync_webhook_deliveries_total", "counter", "Webhook deliveries by outcome.",
@@ -40,7 +40,8 @@ internal sealed class SyncMetrics(RealtimeSync sync, SyncHealth status)
         Metric("desksync_target_write_failures_total", "counter", "Writes the target refused (each is retried).", ("", a?.TargetFailures ?? 0));
         Metric("desksync_target_up", "gauge", "0 while the target refuses writes (events wait in the journal).", ("", a?.TargetError is null ? 1 : 0));
         Metric("desksync_streaming", "gauge", "1 once the full load finished and events are applied.", ("", sync.Streaming ? 1 : 0));
-        Metric("desksync_healthy", "gauge", "1 ok, 0 degraded, -1 failing (as /healthz).", ("", health.Status switch { "ok" => 1, "degraded" => 0, _ => -1 }));
+        Metric("desksync_healthy", "gauge", "1 ok or standby, 0 degraded, -1 failing (as /healthz).", ("", health.Status switch { "ok" or "standby" => 1, "degraded" => 0, _ => -1 }));
+        Metric("desksync_applying", "gauge", "1 while this process applies the data source (0: another process holds its lease).", ("", sync.Standby ? 0 : 1));
         var byLabel = sync.Client.Log.ByLabel;
         Metric("desksync_api_calls_total", "counter", "Desk API calls (retries included) by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Calls))]);
         Metric("desksync_api_credits_total", "counter", "Desk API credits spent by table.", [.. byLabel.Select(kv => ($"table=\"{kv.Key}\"", (double)kv.Value.Credits))]);

@@ -2,10 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using DeskSync.Core.Journal;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -63,32 +61,27 @@ public sealed class WebhookReceiver(IJournal journal, WebhookReceiverOptions opt
     /// <summary>Raised when Zoho checks the service URL (a webhook being created or changed).</summary>
     public event Action? Validated;
 
-    public void Map(IEndpointRouteBuilder app)
+    /// <summary>The service URL's token: the server routes a request to this receiver by it.</summary>
+    public string Token => options.Token;
+
+    /// <summary>A request to the service URL (the server matched its token).</summary>
+    public Task HandleAsync(HttpContext ctx) => ctx.Request.Method switch
     {
-        // Every method on one route each: a wrong token gets the same empty 404 whatever the method
-        // (a route per method would answer a stranger's PUT with 405 and an Allow header).
-        app.Map("/hooks/{token}", (HttpContext ctx, string token) => ctx.Request.Method switch
-        {
-            "GET" or "HEAD" => Probe(ctx, token),
-            "POST" => ReceiveAsync(ctx, token),
-            _ => NotAllowed(ctx, token),
-        });
-        app.Map("/hooks/{token}/workflow", (HttpContext ctx, string token) => ctx.Request.Method == "POST" ? ReceiveWorkflowAsync(ctx, token) : NotAllowed(ctx, token));
-    }
+        "GET" or "HEAD" => Probe(ctx),
+        "POST" => ReceiveAsync(ctx),
+        _ => NotAllowed(ctx),
+    };
+
+    /// <summary>A request to the service URL's workflow path (the server matched its token).</summary>
+    public Task HandleWorkflowAsync(HttpContext ctx) => ctx.Request.Method == "POST" ? ReceiveWorkflowAsync(ctx) : NotAllowed(ctx);
 
     /// <summary>
     /// A workflow rule's webhook or a custom function's invokeurl posts whatever the user typed:
     /// find the record (an id field, or a 15–19 digit number in a message such as Cliq's "text")
     /// and journal a refresh of it; the applier re-reads the record from the API.
     /// </summary>
-    private async Task ReceiveWorkflowAsync(HttpContext ctx, string token)
+    private async Task ReceiveWorkflowAsync(HttpContext ctx)
     {
-        if (!ServiceUrlToken.Matches(options.Token, token))
-        {
-            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-
         Interlocked.Increment(ref Received);
         var body = await ReadBodyAsync(ctx);
         if (body is null)
@@ -122,33 +115,21 @@ public sealed class WebhookReceiver(IJournal journal, WebhookReceiverOptions opt
         await Answer(ctx, StatusCodes.Status200OK, null, 1);
     }
 
-    private Task NotAllowed(HttpContext ctx, string token)
+    private static Task NotAllowed(HttpContext ctx)
     {
-        ctx.Response.StatusCode = ServiceUrlToken.Matches(options.Token, token) ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
+        ctx.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         return Task.CompletedTask;
     }
 
-    private Task Probe(HttpContext ctx, string token)
+    private Task Probe(HttpContext ctx)
     {
-        if (!ServiceUrlToken.Matches(options.Token, token))
-        {
-            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
-
         ctx.Response.StatusCode = StatusCodes.Status200OK;
         Validated?.Invoke();
         return Task.CompletedTask;
     }
 
-    private async Task ReceiveAsync(HttpContext ctx, string token)
+    private async Task ReceiveAsync(HttpContext ctx)
     {
-        if (!ServiceUrlToken.Matches(options.Token, token))
-        {
-            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-
         Interlocked.Increment(ref Received);
         var body = await ReadBodyAsync(ctx); // null past the limit, before reading when the length is given
         if (body is null)

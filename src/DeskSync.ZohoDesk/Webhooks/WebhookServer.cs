@@ -17,6 +17,9 @@ public sealed record WebhookServerOptions
     /// <summary>Where /healthz and /metrics answer: a listener of their own, loopback by default, so that the public port serves the service URL only.</summary>
     public string AdminListen { get; init; } = "http://127.0.0.1:0";
 
+    /// <summary>The largest body the public listener takes (each receiver applies its own limit too).</summary>
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+
     /// <summary>A PKCS#12 certificate for https listening; else put DeskSync behind a TLS proxy.</summary>
     public string? CertificatePath { get; init; }
 
@@ -24,23 +27,29 @@ public sealed record WebhookServerOptions
 }
 
 /// <summary>
-/// The HTTP servers of a data source (Kestrel): the public one serves the service URL and nothing
-/// else a stranger could learn from (every other path and method, and every method on a wrong
-/// token, is the same empty 404); the admin one, loopback by default, serves /healthz and /metrics.
+/// The HTTP servers of one or many data sources (Kestrel): the public one serves each source's
+/// service URL and nothing else a stranger could learn from (every other path and method, and
+/// every method on a wrong token, is the same empty 404); the admin one, loopback by default,
+/// serves /healthz and /metrics for all of them. Sources are added and removed while it runs.
 /// </summary>
 public sealed class WebhookServer : IAsyncDisposable
 {
     private readonly WebApplication _public;
     private readonly WebApplication _admin;
+    private readonly SourceRoutes _routes;
 
-    private WebhookServer(WebApplication @public, WebApplication admin, WebhookReceiver receiver)
+    private WebhookServer(WebApplication @public, WebApplication admin, SourceRoutes routes)
     {
         _public = @public;
         _admin = admin;
-        Receiver = receiver;
+        _routes = routes;
     }
 
-    public WebhookReceiver Receiver { get; }
+    /// <summary>The receiver of the server's only data source.</summary>
+    public WebhookReceiver Receiver => _routes.Only.Receiver;
+
+    /// <summary>The sources served, by name.</summary>
+    public IReadOnlyCollection<string> Sources => _routes.Names;
 
     /// <summary>The public address (with the real port when 0 was asked).</summary>
     public Uri Address { get; private set; } = null!;
@@ -48,34 +57,34 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>Where /healthz and /metrics answer.</summary>
     public Uri AdminAddress { get; private set; } = null!;
 
+    /// <summary>Starts a server for one data source.</summary>
     public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, IJournal journal, WebhookReceiverOptions receiverOptions, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, Func<string>? metrics = null, bool receive = true, Func<HealthReport>? health = null)
     {
-        var receiver = new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>());
-        var @public = Build(options.Listen, options, receiverOptions.MaxBodyBytes);
-        if (receive)
-        {
-            receiver.Map(@public);
-        }
+        var server = await StartAsync(options with { MaxBodyBytes = receiverOptions.MaxBodyBytes }, cancellationToken);
+        server.Add("default", new WebhookReceiver(journal, receiverOptions, loggers?.CreateLogger<WebhookReceiver>()), health, metrics, receive);
+        return server;
+    }
 
+    /// <summary>Starts a server with no data source yet (<see cref="Add"/> adds them).</summary>
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, CancellationToken cancellationToken = default)
+    {
+        var routes = new SourceRoutes();
+        var @public = Build(options.Listen, options, options.MaxBodyBytes);
+        @public.Map("/hooks/{token}", (HttpContext ctx, string token) => routes.Receiving(token) is { } r ? r.HandleAsync(ctx) : NotFound(ctx));
+        @public.Map("/hooks/{token}/workflow", (HttpContext ctx, string token) => routes.Receiving(token) is { } r ? r.HandleWorkflowAsync(ctx) : NotFound(ctx));
         // Anything else, by any method: the same empty 404 as a wrong token.
-        @public.MapFallback(ctx =>
-        {
-            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        });
+        @public.MapFallback(NotFound);
 
         var admin = Build(options.AdminListen, options, 1 << 16);
         // 200 while degraded: the receiver journals while the target is away, so it must stay in
         // rotation; 503 only when events are no longer applied (the applier ended or is stuck).
         admin.MapGet("/healthz", () =>
         {
-            var report = health?.Invoke() ?? new HealthReport("ok", false, null, []);
-            return Results.Json(report, statusCode: report.HttpStatus);
+            var report = routes.Health();
+            return Results.Json(report.Body, statusCode: report.HttpStatus);
         });
-        if (metrics is not null)
-        {
-            admin.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));
-        }
+        admin.MapGet("/healthz/{source}", (string source) => routes.HealthOf(source) is { } report ? Results.Json(report, statusCode: report.HttpStatus) : Results.NotFound());
+        admin.MapGet("/metrics", () => Results.Text(routes.Metrics(), "text/plain; version=0.0.4"));
 
         await @public.StartAsync(cancellationToken);
         try
@@ -88,11 +97,24 @@ public sealed class WebhookServer : IAsyncDisposable
             throw;
         }
 
-        return new WebhookServer(@public, admin, receiver)
+        return new WebhookServer(@public, admin, routes)
         {
             Address = Actual(@public, options.Listen),
             AdminAddress = Actual(admin, options.AdminListen),
         };
+    }
+
+    /// <summary>Serves a data source: its service URL (when <paramref name="receive"/>), its health and its metrics.</summary>
+    public void Add(string source, WebhookReceiver receiver, Func<HealthReport>? health, Func<string>? metrics, bool receive = true) =>
+        _routes.Add(new SourceRoute(source, receiver, health, metrics, receive));
+
+    /// <summary>Stops serving a data source: its service URL answers 404 from now on.</summary>
+    public bool Remove(string source) => _routes.Remove(source);
+
+    private static Task NotFound(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     private static WebApplication Build(string listen, WebhookServerOptions options, long maxBody)

@@ -1,0 +1,176 @@
+using DeskSync.Core.Locking;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
+
+namespace DeskSync.Nats;
+
+/// <summary>
+/// A data source's lease as a key in a replicated JetStream key-value bucket whose entries live
+/// <see cref="Ttl"/>: a process takes it by creating the key (which succeeds for one process
+/// only), keeps it by updating it at the revision it last wrote every third of the time to live,
+/// and lets go by deleting it. A holder that cannot renew gives up before the key can expire on
+/// the servers (its own clock, counted from before its last successful renewal was sent), so two
+/// processes never apply at once; a holder that dies is replaced once its key expired.
+/// </summary>
+public sealed class JetStreamLease : ISourceLease
+{
+    private readonly INatsKVStore _bucket;
+    private readonly string _key;
+    private readonly string _me;
+    private readonly TimeProvider _time;
+    private CancellationTokenSource? _held;
+    private Task? _renewing;
+    private ulong _revision;
+
+    private JetStreamLease(INatsKVStore bucket, string key, string me, TimeSpan ttl, TimeProvider time)
+    {
+        _bucket = bucket;
+        _key = key;
+        _me = me;
+        Ttl = ttl;
+        _time = time;
+    }
+
+    public TimeSpan Ttl { get; }
+
+    public bool Held => _held is { IsCancellationRequested: false };
+
+    public string? Holder { get; private set; }
+
+    /// <summary>The lease on <paramref name="source"/> in the bucket <paramref name="bucketName"/> (made, replicated, when missing).</summary>
+    public static async Task<JetStreamLease> OpenAsync(INatsConnection connection, string source, string me, TimeSpan ttl, int replicas, CancellationToken ct, TimeProvider? time = null, string bucketName = "desksync-leases")
+    {
+        var kv = new NatsKVContext(new NatsJSContext((NatsConnection)connection));
+        INatsKVStore bucket;
+        try
+        {
+            bucket = await kv.GetStoreAsync(bucketName, ct);
+        }
+        catch (NatsKVException)
+        {
+            bucket = await kv.CreateStoreAsync(new NatsKVConfig(bucketName) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            bucket = await kv.CreateStoreAsync(new NatsKVConfig(bucketName) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
+        }
+
+        // A bucket made earlier keeps its own time to live: the holder must give up by that one.
+        var status = await bucket.GetStatusAsync(ct);
+        var lives = status.Info.Config.MaxAge is { } age && age > TimeSpan.Zero ? age : ttl;
+        return new JetStreamLease(bucket, JetStreamJournalOptions.Safe(source), me, lives, time ?? TimeProvider.System);
+    }
+
+    public async Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var asked = _time.GetUtcNow();
+            try
+            {
+                _revision = await _bucket.CreateAsync(_key, _me, cancellationToken: cancellationToken);
+                Holder = _me;
+                _held = new CancellationTokenSource();
+                _renewing = RenewAsync(asked, _held);
+                return _held.Token;
+            }
+            catch (NatsKVCreateException)
+            {
+                await SeeHolderAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                // The cluster is away: keep asking.
+            }
+
+            await Task.Delay(Ttl / 10, _time, cancellationToken);
+        }
+    }
+
+    private async Task SeeHolderAsync(CancellationToken ct)
+    {
+        try
+        {
+            var entry = await _bucket.GetEntryAsync<string>(_key, cancellationToken: ct);
+            Holder = entry.Value;
+        }
+        catch (NatsKVKeyNotFoundException)
+        {
+            Holder = null;
+        }
+        catch (NatsKVKeyDeletedException)
+        {
+            Holder = null;
+        }
+    }
+
+    private async Task RenewAsync(DateTimeOffset renewed, CancellationTokenSource held)
+    {
+        // Gives up a margin before the servers could let the key expire.
+        var giveUpAfter = Ttl * 0.8;
+        while (!held.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Ttl / 3, _time, held.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var asked = _time.GetUtcNow();
+            try
+            {
+                using var timeout = new CancellationTokenSource(Ttl / 3);
+                _revision = await _bucket.UpdateAsync(_key, _me, _revision, cancellationToken: timeout.Token);
+                renewed = asked;
+            }
+            catch (NatsKVWrongLastRevisionException)
+            {
+                break; // the key expired and another process took it
+            }
+            catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException)
+            {
+                if (_time.GetUtcNow() - renewed >= giveUpAfter)
+                {
+                    break;
+                }
+            }
+        }
+
+        Holder = null;
+        await held.CancelAsync();
+    }
+
+    public async Task ReleaseAsync()
+    {
+        if (_held is not { } held)
+        {
+            return;
+        }
+
+        await held.CancelAsync();
+        if (_renewing is not null)
+        {
+            await _renewing;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _bucket.DeleteAsync(_key, new NatsKVDeleteOpts { Revision = _revision }, timeout.Token);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            // Not deleted: it expires on its own.
+        }
+
+        held.Dispose();
+        _held = null;
+        Holder = null;
+    }
+
+    public async ValueTask DisposeAsync() => await ReleaseAsync();
+}
