@@ -47,7 +47,16 @@ public sealed class ChildRealtimeTests : IDisposable
         var calls = portal.Emulator.Api.Calls;
         var ticket = emulator.List("tickets").First(t => t["threadCount"]!.ToString() is not ("0" or "1") && t["commentCount"]!.ToString() != "0")["id"]!.GetValue<string>();
 
+        // Each step counts calls from a baseline taken once the previous step's events (a thread's
+        // own event and the ticket's update that follows it) are all delivered and applied.
+        async Task SettledAsync()
+        {
+            await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
+            await sync.WaitCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
         // A comment added and edited: its events carry it whole, and the ticket's count matches what the target holds.
+        await SettledAsync();
         var commentCalls = calls.GetValueOrDefault("getTicketComments");
         var comment = emulator.AddChild("comments", ticket, new JsonObject { ["content"] = "<div>first words</div>" })!["id"]!.GetValue<string>();
         await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_comments WHERE id = $id", comment) as string == "<div>first words</div>", "the new comment");
@@ -56,6 +65,7 @@ public sealed class ChildRealtimeTests : IDisposable
         Assert.Equal(commentCalls, calls.GetValueOrDefault("getTicketComments"));
 
         // A thread added: its event has the summary, so the thread is read once for its content.
+        await SettledAsync();
         var contentCalls = calls.GetValueOrDefault("getThread");
         var added = emulator.AddChild("threads", ticket, null)!;
         await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT content FROM ticket_threads WHERE id = $id", added["id"]!.GetValue<string>()) as string == added["content"]!.GetValue<string>(), "the new thread's content");
@@ -64,6 +74,7 @@ public sealed class ChildRealtimeTests : IDisposable
         // A thread deleted (no event): the ticket's update names it, its threads are listed again;
         // those the target holds keep their content without being read again.
         var thread = emulator.Children("threads", ticket)![1]["id"]!.GetValue<string>();
+        await SettledAsync();
         var listings = calls.GetValueOrDefault("getThreads");
         emulator.DeleteChild("threads", ticket, thread);
         await Eventually.UntilAsync(async () => await Live(db, "ticket_threads", thread, deletes) == false, "the deleted thread gone from the target");
@@ -76,6 +87,7 @@ public sealed class ChildRealtimeTests : IDisposable
         await Eventually.UntilAsync(async () => await ScalarAsync(db, "SELECT description FROM ticket_time_entries WHERE id = $id", entry) as string == "phone call with the customer", "the new time entry");
 
         // The ticket's status changed: its history is read again (one page) and has the change, who made it and when.
+        await SettledAsync();
         var historyCalls = calls.GetValueOrDefault("getTicketHistory");
         emulator.Update("tickets", ticket, new JsonObject { ["status"] = "On Hold" });
         await Eventually.UntilAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM ticket_history WHERE ticket_id = $id AND event_name = 'TicketUpdated' AND event_info LIKE '%\"updatedValue\":\"On Hold\"%'", ticket) == 1, "the status change in the ticket's history");
