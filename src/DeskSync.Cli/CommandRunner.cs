@@ -35,7 +35,7 @@ internal static class CommandRunner
         }
     }
 
-    private static (int Code, string Message) Explain(Exception ex) => ex switch
+    internal static (int Code, string Message) Explain(Exception ex) => ex switch
     {
         DataSourceBusyException => (ExitCodes.Busy, ex.Message),
         JournalDamagedException => (ExitCodes.Journal, ex.Message),

@@ -43,10 +43,25 @@ internal static class OutputLog
     public static void Warn(string @event, string message) => Write("warning", @event, message);
 
     /// <summary>A reader's line ("warning: …" or news such as a column added): its level from its prefix, its event from its first words.</summary>
-    public static void Report(string line)
+    public static void Report(string line) => Report(line, null);
+
+    /// <summary>A data source's line when one process serves several: "[source] " before it, or a "source" field in JSON.</summary>
+    public static void Report(string line, string? source)
     {
         var warning = line.StartsWith("warning:", StringComparison.Ordinal);
         var head = line.Split(':')[0];
-        Write(warning ? "warning" : "info", warning ? "warning" : head.Length <= 40 ? head.Replace(' ', '_') : "report", line);
+        var @event = warning ? "warning" : head.Length <= 40 ? head.Replace(' ', '_') : "report";
+        if (source is null)
+        {
+            Write(warning ? "warning" : "info", @event, line);
+        }
+        else if (Json)
+        {
+            Write(warning ? "warning" : "info", @event, line, new Dictionary<string, object?> { ["source"] = source });
+        }
+        else
+        {
+            Console.Error.WriteLine($"[{source}] {line}");
+        }
     }
 }

@@ -1,10 +1,7 @@
 using System.CommandLine;
 using DeskSync.Cli.Config;
-using DeskSync.Core;
-using DeskSync.Sinks.Sql;
+using DeskSync.Cli.Service;
 using DeskSync.ZohoDesk.Snapshot;
-using DeskSync.ZohoDesk.Sync;
-using DeskSync.ZohoDesk.Webhooks;
 
 namespace DeskSync.Cli.Commands;
 
@@ -26,110 +23,77 @@ internal static class RunCommand
         var verifyJwt = new Option<bool>("--verify-jwt") { Description = "Refuse deliveries without a valid X-ZDesk-JWT (RS256, keys from the Desk host's /.well-known/jwks.json)." };
         var reconcileAfterDowntime = new Option<string?>("--reconcile-after-downtime") { Description = "After DeskSync was not listening for longer than this, the start also reconciles deletes (a delete leaves no trace a poll can see), e.g. 15m (default), or off." };
         var targetRetry = new Option<string?>("--target-retry") { Description = "How long to keep retrying a target that refuses writes (a database restarting, a full disk) while webhooks are still journaled, e.g. 1h; default: for ever." };
-        var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. Ctrl+C stops; run again to continue.")
+        var journal = new Option<string?>("--journal") { Description = "local (the default: files beside the settings) or the NATS servers of a JetStream cluster, nats://HOST:PORT comma-separated: every process given the same servers receives any data source's webhooks, and one of them applies each. Or \"journal\" in the settings, or DESKSYNC_JOURNAL." };
+        var replicas = new Option<int?>("--journal-replicas") { Description = "JetStream: servers holding each record before Zoho gets its 200 is a quorum of these (default 3)." };
+        var leaseTtl = new Option<string?>("--lease-ttl") { Description = "JetStream: how soon another process takes over a data source whose applier died (default 10s)." };
+        var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. With several data sources in the settings, serves them all on one listener (or those named by --source a,b). Ctrl+C stops; run again to continue; SIGHUP re-reads the settings and starts or stops the sources added or removed.")
         {
-            listen, adminListen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry,
+            listen, adminListen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry, journal, replicas, leaseTtl,
         };
         targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
         {
             var configPath = global.ConfigPath(parse);
-            using var context = await SourceContext.OpenAsync(configPath, parse.GetValue(global.Source), ct, writer: "run");
-            var source = context.Source;
-            var (token, notice) = ServiceTokens.Ensure(configPath, context.Name);
-            if (notice is not null)
+            var config = DeskSyncConfig.Load(configPath);
+            var run = new RunSettings
             {
-                OutputLog.Info("service_url", notice);
-            }
-
-            var deleteMode = (parse.GetValue(deletes) ?? source.DeleteMode ?? "hard").ToLowerInvariant() switch
-            {
-                "hard" => DeleteMode.Hard,
-                "soft" => DeleteMode.Soft,
-                var other => throw new ConfigException($"Unknown delete mode '{other}': use hard or soft."),
+                Parse = parse,
+                Targets = targets,
+                Listen = parse.GetValue(listen),
+                AdminListen = parse.GetValue(adminListen),
+                PublicUrl = parse.GetValue(publicUrl),
+                Certificate = parse.GetValue(cert),
+                Deletes = parse.GetValue(deletes),
+                Once = parse.GetValue(once),
+                Incremental = parse.GetValue(incremental),
+                PollInterval = parse.GetValue(pollInterval),
+                ReconcileInterval = parse.GetValue(reconcileInterval),
+                VerifyJwt = parse.GetValue(verifyJwt),
+                ReconcileAfterDowntime = parse.GetValue(reconcileAfterDowntime),
+                TargetRetry = parse.GetValue(targetRetry),
+                Journal = parse.GetValue(journal) ?? DeskSyncConfig.Env("DESKSYNC_JOURNAL") ?? config.Journal,
+                JournalReplicas = parse.GetValue(replicas) ?? config.JournalReplicas ?? 3,
+                LeaseTtl = Durations.Parse(parse.GetValue(leaseTtl) ?? "10s", "--lease-ttl"),
             };
-            var tables = targets.TablesOf(parse, source);
-            var target = targets.OpenSink(parse, source, configPath);
-            if (target is SqlSink sql)
+            var names = ServiceRun.Chosen(parse.GetValue(global.Source), config, configPath);
+            await using var shared = await SharedJournal.OpenAsync(run.Journal, run.JournalReplicas, run.LeaseTtl, ct);
+            if (names is null)
             {
-                sql.DeleteMode = deleteMode;
+                return await RunOneAsync(run, configPath, parse.GetValue(global.Source), shared, ct);
             }
 
-            await using var sink = AttachmentFolders.Wrap(target, source, configPath, context.Connection.Client, tables, removeDeleted: deleteMode == DeleteMode.Hard);
-
-            var incrementalMode = (parse.GetValue(incremental) ?? source.Incremental ?? "webhook").ToLowerInvariant();
-            if (incrementalMode is not ("webhook" or "polling" or "webhook+polling"))
+            if (parse.GetValue(targets.Target) is not null)
             {
-                throw new ConfigException($"Unknown incremental mode '{incrementalMode}': use webhook, polling or webhook+polling.");
+                throw new ConfigException("--target names one target, but this run serves several data sources: give each its own \"target\" in the settings, or name one with --source.");
             }
 
-            var useWebhooks = incrementalMode != "polling";
-            TimeSpan? poll = incrementalMode == "webhook" ? null
-                : Durations.Parse(parse.GetValue(pollInterval) ?? source.PollInterval ?? (useWebhooks ? "30m" : "5m"), "--poll-interval");
-            var reconcileText = parse.GetValue(reconcileInterval) ?? source.ReconcileInterval ?? "24h";
-            TimeSpan? reconcile = reconcileText == "off" ? null : Durations.Parse(reconcileText, "--reconcile-interval");
-            var downtimeText = parse.GetValue(reconcileAfterDowntime) ?? "15m";
-            var afterDowntime = downtimeText == "off" ? Timeout.InfiniteTimeSpan : Durations.Parse(downtimeText, "--reconcile-after-downtime");
-            var retryText = parse.GetValue(targetRetry) ?? "forever";
-            TimeSpan? retryLimit = retryText == "forever" ? null : Durations.Parse(retryText, "--target-retry");
-            using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var journal = JournalCommand.JournalFolder(configPath, context.Name);
-            var publicListen = ListenUrl.Check(parse.GetValue(listen) ?? source.WebhookListen ?? "http://127.0.0.1:8080");
-            using var loggers = OperatorLoggerProvider.Factory();
-            await using var sync = new RealtimeSync(context.Connection.Client, sink, new RealtimeSyncOptions
-            {
-                ReconcileAfterDowntime = afterDowntime,
-                Tables = tables,
-                Snapshot = source.Snapshot(),
-                Server = new WebhookServerOptions
-                {
-                    Listen = publicListen,
-                    AdminListen = parse.GetValue(adminListen) is { } adminUrl ? ListenUrl.Check(adminUrl) : ListenUrl.AdminBeside(publicListen),
-                    CertificatePath = parse.GetValue(cert),
-                    CertificatePassword = DeskSyncConfig.Env("DESKSYNC_CERT_PASSWORD"),
-                },
-                JournalDirectory = journal,
-                Token = token,
-                OrgId = source.OrgId!,
-                UseWebhooks = useWebhooks,
-                PollInterval = poll,
-                ReconcileInterval = reconcile,
-                TargetRetryLimit = retryLimit,
-                Jwt = parse.GetValue(verifyJwt) || source.VerifyJwt == true
-                    ? new WebhookJwtVerifier(jwksHttp, new Uri(source.Endpoints().DeskUrl, ".well-known/jwks.json"), source.OrgId!, source.WebhookIds)
-                    : null,
-            }, loggers);
-            sync.Report += OutputLog.Report;
-            await sync.StartReceiverAsync(ct);
-            if (sync.Server is { } server && useWebhooks)
-            {
-                var serviceUrl = ServiceUrlToken.Url(parse.GetValue(publicUrl) ?? source.PublicUrl ?? server.Address.ToString(), token);
-                OutputLog.Info("receiving", $"Receiving webhooks on {server.Address} (service URL {ServiceTokens.Redact(serviceUrl)}; `desksync webhook url` prints it in full).");
-                OutputLog.Info("journal", $"Journal: {journal}");
-            }
-
-            if (sync.Server is { } servers)
-            {
-                OutputLog.Info("admin", $"Health and metrics on {servers.AdminAddress}healthz and {servers.AdminAddress}metrics");
-            }
-
-            if (poll is { } p)
-            {
-                OutputLog.Info("polling", $"Polling every {p}{(reconcile is { } r ? $", reconciling deletes every {r}" : "")}.");
-            }
-
-            var line = new StatusLine(sync, useWebhooks, TimeProvider.System);
-            using var status = new Timer(_ => OutputLog.Info("status", line.Next()), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
-            var results = await sync.RunAsync(new SyncCommand.LineProgress(), ct, follow: !parse.GetValue(once));
-            OutputLog.Info("status", line.Next());
-            if (ct.IsCancellationRequested)
-            {
-                OutputLog.Info("stopped", CommandRunner.Stopped);
-                return ExitCodes.Interrupted;
-            }
-
-            return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
+            return await new ServiceRun(run, configPath, shared).RunAsync(names, parse.GetValue(global.Source) is not null, ct);
         }));
         return command;
+    }
+
+    /// <summary>One data source, as `run` has always served it: its own listener, and its failure is the command's.</summary>
+    private static async Task<int> RunOneAsync(RunSettings run, string configPath, string? name, SharedJournal? shared, CancellationToken ct)
+    {
+        using var loggers = OperatorLoggerProvider.Factory();
+        await using var source = await SourceRun.StartAsync(run, configPath, name, null, shared, loggers, OutputLog.Report, ct);
+        var sync = source.Sync;
+        source.Announce(run, shared?.Servers);
+        if (sync.Server is { } servers)
+        {
+            OutputLog.Info("admin", $"Health and metrics on {servers.AdminAddress}healthz and {servers.AdminAddress}metrics");
+        }
+
+        var line = new StatusLine(sync, source.Webhooks, TimeProvider.System);
+        using var status = new Timer(_ => OutputLog.Info("status", line.Next()), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+        var results = await source.RunAsync(run, ct);
+        OutputLog.Info("status", line.Next());
+        if (ct.IsCancellationRequested)
+        {
+            OutputLog.Info("stopped", CommandRunner.Stopped);
+            return ExitCodes.Interrupted;
+        }
+
+        return results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
     }
 }

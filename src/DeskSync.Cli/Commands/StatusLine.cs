@@ -13,12 +13,12 @@ internal sealed class StatusLine(RealtimeSync sync, bool webhooks, TimeProvider 
     public string Next()
     {
         var health = sync.Health();
-        if (sync.Server is null || !webhooks)
+        if (sync.Receiver is null || !webhooks)
         {
             return $"[{(sync.Streaming ? "polling" : "full load")}] {sync.PollCycles} polls{Reasons(health)}";
         }
 
-        var r = sync.Server.Receiver;
+        var r = sync.Receiver;
         var a = sync.Applier;
         var applied = a?.EventsApplied ?? 0;
         var now = time.GetUtcNow();

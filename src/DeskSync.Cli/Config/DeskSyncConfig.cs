@@ -25,6 +25,14 @@ public sealed record DeskSyncConfig
     [JsonPropertyName("sources")]
     public Dictionary<string, DataSourceConfig> Sources { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>`run`'s journal: "local" (the default) or the NATS servers of a JetStream cluster (nats://HOST:PORT, comma-separated).</summary>
+    [JsonPropertyName("journal")]
+    public string? Journal { get; init; }
+
+    /// <summary>JetStream: the servers each record is replicated on (default 3).</summary>
+    [JsonPropertyName("journalReplicas")]
+    public int? JournalReplicas { get; init; }
+
     public static DeskSyncConfig Load(string path)
     {
         if (!File.Exists(path))

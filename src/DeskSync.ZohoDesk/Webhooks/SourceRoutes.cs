@@ -17,6 +17,7 @@ internal sealed class SourceRoutes
 {
     private readonly ConcurrentDictionary<string, SourceRoute> _byName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SourceRoute> _byToken = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _problems = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public IReadOnlyCollection<string> Names => [.. _byName.Keys.Order(StringComparer.Ordinal)];
@@ -57,25 +58,42 @@ internal sealed class SourceRoutes
         }
     }
 
+    /// <summary>Marks a source failing with why (it stopped and is tried again), or clears it with null; a source not served at all is shown too.</summary>
+    public void SetProblem(string name, string? problem)
+    {
+        if (problem is null)
+        {
+            _problems.TryRemove(name, out _);
+        }
+        else
+        {
+            _problems[name] = problem;
+        }
+    }
+
     /// <summary>The receiver of the source whose token this is, when it receives webhooks; else null.</summary>
     public WebhookReceiver? Receiving(string token) =>
         _byToken.TryGetValue(KeyOf(token), out var route) && route.Receive && ServiceUrlToken.Matches(route.Receiver.Token, token) ? route.Receiver : null;
 
-    public HealthReport? HealthOf(string name) => _byName.TryGetValue(name, out var route) ? HealthOf(route) : null;
+    public HealthReport? HealthOf(string name) =>
+        _problems.TryGetValue(name, out var problem) ? new HealthReport("failing", false, null, [problem])
+        : _byName.TryGetValue(name, out var route) ? HealthOf(route) : null;
 
     private static HealthReport HealthOf(SourceRoute route) => route.Health?.Invoke() ?? new HealthReport("ok", false, null, []);
+
+    private IReadOnlyList<string> AllNames => [.. _byName.Keys.Union(_problems.Keys).Order(StringComparer.Ordinal)];
 
     /// <summary>One source: its report as it is. Several: the worst status, and each source's report.</summary>
     public (object Body, int HttpStatus) Health()
     {
-        var routes = _byName.Values.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
-        if (routes.Count == 1)
+        var names = AllNames;
+        if (names.Count == 1 && _problems.IsEmpty)
         {
-            var only = HealthOf(routes[0]);
+            var only = HealthOf(names[0])!;
             return (only, only.HttpStatus);
         }
 
-        var reports = routes.ToDictionary(r => r.Name, HealthOf, StringComparer.Ordinal);
+        var reports = names.ToDictionary(n => n, n => HealthOf(n)!, StringComparer.Ordinal);
         var statuses = reports.Values.Select(r => r.Status).ToList();
         var worst = statuses.Contains("failing") ? "failing" : statuses.Contains("degraded") ? "degraded" : "ok";
         var allFailing = statuses.Count > 0 && statuses.All(s => s == "failing");

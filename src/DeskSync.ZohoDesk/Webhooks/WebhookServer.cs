@@ -108,6 +108,9 @@ public sealed class WebhookServer : IAsyncDisposable
     public void Add(string source, WebhookReceiver receiver, Func<HealthReport>? health, Func<string>? metrics, bool receive = true) =>
         _routes.Add(new SourceRoute(source, receiver, health, metrics, receive));
 
+    /// <summary>Shows a data source as failing in /healthz with why (null: clears it), whether it is served or not.</summary>
+    public void SetProblem(string source, string? problem) => _routes.SetProblem(source, problem);
+
     /// <summary>Stops serving a data source: its service URL answers 404 from now on.</summary>
     public bool Remove(string source) => _routes.Remove(source);
 
