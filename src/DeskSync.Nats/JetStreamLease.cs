@@ -131,8 +131,9 @@ public sealed class JetStreamLease : ISourceLease
             {
                 break; // the key expired and another process took it
             }
-            catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException)
+            catch (Exception) when (!held.IsCancellationRequested)
             {
+                // Whatever failed (the cluster away, the connection closed), this try did not renew.
                 if (_time.GetUtcNow() - renewed >= giveUpAfter)
                 {
                     break;
@@ -151,20 +152,24 @@ public sealed class JetStreamLease : ISourceLease
             return;
         }
 
+        var stillHeld = !held.IsCancellationRequested;
         await held.CancelAsync();
         if (_renewing is not null)
         {
             await _renewing;
         }
 
-        try
+        if (stillHeld)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _bucket.DeleteAsync(_key, new NatsKVDeleteOpts { Revision = _revision }, timeout.Token);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            // Not deleted: it expires on its own.
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _bucket.DeleteAsync(_key, new NatsKVDeleteOpts { Revision = _revision }, timeout.Token);
+            }
+            catch (Exception)
+            {
+                // Not deleted (the cluster or the connection away): the key expires on its own.
+            }
         }
 
         held.Dispose();

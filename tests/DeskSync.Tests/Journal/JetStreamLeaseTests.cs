@@ -1,0 +1,88 @@
+using DeskSync.Nats;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Journal;
+
+/// <summary>The lease that lets one process of several apply a data source, on a real JetStream cluster.</summary>
+[Trait(Lanes.Key, Lanes.Integration)]
+public sealed class JetStreamLeaseTests(NatsCluster cluster) : IClassFixture<NatsCluster>
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
+
+    private static string NewSource() => "lease-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task One_holder_at_a_time_and_a_release_hands_over_at_once()
+    {
+        var source = NewSource();
+        await using var a = cluster.Connect(cluster.UrlOf(0));
+        await using var b = cluster.Connect(cluster.UrlOf(1));
+        await using var first = await JetStreamLease.OpenAsync(a, source, "first", Ttl, 3, CancellationToken.None, bucketName: "lease-test-" + source);
+        await using var second = await JetStreamLease.OpenAsync(b, source, "second", Ttl, 3, CancellationToken.None, bucketName: "lease-test-" + source);
+
+        var held = await first.AcquireAsync(CancellationToken.None);
+        using var waiting = new CancellationTokenSource();
+        var taking = second.AcquireAsync(waiting.Token);
+
+        // Three lifetimes of renewals: the holder keeps it, the other keeps waiting and sees who holds it.
+        await Eventually.UntilAsync(() => second.Holder == "first", "the waiting process to see the holder");
+        var until = DateTime.UtcNow + 3 * Ttl;
+        while (DateTime.UtcNow < until)
+        {
+            Assert.False(taking.IsCompleted, "a second process took a lease that was being renewed");
+            Assert.False(held.IsCancellationRequested);
+            await Task.Delay(100);
+        }
+
+        await first.ReleaseAsync();
+        Assert.True(held.IsCancellationRequested);
+        var lost = await taking.WaitAsync(Ttl); // well before the key could have expired
+        Assert.True(second.Held);
+        Assert.False(lost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task A_holder_that_dies_is_replaced_after_its_lease_expires()
+    {
+        var source = NewSource();
+        var bucket = "lease-test-" + source;
+        await using var b = cluster.Connect(cluster.UrlOf(1));
+        var a = cluster.Connect(cluster.UrlOf(0));
+        var dying = await JetStreamLease.OpenAsync(a, source, "dying", Ttl, 3, CancellationToken.None, bucketName: bucket);
+        await using var heir = await JetStreamLease.OpenAsync(b, source, "heir", Ttl, 3, CancellationToken.None, bucketName: bucket);
+        await dying.AcquireAsync(CancellationToken.None);
+
+        // The holder's connection is gone without a word, as when its process is killed.
+        var died = DateTime.UtcNow;
+        await a.DisposeAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await heir.AcquireAsync(deadline.Token);
+        var takeover = DateTime.UtcNow - died;
+
+        Assert.True(heir.Held);
+        Assert.True(takeover >= Ttl * 0.5, $"taken over {takeover.TotalSeconds:0.0} s after the holder died, before its lease could have expired");
+    }
+
+    [Fact]
+    public async Task A_holder_cut_off_from_the_cluster_gives_up_before_another_can_take_over()
+    {
+        var source = NewSource();
+        var bucket = "lease-test-" + source;
+        await using var b = cluster.Connect(cluster.UrlOf(1));
+        await using var a = cluster.Connect(cluster.UrlOf(0));
+        await using var cutOff = await JetStreamLease.OpenAsync(a, source, "cut-off", Ttl, 3, CancellationToken.None, bucketName: bucket);
+        await using var other = await JetStreamLease.OpenAsync(b, source, "other", Ttl, 3, CancellationToken.None, bucketName: bucket);
+        var held = await cutOff.AcquireAsync(CancellationToken.None);
+        DateTimeOffset? gaveUp = null;
+        held.Register(() => gaveUp = DateTimeOffset.UtcNow);
+
+        // Its connection can no longer reach any server (a network partition): renewals fail.
+        await a.DisposeAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await other.AcquireAsync(deadline.Token);
+        var taken = DateTimeOffset.UtcNow;
+
+        Assert.True(held.IsCancellationRequested, "the cut-off holder still believes it holds the lease");
+        Assert.True(gaveUp < taken, "the cut-off holder gave up only after another process took over");
+    }
+}
