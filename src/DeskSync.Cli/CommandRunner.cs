@@ -53,6 +53,7 @@ internal static class CommandRunner
             (ExitCodes.Transient, $"a call timed out ({timeout.Message.TrimEnd('.')}). Check the network and the data centre; run again to continue."),
         OperationCanceledException => (ExitCodes.Interrupted, Stopped),
         IOException => (ExitCodes.Transient, ex.Message),
+        NATS.Client.Core.NatsException => (ExitCodes.Transient, $"the NATS servers of the journal did not answer ({ex.Message.TrimEnd('.')}); they are asked again."),
         UnauthorizedAccessException => (ExitCodes.Configuration, ex.Message + " Check the folder's permissions."),
 
         // Nobody foresaw it: one line with what happened. What was committed stays committed;

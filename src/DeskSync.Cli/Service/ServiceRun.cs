@@ -149,6 +149,7 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
             {
                 source = await SourceRun.StartAsync(run, configPath, name, server, shared, loggers, line => OutputLog.Report(line, name), ct);
                 served.Current = source;
+                failures = 0;
                 source.Announce(run, shared?.Servers, $"[{name}] ");
                 var results = await source.RunAsync(run, ct);
                 served.ExitCode = results.Any(r => r.Status == TableLoadStatus.Failed) ? ExitCodes.Unexpected : ExitCodes.Success;
@@ -166,7 +167,9 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
                 var (code, message) = CommandRunner.Explain(ex);
                 served.ExitCode = code;
                 failures++;
-                var wait = TimeSpan.FromSeconds(Math.Min(LongestRetry.TotalSeconds, FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 10))));
+                // What heals by itself (Zoho, the network or the journal's cluster away) is tried again soon.
+                var first = code == ExitCodes.Transient ? TimeSpan.FromSeconds(2) : FirstRetry;
+                var wait = TimeSpan.FromSeconds(Math.Min(LongestRetry.TotalSeconds, first.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 10))));
                 server.SetProblem(name, $"stopped: {message} (tried again in {wait.TotalSeconds:0} s)");
                 OutputLog.Report($"warning: {message.TrimEnd('.')}. The other data sources go on; {(run.Once ? "this one is not tried again (--once)" : $"this one is tried again in {wait.TotalSeconds:0} s, its webhooks journaled meanwhile")}.", name);
                 if (run.Once)
