@@ -17,7 +17,7 @@ public sealed class JetStreamFailoverTests : IAsyncLifetime
     public Task DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
-    public async Task Every_acknowledged_append_survives_killing_each_server_in_turn_and_is_read_once_in_order()
+    public async Task Appends_sent_again_until_acknowledged_survive_killing_each_server_in_turn_and_are_read_once_in_order()
     {
         var options = JetStreamJournalOptions.For("failover");
         await using var writerConnection = _cluster.Connect();
@@ -54,22 +54,28 @@ public sealed class JetStreamFailoverTests : IAsyncLifetime
 
         for (var round = 0; round < 3; round++)
         {
-            for (var i = 0; i < 100; i++)
+            for (var i = 0; i < 60; i++)
             {
-                if (i == 30)
+                if (i == 20)
                 {
                     _cluster.Kill(round); // mid-stream, as a crash would
                 }
 
+                // As Zoho does with a delivery that got no 200: the same bytes again until one is acknowledged.
                 var text = $"round {round} record {i}";
-                try
+                while (true)
                 {
-                    await writer.AppendAsync(Encoding.UTF8.GetBytes(text), stop.Token);
-                    acknowledged.Add(text);
-                }
-                catch (JournalUnavailableException)
-                {
-                    refused++; // not acknowledged: Zoho would send it again
+                    try
+                    {
+                        await writer.AppendAsync(Encoding.UTF8.GetBytes(text), stop.Token);
+                        acknowledged.Add(text);
+                        break;
+                    }
+                    catch (JournalUnavailableException)
+                    {
+                        refused++;
+                        await Task.Delay(50, stop.Token);
+                    }
                 }
             }
 
@@ -79,9 +85,9 @@ public sealed class JetStreamFailoverTests : IAsyncLifetime
         }
 
         await ReadAllAsync();
-        Assert.True(acknowledged.Count >= 250, $"only {acknowledged.Count} of 300 appends were acknowledged ({refused} refused) with two of three servers up");
-        Assert.Equal(read.Distinct().Count(), read.Count);
-        Assert.Empty(acknowledged.Except(read));
-        Assert.Equal(acknowledged, read.Where(acknowledged.Contains));
+        // Every record once, in order: a refused append that JetStream had stored after all was
+        // de-duplicated when it was sent again.
+        Assert.Equal(180, acknowledged.Count);
+        Assert.Equal(acknowledged, read);
     }
 }

@@ -118,8 +118,11 @@ public sealed class NatsCluster : IAsyncLifetime
                 await using var connection = Connect();
                 await connection.ConnectAsync();
                 var js = new NatsJSContext(connection);
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await js.GetAccountInfoAsync(cts.Token);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                // Ready when a stream replicated on all three servers can be made: every server is a JetStream peer again.
+                var probe = "READY_" + Guid.NewGuid().ToString("N")[..8];
+                await js.CreateStreamAsync(new NATS.Client.JetStream.Models.StreamConfig(probe, ["ready." + probe]) { NumReplicas = 3, Storage = NATS.Client.JetStream.Models.StreamConfigStorage.Memory }, cts.Token);
+                await js.DeleteStreamAsync(probe, cts.Token);
                 return;
             }
             catch (Exception) when (DateTime.UtcNow < deadline)
