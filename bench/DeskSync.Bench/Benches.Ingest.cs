@@ -20,20 +20,8 @@ internal sealed partial class Benches
         }
 
         // Sustained: closed loop, `concurrency` senders, one event per delivery.
-        var done = 0L;
-        var stopAt = DateTime.UtcNow.AddSeconds(seconds);
         var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-        {
-            while (DateTime.UtcNow < stopAt)
-            {
-                using var r = await http.PostAsync(url, Body());
-                if (r.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref done);
-                }
-            }
-        }));
+        var done = await SustainedAsync(http, url, Body, seconds, concurrency);
         Report($"webhook ingest, sustained, {concurrency} concurrent senders, fsync before 200", $"{done / watch.Elapsed.TotalSeconds:N0} events/s acknowledged ({journal.Appended:N0} appends in {journal.Flushes:N0} flushes)",
             $"ingest --seconds {seconds} --concurrency {concurrency}");
 
@@ -41,36 +29,62 @@ internal sealed partial class Benches
 
         foreach (var rate in new[] { 1_000, 5_000 })
         {
-            var latencies = new ConcurrentBag<double>();
-            var sends = new List<Task>();
-            var interval = TimeSpan.FromSeconds(1.0 / rate);
-            var start = Stopwatch.GetTimestamp();
-            var total = rate * Math.Min(seconds, 5);
-            for (var i = 0; i < total; i++)
-            {
-                var due = start + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
-                while (Stopwatch.GetTimestamp() < due)
-                {
-                    if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000)
-                    {
-                        await Task.Delay(1);
-                    }
-                }
-
-                sends.Add(Task.Run(async () =>
-                {
-                    var t0 = Stopwatch.GetTimestamp();
-                    using var r = await http.PostAsync(url, Body());
-                    latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                }));
-            }
-
-            await Task.WhenAll(sends);
-            var sorted = latencies.Order().ToArray();
-            Report($"webhook ack latency at {rate:N0} events/s offered (one event per delivery)", $"p50 {sorted[sorted.Length / 2]:N1} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:N1} ms over {sorted.Length:N0} deliveries", $"ingest --seconds {seconds}");
+            var (p50, p99, n) = await AckLatencyAsync(http, url, Body, rate, Math.Min(seconds, 5));
+            Report($"webhook ack latency at {rate:N0} events/s offered (one event per delivery)", $"p50 {p50:N1} ms, p99 {p99:N1} ms over {n:N0} deliveries", $"ingest --seconds {seconds}");
         }
 
         await EndToEndLag(seconds);
+    }
+
+    /// <summary>Deliveries acknowledged by `concurrency` senders posting as fast as they are answered.</summary>
+    internal static async Task<long> SustainedAsync(HttpClient http, Uri url, Func<StringContent> body, int seconds, int concurrency)
+    {
+        var done = 0L;
+        var stopAt = DateTime.UtcNow.AddSeconds(seconds);
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (DateTime.UtcNow < stopAt)
+            {
+                using var r = await http.PostAsync(url, body());
+                if (r.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref done);
+                }
+            }
+        }));
+        return done;
+    }
+
+    /// <summary>Time to the 200 of deliveries sent at a fixed rate (open loop: a slow answer does not slow the sender).</summary>
+    internal static async Task<(double P50, double P99, int Count)> AckLatencyAsync(HttpClient http, Uri url, Func<StringContent> body, int rate, int seconds)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var sends = new List<Task>();
+        var interval = 1.0 / rate;
+        var start = Stopwatch.GetTimestamp();
+        var total = rate * seconds;
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * interval * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000)
+                {
+                    await Task.Delay(1);
+                }
+            }
+
+            sends.Add(Task.Run(async () =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var r = await http.PostAsync(url, body());
+                latencies.Add(r.IsSuccessStatusCode ? Stopwatch.GetElapsedTime(t0).TotalMilliseconds : double.PositiveInfinity);
+            }));
+        }
+
+        await Task.WhenAll(sends);
+        var sorted = latencies.Order().ToArray();
+        return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
     }
 
     // The same sustained figure with the load coming from wrk (a C load generator, Debian's wrk

@@ -37,6 +37,9 @@ try
         case "ingest":
             await benches.Ingest(opts.Int("seconds", 10), opts.Int("concurrency", 64));
             break;
+        case "cluster":
+            await benches.Cluster(opts.Int("seconds", 10), opts.Int("concurrency", 64));
+            break;
         case "memory":
             await benches.Memory(opts.Int("tickets", 1_000_000));
             break;
@@ -45,7 +48,7 @@ try
             await benches.Economy(300);
             break;
         default:
-            Console.WriteLine("dotnet run -c Release --project bench/DeskSync.Bench -- fullload|overhead|economy|children|ingest|memory|smoke [--option value …]");
+            Console.WriteLine("dotnet run -c Release --project bench/DeskSync.Bench -- fullload|overhead|economy|children|ingest|cluster|memory|smoke [--option value …]");
             break;
     }
 }

@@ -5,7 +5,11 @@ using System.Net.Sockets;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 
+#if BENCH
+namespace DeskSync.Bench;
+#else
 namespace DeskSync.Tests.Support;
+#endif
 
 /// <summary>
 /// A real three-server JetStream cluster on loopback for the tests, from Debian's nats-server
@@ -13,7 +17,10 @@ namespace DeskSync.Tests.Support;
 /// files. A watcher in a session of its own kills the servers and removes their files when the test
 /// process ends, however it ends.
 /// </summary>
-public sealed class NatsCluster : IAsyncLifetime
+public sealed class NatsCluster
+#if !BENCH
+    : IAsyncLifetime // the benchmarks use this file too, without xunit
+#endif
 {
     public const string Binary = "/usr/sbin/nats-server";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "desksync-nats-" + Guid.NewGuid().ToString("N")[..8]);
