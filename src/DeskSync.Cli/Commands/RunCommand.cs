@@ -25,10 +25,11 @@ internal static class RunCommand
         var targetRetry = new Option<string?>("--target-retry") { Description = "How long to keep retrying a target that refuses writes (a database restarting, a full disk) while webhooks are still journaled, e.g. 1h; default: for ever." };
         var journal = new Option<string?>("--journal") { Description = "local (the default: files beside the settings) or the NATS servers of a JetStream cluster, nats://HOST:PORT comma-separated: every process given the same servers receives any data source's webhooks, and one of them applies each. Or \"journal\" in the settings, or DESKSYNC_JOURNAL." };
         var replicas = new Option<int?>("--journal-replicas") { Description = "JetStream: servers holding each record before Zoho gets its 200 is a quorum of these (default 3)." };
+        var allSources = new Option<bool>("--all-sources") { Description = "Serve every data source of the settings as a service, even when it has one: a source added later starts on SIGHUP, and one that fails is tried again rather than ending the run. (With several sources this is what run does.)" };
         var leaseTtl = new Option<string?>("--lease-ttl") { Description = "JetStream: how soon another process takes over a data source whose applier died (default 10s)." };
         var command = new Command("run", "Replicate in real time: receive Zoho Desk webhooks at the service URL, run the full load, then apply every event in order. With several data sources in the settings, serves them all on one listener (or those named by --source a,b). Ctrl+C stops; run again to continue; SIGHUP re-reads the settings and starts or stops the sources added or removed.")
         {
-            listen, adminListen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry, journal, replicas, leaseTtl,
+            listen, adminListen, publicUrl, cert, deletes, once, verifyJwt, incremental, pollInterval, reconcileInterval, reconcileAfterDowntime, targetRetry, journal, replicas, leaseTtl, allSources,
         };
         targets.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(Console.Error, async () =>
@@ -55,7 +56,7 @@ internal static class RunCommand
                 JournalReplicas = parse.GetValue(replicas) ?? config.JournalReplicas ?? 3,
                 LeaseTtl = Durations.Parse(parse.GetValue(leaseTtl) ?? "10s", "--lease-ttl"),
             };
-            var names = ServiceRun.Chosen(parse.GetValue(global.Source), config, configPath);
+            var names = ServiceRun.Chosen(parse.GetValue(global.Source), parse.GetValue(allSources), config, configPath);
             await using var shared = await SharedJournal.OpenAsync(run.Journal, run.JournalReplicas, run.LeaseTtl, ct);
             if (names is null)
             {

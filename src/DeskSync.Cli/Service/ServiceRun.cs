@@ -26,8 +26,13 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
     /// named with --source, or the only one in the settings); else every source of the settings,
     /// or those named with --source a,b.
     /// </summary>
-    public static IReadOnlyList<string>? Chosen(string? option, DeskSyncConfig config, string configPath)
+    public static IReadOnlyList<string>? Chosen(string? option, bool allSources, DeskSyncConfig config, string configPath)
     {
+        if (allSources && option is not null)
+        {
+            throw new ConfigException("--all-sources and --source name the sources twice: give one of them.");
+        }
+
         if (option is not null && !option.Contains(',', StringComparison.Ordinal))
         {
             return null;
@@ -35,7 +40,7 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
 
         if (option is null)
         {
-            return config.Sources.Count <= 1 ? null : [.. config.Sources.Keys.Order(StringComparer.Ordinal)];
+            return config.Sources.Count <= 1 && !allSources ? null : [.. config.Sources.Keys.Order(StringComparer.Ordinal)];
         }
 
         var names = option.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
@@ -55,6 +60,7 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
             AdminListen = run.AdminListen is { } admin ? ListenUrl.Check(admin) : ListenUrl.AdminBeside(listen),
             CertificatePath = run.Certificate,
             CertificatePassword = DeskSyncConfig.Env("DESKSYNC_CERT_PASSWORD"),
+            ManySources = true,
         }, ct);
         OutputLog.Info("listening", $"Serving {names.Count} data sources ({string.Join(", ", names)}) on {server.Address}; health and metrics of each on {server.AdminAddress}healthz and {server.AdminAddress}metrics.");
         using var loggers = OperatorLoggerProvider.Factory();
@@ -147,6 +153,7 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
             SourceRun? source = null;
             try
             {
+                RefuseSharedTarget(name);
                 source = await SourceRun.StartAsync(run, configPath, name, server, shared, loggers, line => OutputLog.Report(line, name), ct);
                 served.Current = source;
                 failures = 0;
@@ -197,6 +204,19 @@ internal sealed class ServiceRun(RunSettings run, string configPath, SharedJourn
             }
 
             server.SetProblem(name, null);
+        }
+    }
+
+    /// <summary>Two data sources writing one target would overwrite each other's tables: the one after the other in name order is refused.</summary>
+    private void RefuseSharedTarget(string name)
+    {
+        var config = DeskSyncConfig.Load(configPath);
+        string Target(string source) => (config.Resolve(source).Target ?? "sqlite:desksync.db").Trim();
+        var mine = Target(name);
+        var first = _served.Keys.Where(config.Sources.ContainsKey).Order(StringComparer.Ordinal).First(other => Target(other) == mine);
+        if (first != name)
+        {
+            throw new ConfigException($"{name} writes the same target as {first} ({mine}): give each data source its own \"target\" in the settings, then send SIGHUP.");
         }
     }
 

@@ -20,6 +20,9 @@ internal sealed class SourceRoutes
     private readonly ConcurrentDictionary<string, string> _problems = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
+    /// <summary>Health in the shape of several sources even with one (a service whose sources come and go).</summary>
+    public bool ManySources { get; init; }
+
     public IReadOnlyCollection<string> Names => [.. _byName.Keys.Order(StringComparer.Ordinal)];
 
     public SourceRoute Only => _byName.Count == 1 ? _byName.Values.First() : throw new InvalidOperationException($"The server serves {_byName.Count} data sources, not one.");
@@ -87,7 +90,7 @@ internal sealed class SourceRoutes
     public (object Body, int HttpStatus) Health()
     {
         var names = AllNames;
-        if (names.Count == 1 && _problems.IsEmpty)
+        if (names.Count == 1 && _problems.IsEmpty && !ManySources)
         {
             var only = HealthOf(names[0])!;
             return (only, only.HttpStatus);
@@ -104,7 +107,7 @@ internal sealed class SourceRoutes
     public string Metrics()
     {
         var routes = _byName.Values.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
-        return routes.Count == 1
+        return routes.Count == 1 && !ManySources
             ? routes[0].Metrics?.Invoke() ?? ""
             : MetricsMerge.Labelled(routes.Where(r => r.Metrics is not null).Select(r => (r.Name, r.Metrics!())));
     }

@@ -17,6 +17,9 @@ public sealed record WebhookServerOptions
     /// <summary>Where /healthz and /metrics answer: a listener of their own, loopback by default, so that the public port serves the service URL only.</summary>
     public string AdminListen { get; init; } = "http://127.0.0.1:0";
 
+    /// <summary>/healthz answers with each source's report (`{"status", "sources": {…}}`) however many there are; false: one source's report as it is.</summary>
+    public bool ManySources { get; init; }
+
     /// <summary>The largest body the public listener takes (each receiver applies its own limit too).</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
@@ -68,7 +71,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>Starts a server with no data source yet (<see cref="Add"/> adds them).</summary>
     public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, CancellationToken cancellationToken = default)
     {
-        var routes = new SourceRoutes();
+        var routes = new SourceRoutes { ManySources = options.ManySources };
         var @public = Build(options.Listen, options, options.MaxBodyBytes);
         @public.Map("/hooks/{token}", (HttpContext ctx, string token) => routes.Receiving(token) is { } r ? r.HandleAsync(ctx) : NotFound(ctx));
         @public.Map("/hooks/{token}/workflow", (HttpContext ctx, string token) => routes.Receiving(token) is { } r ? r.HandleWorkflowAsync(ctx) : NotFound(ctx));

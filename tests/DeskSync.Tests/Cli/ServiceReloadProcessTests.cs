@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeskSync.Tests.Support;
+
+namespace DeskSync.Tests.Cli;
+
+/// <summary>`desksync run --all-sources`: a source added to the settings starts on SIGHUP, one removed stops, the other is not touched.</summary>
+[Trait(Lanes.Key, Lanes.Process)]
+public sealed class ServiceReloadProcessTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("desksync-reload-").FullName;
+    private readonly Dictionary<string, EmulatorProcess> _emulators = [];
+
+    private string Config => Path.Combine(_dir, "desksync.json");
+
+    public async Task InitializeAsync()
+    {
+        foreach (var source in new[] { "east", "west" })
+        {
+            _emulators[source] = await EmulatorProcess.StartAsync(_dir, "--tickets", "50");
+        }
+
+        await AuthAsync("east");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var emulator in _emulators.Values)
+        {
+            await emulator.DisposeAsync();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_source_added_starts_and_a_source_removed_stops_on_SIGHUP_while_the_other_goes_on()
+    {
+        await using var run = RunningDeskSync.Start(_dir, "run", "--config", Config, "--all-sources", "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0");
+        await run.WaitForAsync(() => run.Said.Contains("[east] Receiving webhooks on", StringComparison.Ordinal), "east to be received");
+        var listener = new Uri(System.Text.RegularExpressions.Regex.Match(run.Said, @"on (\S+?); health and metrics of each on (\S+?)healthz").Groups[1].Value);
+        var admin = new Uri(System.Text.RegularExpressions.Regex.Match(run.Said, @"health and metrics of each on (\S+?)healthz").Groups[1].Value);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceUrl(listener, "east"))).StatusCode);
+
+        await AuthAsync("west");
+        Hangup(run);
+        await run.WaitForAsync(() => run.Said.Contains("[west] Receiving webhooks on", StringComparison.Ordinal), "west to start after SIGHUP");
+        Assert.Contains("settings re-read: started west; no source removed", run.Said);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceUrl(listener, "west"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceUrl(listener, "east"))).StatusCode);
+        await Eventually.UntilAsync(() => StreamingAsync(http, admin, "west"), "west's full load", () => run.Said);
+        Assert.Equal(1, run.Lines.Count(l => l.StartsWith("[east] Receiving webhooks on", StringComparison.Ordinal))); // east was not restarted
+
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
+        settings["sources"]!.AsObject().Remove("east");
+        await File.WriteAllTextAsync(Config, settings.ToJsonString());
+        Hangup(run);
+        await run.WaitForAsync(() => run.Said.Contains("settings re-read: no source added; stopped east", StringComparison.Ordinal), "east to stop after SIGHUP");
+        await Eventually.UntilAsync(async () => (await http.GetAsync(ServiceUrl(listener, "east"))).StatusCode == HttpStatusCode.NotFound, "east's service URL to answer 404");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceUrl(listener, "west"))).StatusCode);
+        using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(admin, "healthz")));
+        Assert.Equal(["west"], health.RootElement.GetProperty("sources").EnumerateObject().Select(p => p.Name));
+    }
+
+    private async Task AuthAsync(string source)
+    {
+        var emulator = _emulators[source];
+        var auth = await DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = emulator.Value("clientSecret") },
+            "auth", "--config", Config, "--source", source, "--accounts-url", emulator.Url, "--api-url", emulator.Url,
+            "--org-id", emulator.Value("orgId"), "--client-id", emulator.Value("clientId"), "--grant-code", emulator.Value("grantCode"));
+        Assert.True(auth.ExitCode == 0, auth.Stderr);
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
+        settings["sources"]![source]!["target"] = "sqlite:" + source + ".db";
+        await File.WriteAllTextAsync(Config, settings.ToJsonString());
+    }
+
+    private Uri ServiceUrl(Uri listener, string source) =>
+        new(listener, "hooks/" + JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, ".desksync", "secrets", source + ".service-token.json"))).RootElement.GetProperty("Token").GetString());
+
+    private static async Task<bool> StreamingAsync(HttpClient http, Uri admin, string source)
+    {
+        using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(admin, "healthz/" + source)));
+        return health.RootElement.GetProperty("streaming").GetBoolean();
+    }
+
+    private static void Hangup(RunningDeskSync run)
+    {
+        using var kill = Process.Start("kill", ["-HUP", run.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+}
