@@ -38,38 +38,74 @@ public sealed class JetStreamLease : ISourceLease
 
     public string? Holder { get; private set; }
 
+    /// <summary>Why the lease was last lost: the cluster out of reach, or handed over to spread the sources.</summary>
+    public string? LostBecause { get; private set; }
+
+    /// <summary>The process's group of leases this one belongs to (it spreads the sources); null: none.</summary>
+    internal JetStreamLeases? Group { get; init; }
+
     /// <summary>The lease on <paramref name="source"/> in the bucket <paramref name="bucketName"/> (made, replicated, when missing).</summary>
     public static async Task<JetStreamLease> OpenAsync(INatsConnection connection, string source, string me, TimeSpan ttl, int replicas, CancellationToken ct, TimeProvider? time = null, string bucketName = "desksync-leases")
+    {
+        var (bucket, lives) = await BucketAsync(connection, bucketName, ttl, replicas, ct);
+        return new JetStreamLease(bucket, JetStreamJournalOptions.Safe(source), me, lives, time ?? TimeProvider.System);
+    }
+
+    internal static JetStreamLease In(INatsKVStore bucket, string source, string me, TimeSpan ttl, TimeProvider time, JetStreamLeases group) =>
+        new(bucket, JetStreamJournalOptions.Safe(source), me, ttl, time) { Group = group };
+
+    /// <summary>A key-value bucket whose entries live <paramref name="ttl"/> (made, replicated, when missing), and the time to live it really has.</summary>
+    internal static async Task<(INatsKVStore Bucket, TimeSpan Ttl)> BucketAsync(INatsConnection connection, string name, TimeSpan ttl, int replicas, CancellationToken ct)
     {
         var kv = new NatsKVContext(new NatsJSContext((NatsConnection)connection));
         INatsKVStore bucket;
         try
         {
-            bucket = await kv.GetStoreAsync(bucketName, ct);
+            bucket = await kv.GetStoreAsync(name, ct);
         }
-        catch (NatsKVException)
+        catch (Exception ex) when (ex is NatsKVException or NatsJSApiException { Error.Code: 404 })
         {
-            bucket = await kv.CreateStoreAsync(new NatsKVConfig(bucketName) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
-        }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-        {
-            bucket = await kv.CreateStoreAsync(new NatsKVConfig(bucketName) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
+            bucket = await kv.CreateStoreAsync(new NatsKVConfig(name) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
         }
 
-        // A bucket made earlier keeps its own time to live: the holder must give up by that one.
+        // A bucket made earlier keeps its own time to live: a holder must give up by that one.
         var status = await bucket.GetStatusAsync(ct);
-        var lives = status.Info.Config.MaxAge is { } age && age > TimeSpan.Zero ? age : ttl;
-        return new JetStreamLease(bucket, JetStreamJournalOptions.Safe(source), me, lives, time ?? TimeProvider.System);
+        return (bucket, status.Info.Config.MaxAge is { } age && age > TimeSpan.Zero ? age : ttl);
+    }
+
+    /// <summary>Lets go of a held lease so that a process with fewer takes it (the sources spread).</summary>
+    internal async Task HandOverAsync()
+    {
+        if (Held)
+        {
+            LostBecause = "handed over to a process applying fewer data sources";
+            await ReleaseAsync();
+        }
     }
 
     public async Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken)
     {
+        DateTimeOffset? unheldSince = null;
         while (true)
         {
+            if (Group is { } group && !group.MayTakeMore)
+            {
+                // This process applies its share already: the lease is left to the others, and
+                // taken only when nobody took it for a whole lifetime.
+                await SeeHolderAsync(cancellationToken);
+                unheldSince = Holder is null ? unheldSince ?? _time.GetUtcNow() : null;
+                if (unheldSince is null || _time.GetUtcNow() - unheldSince < Ttl)
+                {
+                    await Task.Delay(Ttl / 10, _time, cancellationToken);
+                    continue;
+                }
+            }
+
             var asked = _time.GetUtcNow();
             try
             {
                 _revision = await _bucket.CreateAsync(_key, _me, cancellationToken: cancellationToken);
+                LostBecause = null;
                 Holder = _me;
                 _held = new CancellationTokenSource();
                 _renewing = RenewAsync(asked, _held);
@@ -102,6 +138,10 @@ public sealed class JetStreamLease : ISourceLease
         catch (NatsKVKeyDeletedException)
         {
             Holder = null;
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            // The cluster is away: who holds it stays as last seen.
         }
     }
 
@@ -142,6 +182,7 @@ public sealed class JetStreamLease : ISourceLease
         }
 
         Holder = null;
+        LostBecause ??= "the NATS cluster was out of reach for too long to renew it";
         await held.CancelAsync();
     }
 
@@ -177,5 +218,9 @@ public sealed class JetStreamLease : ISourceLease
         Holder = null;
     }
 
-    public async ValueTask DisposeAsync() => await ReleaseAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await ReleaseAsync();
+        Group?.Forget(this);
+    }
 }

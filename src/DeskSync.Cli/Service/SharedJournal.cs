@@ -15,6 +15,8 @@ internal sealed class SharedJournal : IAsyncDisposable
     private readonly NatsConnection _connection;
     private readonly int _replicas;
     private readonly TimeSpan _leaseTtl;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private JetStreamLeases? _leases;
 
     private SharedJournal(NatsConnection connection, string servers, int replicas, TimeSpan leaseTtl)
     {
@@ -73,12 +75,34 @@ internal sealed class SharedJournal : IAsyncDisposable
     public async Task<IJournal> OpenJournalAsync(string source, CancellationToken ct) =>
         await JetStreamJournal.OpenAsync(_connection, JetStreamJournalOptions.For(source) with { Replicas = _replicas }, ct);
 
-    public async Task<ISourceLease> OpenLeaseAsync(string source, CancellationToken ct) =>
-        await JetStreamLease.OpenAsync(_connection, source, Me, _leaseTtl, _replicas, ct);
+    /// <summary>The source's lease, in this process's group of leases (which spreads the sources across the processes).</summary>
+    public async Task<ISourceLease> OpenLeaseAsync(string source, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            _leases ??= await JetStreamLeases.OpenAsync(_connection, Me, _leaseTtl, _replicas, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return _leases.For(source);
+    }
 
     /// <summary>The servers without a user's password (nats://user:password@host).</summary>
     public static string Redact(string spec) => string.Join(',', spec.Split(',').Select(u =>
         Uri.TryCreate(u.Trim(), UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 ? $"{uri.Scheme}://***@{uri.Authority}" : u.Trim()));
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_leases is not null)
+        {
+            await _leases.DisposeAsync();
+        }
+
+        await _connection.DisposeAsync();
+        _gate.Dispose();
+    }
 }

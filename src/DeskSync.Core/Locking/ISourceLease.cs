@@ -17,4 +17,7 @@ public interface ISourceLease : IAsyncDisposable
 
     /// <summary>Who holds it, as last seen (null: nobody, or not known yet).</summary>
     string? Holder { get; }
+
+    /// <summary>Why this process last lost it (null while held, or never lost).</summary>
+    string? LostBecause { get; }
 }

@@ -55,7 +55,7 @@ public sealed partial class RealtimeSync
                 }
 
                 Streaming = false;
-                Report?.Invoke("warning: lease lost (the NATS cluster was out of reach for too long); this process stopped applying before another could take over.");
+                Report?.Invoke($"lease: lost ({lease.LostBecause ?? "not renewed"}); this process stopped applying before another could take over.");
             }
         }
         finally

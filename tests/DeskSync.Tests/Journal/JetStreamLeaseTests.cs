@@ -85,4 +85,41 @@ public sealed class JetStreamLeaseTests(NatsCluster cluster) : IClassFixture<Nat
         Assert.True(held.IsCancellationRequested, "the cut-off holder still believes it holds the lease");
         Assert.True(gaveUp < taken, "the cut-off holder gave up only after another process took over");
     }
+
+    [Fact]
+    public async Task Sources_spread_across_the_processes_and_come_back_to_the_one_left()
+    {
+        var prefix = "spread-" + Guid.NewGuid().ToString("N")[..8];
+        string[] sources = ["s1", "s2", "s3", "s4"];
+        using var stop = new CancellationTokenSource();
+        await using var a = cluster.Connect(cluster.UrlOf(0));
+        var b = cluster.Connect(cluster.UrlOf(1));
+        await using var first = await JetStreamLeases.OpenAsync(a, "first", Ttl, 3, CancellationToken.None, prefix: prefix);
+        var firstRuns = sources.Select(s => HoldWhileAsync(first.For(s), stop.Token)).ToList();
+        await Eventually.UntilAsync(() => first.Held == 4, "the only process to apply every source");
+
+        var second = await JetStreamLeases.OpenAsync(b, "second", Ttl, 3, CancellationToken.None, prefix: prefix);
+        var secondRuns = sources.Select(s => HoldWhileAsync(second.For(s), stop.Token)).ToList();
+        await Eventually.UntilAsync(() => first.Held == 2 && second.Held == 2, "two sources each", () => $"first {first.Held}, second {second.Held}", TimeSpan.FromSeconds(60));
+
+        await b.DisposeAsync(); // the second process dies
+        await Eventually.UntilAsync(() => first.Held == 4, "the first process to take every source back", () => $"first {first.Held}", TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await Task.WhenAll(firstRuns.Concat(secondRuns)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+    }
+
+    /// <summary>As the coordinator does: take the lease, hold it until it is lost, take it again.</summary>
+    private static async Task HoldWhileAsync(JetStreamLease lease, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var lost = await lease.AcquireAsync(ct);
+            var gone = new TaskCompletionSource();
+            using (lost.Register(() => gone.TrySetResult()))
+            using (ct.Register(() => gone.TrySetResult()))
+            {
+                await gone.Task;
+            }
+        }
+    }
 }
