@@ -75,6 +75,8 @@ public sealed class ClusterKillRoundsTests : IAsyncLifetime
 
         await StartAsync(0);
         await StartAsync(1);
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.UntilAsync(async () => (await ApplyingAsync(probe, processes)).All(n => n == 1), "the two sources spread across the two processes", null, TimeSpan.FromSeconds(60));
 
         var acked = Sources.ToDictionary(s => s, _ => new ConcurrentBag<string>());
         var sent = 0L;
@@ -153,6 +155,27 @@ public sealed class ClusterKillRoundsTests : IAsyncLifetime
         // Every kill of a process that applied a source handed it to the other process.
         var takeovers = said.Count(l => l.EndsWith("lease: this process applies the data source now.", StringComparison.Ordinal));
         Assert.True(takeovers >= Sources.Length + Rounds, $"{takeovers} times a process took a source's lease in {Rounds} rounds");
+    }
+
+    /// <summary>How many sources each process applies.</summary>
+    private static async Task<List<int>> ApplyingAsync(HttpClient http, IEnumerable<RunningDeskSync?> processes)
+    {
+        var counts = new List<int>();
+        foreach (var p in processes.Where(p => p is not null))
+        {
+            var admin = System.Text.RegularExpressions.Regex.Match(p!.Said, @"health and metrics of each on (\S+)healthz");
+            try
+            {
+                using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(new Uri(admin.Groups[1].Value), "healthz")));
+                counts.Add(health.RootElement.GetProperty("sources").EnumerateObject().Count(s => s.Value.GetProperty("streaming").GetBoolean()));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or KeyNotFoundException or UriFormatException)
+            {
+                counts.Add(-1);
+            }
+        }
+
+        return counts;
     }
 
     private static async Task<bool> EverySourceAppliedAsync(HttpClient http, IEnumerable<RunningDeskSync?> processes)
