@@ -65,17 +65,7 @@ public sealed class ServiceReloadProcessTests : IAsyncLifetime
         Assert.Equal(["west"], health.RootElement.GetProperty("sources").EnumerateObject().Select(p => p.Name));
     }
 
-    private async Task AuthAsync(string source)
-    {
-        var emulator = _emulators[source];
-        var auth = await DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = emulator.Value("clientSecret") },
-            "auth", "--config", Config, "--source", source, "--accounts-url", emulator.Url, "--api-url", emulator.Url,
-            "--org-id", emulator.Value("orgId"), "--client-id", emulator.Value("clientId"), "--grant-code", emulator.Value("grantCode"));
-        Assert.True(auth.ExitCode == 0, auth.Stderr);
-        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
-        settings["sources"]![source]!["target"] = "sqlite:" + source + ".db";
-        await File.WriteAllTextAsync(Config, settings.ToJsonString());
-    }
+    private Task AuthAsync(string source) => _emulators[source].AuthAsSourceAsync(Config, source, "sqlite:" + source + ".db");
 
     private Uri ServiceUrl(Uri listener, string source) =>
         new(listener, "hooks/" + JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, ".desksync", "secrets", source + ".service-token.json"))).RootElement.GetProperty("Token").GetString());

@@ -29,24 +29,13 @@ public sealed class ClusterKillRoundsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _cluster.InitializeAsync();
+        // Each source writes its own change log, where a record written twice shows as a second line.
         foreach (var source in Sources)
         {
             var emulator = await EmulatorProcess.StartAsync(_dir, "--tickets", Tickets.ToString(CultureInfo.InvariantCulture));
             _emulators.Add(emulator);
-            var auth = await DeskSyncProcess.RunAsync(_dir, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = emulator.Value("clientSecret") },
-                "auth", "--config", Config, "--source", source, "--accounts-url", emulator.Url, "--api-url", emulator.Url,
-                "--org-id", emulator.Value("orgId"), "--client-id", emulator.Value("clientId"), "--grant-code", emulator.Value("grantCode"));
-            Assert.True(auth.ExitCode == 0, auth.Stderr);
+            await emulator.AuthAsSourceAsync(Config, source, "jsonl:" + Path.Combine(_dir, source + "-out"));
         }
-
-        // Each source writes its own change log, where a record written twice shows as a second line.
-        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
-        foreach (var source in Sources)
-        {
-            settings["sources"]![source]!["target"] = "jsonl:" + Path.Combine(_dir, source + "-out");
-        }
-
-        await File.WriteAllTextAsync(Config, settings.ToJsonString());
     }
 
     public async Task DisposeAsync()

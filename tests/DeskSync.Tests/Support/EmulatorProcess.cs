@@ -40,6 +40,18 @@ internal sealed class EmulatorProcess : IAsyncDisposable
             "--org-id", orgId ?? Value("orgId"), "--client-id", Value("clientId"), "--grant-code", code ?? Value("grantCode"));
     }
 
+    /// <summary>Connects this portal as the data source <paramref name="source"/> of the settings <paramref name="config"/> (others may be there already), writing to <paramref name="target"/>.</summary>
+    public async Task AuthAsSourceAsync(string config, string source, string target)
+    {
+        var auth = await DeskSyncProcess.RunAsync(Directory, new Dictionary<string, string> { ["DESKSYNC_CLIENT_SECRET"] = Value("clientSecret") },
+            "auth", "--config", config, "--source", source, "--accounts-url", Url, "--api-url", Url,
+            "--org-id", Value("orgId"), "--client-id", Value("clientId"), "--grant-code", Value("grantCode"));
+        Assert.True(auth.ExitCode == 0, auth.Stderr);
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(config))!;
+        settings["sources"]![source]!["target"] = target;
+        await File.WriteAllTextAsync(config, settings.ToJsonString());
+    }
+
     public async ValueTask DisposeAsync()
     {
         _process.Kill(entireProcessTree: true);
