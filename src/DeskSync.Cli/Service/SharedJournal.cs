@@ -75,6 +75,10 @@ internal sealed class SharedJournal : IAsyncDisposable
     public async Task<IJournal> OpenJournalAsync(string source, CancellationToken ct) =>
         await JetStreamJournal.OpenAsync(_connection, JetStreamJournalOptions.For(source) with { Replicas = _replicas }, ct);
 
+    /// <summary>The source's lease for a one-off command (`journal rebaseline`): outside the group, so the serving processes' shares do not change.</summary>
+    public async Task<ISourceLease> OpenLoneLeaseAsync(string source, CancellationToken ct) =>
+        await JetStreamLease.OpenAsync(_connection, source, Me, _leaseTtl, _replicas, ct);
+
     /// <summary>The source's lease, in this process's group of leases (which spreads the sources across the processes).</summary>
     public async Task<ISourceLease> OpenLeaseAsync(string source, CancellationToken ct)
     {

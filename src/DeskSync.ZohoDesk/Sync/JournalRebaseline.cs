@@ -39,4 +39,23 @@ public static class JournalRebaseline
         await sink.SaveCheckpointAsync((JournalCheckpoint.Start(journal.Id, journal.FirstSegment) with { Through = started }).ToCheckpoint(), ct);
         return new RebaselineResult(aside, journal.Id, applied?.Through, polled, reconciled);
     }
+
+    /// <summary>
+    /// The same for a journal shared on JetStream, whose stream cannot be set aside while other
+    /// processes receive into it: what it holds now was received before the poll reads Zoho, so
+    /// the poll covers it, and the target follows the stream from where it ends now. The caller
+    /// holds the data source's lease, so no process applies meanwhile.
+    /// </summary>
+    public static async Task<RebaselineResult> FollowFromNowAsync(DeskClient client, ISink sink, IReadOnlyList<DeskStream> tables, IJournal journal, bool reconcile, Action<string>? report, CancellationToken ct, TimeProvider? time = null)
+    {
+        var clock = time ?? TimeProvider.System;
+        await sink.InitializeAsync(ct);
+        var applied = await JournalCheckpoint.ReadAsync(sink, ct);
+        var started = clock.GetUtcNow();
+        var end = (await journal.ViewAsync(null, ct)).End;
+        var polled = await new Poller(client, sink, new PollOptions { NotBefore = applied?.Through }, clock).PollOnceAsync(tables, report, ct);
+        var reconciled = reconcile ? await new DeleteReconciler(client, sink, time: clock).RunAsync(tables, report, ct) : [];
+        await sink.SaveCheckpointAsync(new JournalCheckpoint(journal.Id, end.Segment, end.Offset, 0, Through: started).ToCheckpoint(), ct);
+        return new RebaselineResult(null, journal.Id, applied?.Through, polled, reconciled);
+    }
 }
