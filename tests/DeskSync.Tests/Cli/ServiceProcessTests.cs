@@ -6,9 +6,9 @@ using DeskSync.Tests.Support;
 
 namespace DeskSync.Tests.Cli;
 
-/// <summary>`desksync run --all-sources`: a source added to the settings starts on SIGHUP, one removed stops, the other is not touched.</summary>
+/// <summary>`desksync run` serving several sources: SIGHUP starts the ones added and stops the ones removed; one that cannot go on is reported while the other goes on.</summary>
 [Trait(Lanes.Key, Lanes.Process)]
-public sealed class ServiceReloadProcessTests : IAsyncLifetime
+public sealed class ServiceProcessTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("desksync-reload-").FullName;
     private readonly Dictionary<string, EmulatorProcess> _emulators = [];
@@ -63,6 +63,36 @@ public sealed class ServiceReloadProcessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceUrl(listener, "west"))).StatusCode);
         using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(admin, "healthz")));
         Assert.Equal(["west"], health.RootElement.GetProperty("sources").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task A_source_that_cannot_go_on_is_reported_and_shown_failing_while_the_other_goes_on()
+    {
+        // east's target holds its tables in flat mode; its settings now ask for document mode, which only the operator can settle.
+        var sync = await DeskSyncProcess.RunAsync(_dir, null, "sync", "--config", Config, "--source", "east", "--tables", "tickets");
+        Assert.True(sync.ExitCode == 0, sync.Stderr);
+        await AuthAsync("west");
+        var settings = JsonNode.Parse(await File.ReadAllTextAsync(Config))!;
+        settings["sources"]!["east"]!["mode"] = "document";
+        await File.WriteAllTextAsync(Config, settings.ToJsonString());
+
+        await using var run = RunningDeskSync.Start(_dir, "run", "--config", Config, "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0");
+        await run.WaitForAsync(() => run.Lines.Any(l => l.StartsWith("[east] warning: ", StringComparison.Ordinal) && l.Contains("The other data sources go on", StringComparison.Ordinal)), "east's failure to be reported");
+        var admin = new Uri(System.Text.RegularExpressions.Regex.Match(run.Said, @"health and metrics of each on (\S+?)healthz").Groups[1].Value);
+        using var http = new HttpClient();
+        await Eventually.UntilAsync(() => StreamingAsync(http, admin, "west"), "west's full load", () => run.Said);
+        var answer = await http.GetAsync(new Uri(admin, "healthz"));
+        using var health = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode); // west still receives: the process stays in rotation
+        Assert.Equal("failing", health.RootElement.GetProperty("status").GetString());
+        Assert.Equal("failing", health.RootElement.GetProperty("sources").GetProperty("east").GetProperty("status").GetString());
+        Assert.Contains("document", health.RootElement.GetProperty("sources").GetProperty("east").GetProperty("reasons")[0].GetString());
+        Assert.Equal("ok", health.RootElement.GetProperty("sources").GetProperty("west").GetProperty("status").GetString());
+        Assert.False(run.Process.HasExited);
+
+        var status = await DeskSyncProcess.RunAsync(_dir, null, "status", "--config", Config);
+        Assert.Contains("Data source 'east'", status.Stdout);
+        Assert.Contains("Data source 'west'", status.Stdout);
     }
 
     private Task AuthAsync(string source) => _emulators[source].AuthAsSourceAsync(Config, source, "sqlite:" + source + ".db");
