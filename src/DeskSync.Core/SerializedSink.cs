@@ -1,7 +1,12 @@
 namespace DeskSync.Core;
 
-/// <summary>One writer at a time into a sink shared by readers that run together (the webhook applier and the poller).</summary>
-public sealed class SerializedSink(ISink inner) : ISink
+/// <summary>
+/// One writer at a time into a sink shared by readers that run together (the webhook applier and
+/// the poller). With <paramref name="mayWrite"/> (a lease), a write is refused once the process no
+/// longer holds the right to write, so that at most the write under way when it lost it can
+/// overlap the next holder's.
+/// </summary>
+public sealed class SerializedSink(ISink inner, Func<bool>? mayWrite = null) : ISink
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -20,11 +25,15 @@ public sealed class SerializedSink(ISink inner) : ISink
         Locked(() => inner.ChildKeysAsync(schema, parentId, cancellationToken), cancellationToken);
 
     public Task ApplyAsync(TableSchema schema, IReadOnlyList<ChangeEvent> events, Checkpoint? checkpoint, CancellationToken cancellationToken) =>
-        Locked(() => inner.ApplyAsync(schema, events, checkpoint, cancellationToken), cancellationToken);
+        Locked(() => Fenced(cancellationToken) ?? inner.ApplyAsync(schema, events, checkpoint, cancellationToken), cancellationToken);
 
     public Task<Checkpoint?> GetCheckpointAsync(string stream, CancellationToken cancellationToken) => Locked(() => inner.GetCheckpointAsync(stream, cancellationToken), cancellationToken);
 
-    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Locked(() => inner.SaveCheckpointAsync(checkpoint, cancellationToken), cancellationToken);
+    public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Locked(() => Fenced(cancellationToken) ?? inner.SaveCheckpointAsync(checkpoint, cancellationToken), cancellationToken);
+
+    /// <summary>A refused write when the right to write is gone; null when it may go ahead.</summary>
+    private Task? Fenced(CancellationToken ct) =>
+        mayWrite is null || mayWrite() ? null : Task.FromException(new OperationCanceledException("This process no longer holds the data source's lease: the write was not made.", ct));
 
     public async ValueTask DisposeAsync()
     {

@@ -14,8 +14,9 @@ namespace DeskSync.Nats;
 /// servers hold it. A record's position is its stream sequence (segment = sequence, offset 0), so
 /// the applier's checkpoint format is the local journal's. Every record carries a message id (the
 /// hash of its bytes): a delivery Zoho sends again, to this process or another, within the stream's
-/// de-duplication window is stored once. The id of the journal is the stream's name and creation
-/// time, so that a target's checkpoint taken from a stream since deleted and made again is told apart.
+/// de-duplication window is stored once. The id of the journal is the stream's name and a random id
+/// kept in its description (not its creation time: each server records its own), so that a
+/// target's checkpoint taken from a stream since deleted and made again is told apart.
 /// </summary>
 public sealed class JetStreamJournal : IJournal
 {
@@ -30,11 +31,14 @@ public sealed class JetStreamJournal : IJournal
     private long _purgedBelow;
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
+    /// <summary>The stream's description starts with this, then the journal's id: it is part of the stream's replicated configuration, so every server gives the same.</summary>
+    private const string Marker = "DeskSync journal ";
+
     private JetStreamJournal(NatsJSContext js, JetStreamJournalOptions options, StreamInfo info)
     {
         _js = js;
         _options = options;
-        Id = $"{options.Stream}@{info.Created.UtcTicks}";
+        Id = $"{options.Stream}@{info.Config.Description![Marker.Length..]}";
         Location = $"JetStream stream {options.Stream}";
         Observe(info.State);
         _follower = new JetStreamFollower(js, options.Stream);
@@ -61,15 +65,33 @@ public sealed class JetStreamJournal : IJournal
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)
         {
-            stream = await js.CreateStreamAsync(new StreamConfig(options.Stream, [options.Subject])
+            try
             {
-                Retention = StreamConfigRetention.Limits,
-                Discard = StreamConfigDiscard.New, // never drop an unapplied event to make room: refuse new ones (Zoho retries)
-                Storage = StreamConfigStorage.File,
-                NumReplicas = options.Replicas,
-                DuplicateWindow = options.DuplicateWindow,
-                MaxMsgSize = options.MaxRecordBytes,
-            }, ct);
+                stream = await js.CreateStreamAsync(new StreamConfig(options.Stream, [options.Subject])
+                {
+                    Description = Marker + Guid.NewGuid().ToString("N"),
+                    Retention = StreamConfigRetention.Limits,
+                    Discard = StreamConfigDiscard.New, // never drop an unapplied event to make room: refuse new ones (Zoho retries)
+                    Storage = StreamConfigStorage.File,
+                    NumReplicas = options.Replicas,
+                    DuplicateWindow = options.DuplicateWindow,
+                    MaxMsgSize = options.MaxRecordBytes,
+                }, ct);
+            }
+            catch (NatsJSApiException)
+            {
+                // Another process made it at the same moment (with an id of its own): its stream is the one.
+                stream = await js.GetStreamAsync(options.Stream, cancellationToken: ct);
+            }
+        }
+
+        if (stream.Info.Config.Description is not { } description || !description.StartsWith(Marker, StringComparison.Ordinal))
+        {
+            // A stream made by hand: it is given an id once (whoever does it first), kept from then on.
+            var config = stream.Info.Config;
+            config.Description = Marker + Guid.NewGuid().ToString("N");
+            await js.UpdateStreamAsync(config, ct);
+            stream = await js.GetStreamAsync(options.Stream, cancellationToken: ct);
         }
 
         return new JetStreamJournal(js, options, stream.Info);

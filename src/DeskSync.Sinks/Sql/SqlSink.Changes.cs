@@ -14,7 +14,7 @@ public abstract partial class SqlSink
     private async Task UpsertAsync(TableLayout layout, IReadOnlyList<ChangeEvent> events, DbTransaction tx, CancellationToken ct, string? sql = null)
     {
         var rows = events.Where(e => e.Record is not null).ToList().NewestPerKey();
-        if (rows.Count > 0 && _tablesWithTombstones.Contains(layout.Schema.Name))
+        if (rows.Count > 0 && await HasTombstonesAsync(layout.Schema.Name, tx, ct))
         {
             var deleted = await TombstonesAsync(layout.Schema.Name, rows.Select(r => r.Key).ToList(), tx, ct);
             rows = [.. rows.Where(r => !deleted.TryGetValue(r.Key, out var at) || (r.ModifiedTime is { } m && m > at) || (r.ListedAt is { } l && l > at))];
@@ -144,6 +144,27 @@ public abstract partial class SqlSink
         {
             await DeleteAsync(layout, e with { Key = key, Scope = null }, tx, ct);
         }
+    }
+
+    /// <summary>
+    /// Whether any row of the table was deleted: once seen, remembered; until then asked in the
+    /// transaction, since another process applying the data source before this one (a lease
+    /// handed over) may have written the first.
+    /// </summary>
+    private async Task<bool> HasTombstonesAsync(string table, DbTransaction tx, CancellationToken ct)
+    {
+        if (_tablesWithTombstones.Contains(table))
+        {
+            return true;
+        }
+
+        if (await ScalarAsync($"SELECT 1 FROM {Table("_desksync_tombstones")} WHERE table_name = @p0 LIMIT 1", tx, ct, table) is null)
+        {
+            return false;
+        }
+
+        _tablesWithTombstones.Add(table);
+        return true;
     }
 
     private async Task<Dictionary<string, DateTimeOffset>> TombstonesAsync(string table, List<string> keys, DbTransaction tx, CancellationToken ct)

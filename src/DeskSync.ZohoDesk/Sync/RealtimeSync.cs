@@ -22,7 +22,7 @@ namespace DeskSync.ZohoDesk.Sync;
 public sealed partial class RealtimeSync(DeskClient client, ISink target, RealtimeSyncOptions options, ILoggerFactory? loggers = null) : IAsyncDisposable
 {
     private const string AliveStream = "runtime/alive";
-    private readonly SerializedSink sink = new(target);
+    private readonly SerializedSink sink = new(target, options.Lease is { } lease ? () => lease.Held : null);
     private readonly ILogger _logger = loggers?.CreateLogger<RealtimeSync>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly SemaphoreSlim _validated = new(0);
     private Task? _applier;

@@ -38,7 +38,8 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task A_source_added_starts_and_a_source_removed_stops_on_SIGHUP_while_the_other_goes_on()
     {
-        await using var run = RunningDeskSync.Start(_dir, "run", "--config", Config, "--all-sources", "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0");
+        // As from a terminal: a test run started under nohup would pass SIGHUP on ignored.
+        await using var run = RunningDeskSync.StartAsFromTerminal(_dir, "run", "--config", Config, "--all-sources", "--tables", "tickets", "--listen", "http://127.0.0.1:0", "--admin-listen", "http://127.0.0.1:0");
         await run.WaitForAsync(() => run.Said.Contains("[east] Receiving webhooks on", StringComparison.Ordinal), "east to be received");
         var listener = new Uri(System.Text.RegularExpressions.Regex.Match(run.Said, @"on (\S+?); health and metrics of each on (\S+?)healthz").Groups[1].Value);
         var admin = new Uri(System.Text.RegularExpressions.Regex.Match(run.Said, @"health and metrics of each on (\S+?)healthz").Groups[1].Value);

@@ -89,5 +89,9 @@ public sealed class JetStreamFailoverTests : IAsyncLifetime
         // de-duplicated when it was sent again.
         Assert.Equal(180, acknowledged.Count);
         Assert.Equal(acknowledged, read);
+
+        // The stream's leader moved with each kill: the journal is still the same journal to a checkpoint.
+        await using var again = await JetStreamJournal.OpenAsync(readerConnection, options, CancellationToken.None);
+        Assert.Equal(writer.Id, again.Id);
     }
 }

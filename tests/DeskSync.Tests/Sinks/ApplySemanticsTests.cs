@@ -196,6 +196,31 @@ public sealed class ApplySemanticsTests(PostgresServer postgres) : IDisposable, 
     }
 
     [Fact]
+    public async Task A_delete_written_by_another_process_after_this_one_opened_the_table_still_holds()
+    {
+        // Two processes on one target, one after the other (a lease handed over): the second opened
+        // the table before the first wrote its first delete into it.
+        var path = Path.Combine(_dir, "two-writers.db");
+        await using var first = new SqliteSink(path, SinkMode.Flat);
+        await using var second = new SqliteSink(path, SinkMode.Flat);
+        foreach (var sink in new[] { first, second })
+        {
+            await sink.InitializeAsync(default);
+            await sink.EnsureTableAsync(Schema, default);
+        }
+
+        await first.ApplyAsync(Schema, [Event(ChangeOp.Read, "1", 10, """{"id":"1","subject":"a","modifiedTime":"2026-01-01T00:00:10.000Z"}""")], null, default);
+        await first.ApplyAsync(Schema, [Event(ChangeOp.Delete, "1", 30, null)], null, default);
+        await second.ApplyAsync(Schema, [Event(ChangeOp.Update, "1", 20, """{"id":"1","subject":"late","modifiedTime":"2026-01-01T00:00:20.000Z"}""")], null, default);
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM tickets";
+        Assert.Equal(0L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task Soft_delete_keeps_the_row_and_marks_it()
     {
         var path = Path.Combine(_dir, "soft.db");

@@ -38,15 +38,16 @@ internal sealed partial class RunningDeskSync : IAsyncDisposable
     public static RunningDeskSync Start(string directory, params string[] args) => new(Process.Start(DeskSyncProcess.StartInfo(directory, args))!);
 
     /// <summary>
-    /// As from a terminal: SIGINT handled by default, whatever the test run inherited. A test run
-    /// started in the background by a shell without job control ignores SIGINT, its children
-    /// inherit that, and .NET keeps an ignored SIGINT ignored — Ctrl+C could then not be tested.
+    /// As from a terminal: SIGINT and SIGHUP handled by default, whatever the test run inherited. A
+    /// test run started in the background by a shell without job control ignores SIGINT (under
+    /// nohup, SIGHUP too), its children inherit that, and .NET keeps an ignored signal ignored —
+    /// Ctrl+C or a reload could then not be tested.
     /// </summary>
     public static RunningDeskSync StartAsFromTerminal(string directory, params string[] args)
     {
         var info = DeskSyncProcess.StartInfo(directory, args);
         info.ArgumentList.Insert(0, info.FileName);
-        info.ArgumentList.Insert(0, "--default-signal=INT");
+        info.ArgumentList.Insert(0, "--default-signal=INT,HUP");
         info.FileName = "env";
         return new(Process.Start(info)!);
     }

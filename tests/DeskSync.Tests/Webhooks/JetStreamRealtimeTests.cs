@@ -83,7 +83,7 @@ public sealed class JetStreamRealtimeTests(NatsCluster cluster) : IClassFixture<
             var receiver = new Receiver { _nats = cluster.Connect() };
             DeskClient client = await portal.ConnectAsync();
             receiver._sink = new SqliteSink(db, SinkMode.Flat);
-            var lease = await JetStreamLease.OpenAsync(receiver._nats, source, me, TimeSpan.FromSeconds(2), 3, CancellationToken.None);
+            var lease = await JetStreamLease.OpenAsync(receiver._nats, source, me, TimeSpan.FromSeconds(3), 3, CancellationToken.None);
             receiver.Sync = new RealtimeSync(client, receiver._sink, Realtime.Options(portal, dir, tables, token) with
             {
                 Name = source,
