@@ -161,6 +161,7 @@ public sealed partial class RealtimeSync(DeskClient client, ISink target, Realti
             KeepApplied = options.DuplicateWindow,
             Time = options.Time,
             Quarantine = new Quarantine(QuarantineDirectory, time: options.Time),
+            MayLetGo = options.Lease is { } lease ? () => lease.Held : null,
         };
         Applier.Report += line => Report?.Invoke(line);
         Streaming = true;

@@ -92,6 +92,9 @@ public sealed class JournalApplier(
     /// <summary>Where events that cannot be applied are kept; null: beside the journal.</summary>
     public Quarantine? Quarantine { get; init; }
 
+    /// <summary>Whether this process may still let go of applied records (a shared journal: while it holds the lease); null: always.</summary>
+    public Func<bool>? MayLetGo { get; init; }
+
     /// <summary>Lines for the operator: the target went away, and came back.</summary>
     public event Action<string>? Report;
 
@@ -207,7 +210,10 @@ public sealed class JournalApplier(
                 Progressed(); // nothing was waiting: the target answered the checkpoint read, so it is back
             }
 
-            await journal.DeleteBeforeAsync(position, Time.GetUtcNow() - KeepApplied, cancellationToken);
+            if (MayLetGo?.Invoke() != false)
+            {
+                await journal.DeleteBeforeAsync(position, Time.GetUtcNow() - KeepApplied, cancellationToken);
+            }
             if (!follow)
             {
                 return;
