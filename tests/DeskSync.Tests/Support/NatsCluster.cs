@@ -174,7 +174,7 @@ public sealed class NatsCluster
     {
         var script = "exec </dev/null >/dev/null 2>&1; " +
                      $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; " +
-                     $"pkill -9 -f '{_dir}/'; rm -rf '{_dir}'";
+                     $"pkill -9 -f '^{Binary} -c {_dir}/'; rm -rf '{_dir}'"; // anchored: the pattern must not match this watcher's own command line
         using var watcher = Process.Start(new ProcessStartInfo("setsid", ["-f", "bash", "-c", script]))!;
         watcher.WaitForExit();
     }
