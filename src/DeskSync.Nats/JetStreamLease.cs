@@ -41,6 +41,11 @@ public sealed class JetStreamLease : ISourceLease
     /// <summary>Why the lease was last lost: the cluster out of reach, or handed over to spread the sources.</summary>
     public string? LostBecause { get; private set; }
 
+    /// <summary>Successful renewals since this process first took the lease.</summary>
+    public long Renewals => Interlocked.Read(ref _renewals);
+
+    private long _renewals;
+
     /// <summary>The process's group of leases this one belongs to (it spreads the sources); null: none.</summary>
     internal JetStreamLeases? Group { get; init; }
 
@@ -166,6 +171,7 @@ public sealed class JetStreamLease : ISourceLease
                 using var timeout = new CancellationTokenSource(Ttl / 3);
                 _revision = await _bucket.UpdateAsync(_key, _me, _revision, cancellationToken: timeout.Token);
                 renewed = asked;
+                Interlocked.Increment(ref _renewals);
             }
             catch (NatsKVWrongLastRevisionException)
             {
