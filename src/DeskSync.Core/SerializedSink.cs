@@ -31,6 +31,13 @@ public sealed class SerializedSink(ISink inner, Func<bool>? mayWrite = null) : I
 
     public Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Locked(() => Fenced(cancellationToken) ?? inner.SaveCheckpointAsync(checkpoint, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Claims <paramref name="term"/> in the target when it takes lease terms (true), so that its
+    /// writes are refused once a later holder claimed it; false: the target cannot fence writes.
+    /// </summary>
+    public Task<bool> ClaimAsync(Locking.LeaseTerm term, CancellationToken cancellationToken) =>
+        Locked(() => Locking.Fence.ClaimAsync(inner, term, cancellationToken), cancellationToken);
+
     /// <summary>A refused write when the right to write is gone; null when it may go ahead.</summary>
     private Task? Fenced(CancellationToken ct) =>
         mayWrite is null || mayWrite() ? null : Task.FromException(new OperationCanceledException("This process no longer holds the data source's lease: the write was not made.", ct));

@@ -12,4 +12,7 @@ public sealed class SinkException(string message, Exception? inner = null, bool 
 
     /// <summary>The target does not exist yet (opened for reading only): nothing was loaded into it.</summary>
     public bool Missing { get; init; }
+
+    /// <summary>Refused because another process claimed the target with a later lease term (see Locking.IFencedSink): this process must stop writing.</summary>
+    public bool Fenced { get; init; }
 }

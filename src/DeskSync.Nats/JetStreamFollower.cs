@@ -23,7 +23,11 @@ internal sealed class JetStreamFollower(NatsJSContext js, string stream) : IAsyn
     private long _expected;
     private volatile JournalRecord? _last;
 
-    /// <summary>The record at <paramref name="sequence"/>, or the first after it when it is gone; waits for it.</summary>
+    /// <summary>
+    /// The record at <paramref name="sequence"/>; waits for it. Records are only let go of once
+    /// applied, so one missing where the reading stands means events were removed before they were
+    /// applied: that stops the reader (<see cref="JournalDamagedException"/>), never a silent skip.
+    /// </summary>
     public async Task<JournalRecord> NextAsync(long sequence, CancellationToken ct)
     {
         var records = At(sequence);
@@ -33,6 +37,12 @@ internal sealed class JetStreamFollower(NatsJSContext js, string stream) : IAsyn
             if (record.Position.Segment < sequence)
             {
                 continue;
+            }
+
+            if (record.Position.Segment > sequence)
+            {
+                throw new JournalDamagedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Records {sequence} to {record.Position.Segment - 1} of JetStream stream {stream} were removed before they were applied (by hand, or by a limit set on the stream). Nothing after them was applied or skipped. Run `desksync journal rebaseline --journal …`: it reads from Zoho what changed since the last applied event."));
             }
 
             lock (_gate)

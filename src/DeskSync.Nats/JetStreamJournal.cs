@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -81,7 +82,7 @@ public sealed class JetStreamJournal : IJournal
             catch (NatsJSApiException)
             {
                 // Another process made it at the same moment (with an id of its own): its stream is the one.
-                stream = await js.GetStreamAsync(options.Stream, cancellationToken: ct);
+                stream = await MadeByAnotherAsync(js, options.Stream, ct);
             }
         }
 
@@ -95,6 +96,22 @@ public sealed class JetStreamJournal : IJournal
         }
 
         return new JetStreamJournal(js, options, stream.Info);
+    }
+
+    /// <summary>The stream another process is making: it answers once its servers chose a leader.</summary>
+    private static async Task<INatsJSStream> MadeByAnotherAsync(NatsJSContext js, string name, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await js.GetStreamAsync(name, cancellationToken: ct);
+            }
+            catch (Exception ex) when (attempt < 20 && ex is NatsJSApiNoResponseException or NatsJSApiException { Error.Code: 404 or 503 })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+            }
+        }
     }
 
     public async Task<JournalPosition> AppendAsync(byte[] payload, CancellationToken cancellationToken = default)
@@ -134,7 +151,16 @@ public sealed class JetStreamJournal : IJournal
     {
         await RefreshAsync(cancellationToken);
         var end = Interlocked.Read(ref _end);
-        var next = Math.Max(from.Segment, 1);
+        var first = Interlocked.Read(ref _first);
+        // From the start means from the oldest record held; from anywhere else, records before the
+        // oldest held were let go of before they were read: never skipped in silence.
+        var next = from.Segment <= 1 ? Math.Max(1, first) : from.Segment;
+        if (next < first && next < end)
+        {
+            throw new JournalDamagedException(string.Create(CultureInfo.InvariantCulture,
+                $"Records {next} to {first - 1} of JetStream stream {_options.Stream} were removed before they were applied (by hand, or by a limit set on the stream). Nothing after them was applied or skipped. Run `desksync journal rebaseline --journal …`: it reads from Zoho what changed since the last applied event."));
+        }
+
         while (next < end)
         {
             var record = await _follower.NextAsync(next, cancellationToken);
@@ -162,7 +188,9 @@ public sealed class JetStreamJournal : IJournal
         // The record just before the applied position is kept: the checkpoint names it.
         var keepFrom = applied.Segment - 1;
         var now = DateTimeOffset.UtcNow;
-        if (keepFrom <= _purgedBelow || (keepFrom - _purgedBelow < _options.PurgeEvery && now - _lastPurge < _options.PurgeInterval))
+        // Nothing below the oldest record held is left to purge; and a purge "below 1" would empty
+        // the whole stream (JetStream reads sequence 1 as no sequence given).
+        if (keepFrom <= Math.Max(_purgedBelow, Interlocked.Read(ref _first)) || (keepFrom - _purgedBelow < _options.PurgeEvery && now - _lastPurge < _options.PurgeInterval))
         {
             return;
         }

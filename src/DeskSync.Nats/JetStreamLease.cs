@@ -21,14 +21,16 @@ public sealed class JetStreamLease : ISourceLease
     private readonly TimeProvider _time;
     private CancellationTokenSource? _held;
     private Task? _renewing;
+    private readonly string _epoch;
     private ulong _revision;
 
-    private JetStreamLease(INatsKVStore bucket, string key, string me, TimeSpan ttl, TimeProvider time)
+    private JetStreamLease(LeaseBucket bucket, string key, string me, TimeProvider time)
     {
-        _bucket = bucket;
+        _bucket = bucket.Store;
+        _epoch = bucket.Epoch;
+        Ttl = bucket.Ttl;
         _key = key;
         _me = me;
-        Ttl = ttl;
         _time = time;
     }
 
@@ -37,6 +39,9 @@ public sealed class JetStreamLease : ISourceLease
     public bool Held => _held is { IsCancellationRequested: false };
 
     public string? Holder { get; private set; }
+
+    /// <summary>The revision that created the key (the bucket's sequences only grow) in this bucket: the fencing token of this holding.</summary>
+    public LeaseTerm? Term { get; private set; }
 
     /// <summary>Why the lease was last lost: the cluster out of reach, or handed over to spread the sources.</summary>
     public string? LostBecause { get; private set; }
@@ -52,31 +57,12 @@ public sealed class JetStreamLease : ISourceLease
     /// <summary>The lease on <paramref name="source"/> in the bucket <paramref name="bucketName"/> (made, replicated, when missing).</summary>
     public static async Task<JetStreamLease> OpenAsync(INatsConnection connection, string source, string me, TimeSpan ttl, int replicas, CancellationToken ct, TimeProvider? time = null, string bucketName = "desksync-leases")
     {
-        var (bucket, lives) = await BucketAsync(connection, bucketName, ttl, replicas, ct);
-        return new JetStreamLease(bucket, JetStreamJournalOptions.Safe(source), me, lives, time ?? TimeProvider.System);
+        var bucket = await LeaseBucket.OpenAsync(connection, bucketName, ttl, replicas, ct);
+        return new JetStreamLease(bucket, JetStreamJournalOptions.Safe(source), me, time ?? TimeProvider.System);
     }
 
-    internal static JetStreamLease In(INatsKVStore bucket, string source, string me, TimeSpan ttl, TimeProvider time, JetStreamLeases group) =>
-        new(bucket, JetStreamJournalOptions.Safe(source), me, ttl, time) { Group = group };
-
-    /// <summary>A key-value bucket whose entries live <paramref name="ttl"/> (made, replicated, when missing), and the time to live it really has.</summary>
-    internal static async Task<(INatsKVStore Bucket, TimeSpan Ttl)> BucketAsync(INatsConnection connection, string name, TimeSpan ttl, int replicas, CancellationToken ct)
-    {
-        var kv = new NatsKVContext(new NatsJSContext((NatsConnection)connection));
-        INatsKVStore bucket;
-        try
-        {
-            bucket = await kv.GetStoreAsync(name, ct);
-        }
-        catch (Exception ex) when (ex is NatsKVException or NatsJSApiException { Error.Code: 404 })
-        {
-            bucket = await kv.CreateStoreAsync(new NatsKVConfig(name) { MaxAge = ttl, History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, ct);
-        }
-
-        // A bucket made earlier keeps its own time to live: a holder must give up by that one.
-        var status = await bucket.GetStatusAsync(ct);
-        return (bucket, status.Info.Config.MaxAge is { } age && age > TimeSpan.Zero ? age : ttl);
-    }
+    internal static JetStreamLease In(LeaseBucket bucket, string source, string me, TimeProvider time, JetStreamLeases group) =>
+        new(bucket, JetStreamJournalOptions.Safe(source), me, time) { Group = group };
 
     /// <summary>Lets go of a held lease so that a process with fewer takes it (the sources spread).</summary>
     internal async Task HandOverAsync()
@@ -110,6 +96,7 @@ public sealed class JetStreamLease : ISourceLease
             try
             {
                 _revision = await _bucket.CreateAsync(_key, _me, cancellationToken: cancellationToken);
+                Term = new LeaseTerm(_key, _epoch, (long)_revision, _me);
                 LostBecause = null;
                 Holder = _me;
                 _held = new CancellationTokenSource();
@@ -188,6 +175,7 @@ public sealed class JetStreamLease : ISourceLease
         }
 
         Holder = null;
+        Term = null;
         LostBecause ??= "the NATS cluster was out of reach for too long to renew it";
         await held.CancelAsync();
     }
@@ -222,6 +210,7 @@ public sealed class JetStreamLease : ISourceLease
         held.Dispose();
         _held = null;
         Holder = null;
+        Term = null;
     }
 
     public async ValueTask DisposeAsync()

@@ -12,7 +12,7 @@ namespace DeskSync.Nats;
 /// </summary>
 public sealed class JetStreamLeases : IAsyncDisposable
 {
-    private readonly INatsKVStore _leases;
+    private readonly LeaseBucket _leases;
     private readonly INatsKVStore _members;
     private readonly string _me;
     private readonly TimeSpan _ttl;
@@ -23,7 +23,7 @@ public sealed class JetStreamLeases : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset _lastHandOver = DateTimeOffset.MinValue;
 
-    private JetStreamLeases(INatsKVStore leases, INatsKVStore members, string me, TimeSpan ttl, TimeProvider time)
+    private JetStreamLeases(LeaseBucket leases, INatsKVStore members, string me, TimeSpan ttl, TimeProvider time)
     {
         _leases = leases;
         _members = members;
@@ -62,9 +62,9 @@ public sealed class JetStreamLeases : IAsyncDisposable
 
     public static async Task<JetStreamLeases> OpenAsync(INatsConnection connection, string me, TimeSpan ttl, int replicas, CancellationToken ct, TimeProvider? time = null, string prefix = "desksync")
     {
-        var (leases, lives) = await JetStreamLease.BucketAsync(connection, prefix + "-leases", ttl, replicas, ct);
-        var (members, _) = await JetStreamLease.BucketAsync(connection, prefix + "-members", lives, replicas, ct);
-        var group = new JetStreamLeases(leases, members, me, lives, time ?? TimeProvider.System);
+        var leases = await LeaseBucket.OpenAsync(connection, prefix + "-leases", ttl, replicas, ct);
+        var members = await LeaseBucket.OpenAsync(connection, prefix + "-members", leases.Ttl, replicas, ct);
+        var group = new JetStreamLeases(leases, members.Store, me, leases.Ttl, time ?? TimeProvider.System);
         await group.CountAsync(ct);
         group._loop = group.KeepUpAsync(group._stop.Token);
         return group;
@@ -73,7 +73,7 @@ public sealed class JetStreamLeases : IAsyncDisposable
     /// <summary>The lease of <paramref name="source"/>, in this group.</summary>
     public JetStreamLease For(string source)
     {
-        var lease = JetStreamLease.In(_leases, source, _me, _ttl, _time, this);
+        var lease = JetStreamLease.In(_leases, source, _me, _time, this);
         lock (_gate)
         {
             _mine.Add(lease);

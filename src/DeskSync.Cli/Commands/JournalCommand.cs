@@ -37,6 +37,11 @@ internal static class JournalCommand
             {
                 await using var lease = await shared.OpenLoneLeaseAsync(context.Name, ct);
                 await TakeAsync(lease, context.Name, ct);
+                if (lease.Term is { } term)
+                {
+                    await Fence.ClaimAsync(sink, term, ct); // a process that lost the lease cannot write after this
+                }
+
                 await using var journal = await shared.OpenJournalAsync(context.Name, ct);
                 folder = journal.Location;
                 result = await JournalRebaseline.FollowFromNowAsync(context.Connection.Client, sink, targets.TablesOf(parse, context.Source), journal, !parse.GetValue(noReconcile), OutputLog.Report, ct);

@@ -18,6 +18,9 @@ public interface ISourceLease : IAsyncDisposable
     /// <summary>Who holds it, as last seen (null: nobody, or not known yet).</summary>
     string? Holder { get; }
 
+    /// <summary>This process's term while it holds the lease (its fencing token), null otherwise.</summary>
+    LeaseTerm? Term { get; }
+
     /// <summary>Why this process last lost it (null while held, or never lost).</summary>
     string? LostBecause { get; }
 }

@@ -58,6 +58,8 @@ public sealed class PostgresSink(string connectionString, SinkMode mode, string 
     /// <summary>Batch commands take positional parameters.</summary>
     protected override string RowPlaceholder(int index) => "$" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    protected override string RowLock(bool exclusive) => exclusive ? " FOR UPDATE" : " FOR SHARE";
+
     protected override string Table(string name) => $"{Quote(SchemaName)}.{Quote(name)}";
 
     protected override string SqlType(ColumnType type) => type switch

@@ -72,7 +72,7 @@ public abstract partial class SqlSink
         return keys;
     }
 
-    private DbCommand Command(string sql, DbTransaction? tx, object?[] values)
+    protected DbCommand Command(string sql, DbTransaction? tx, object?[] values)
     {
         var command = Connection.CreateCommand();
         command.Transaction = tx;

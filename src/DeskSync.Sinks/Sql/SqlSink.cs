@@ -218,6 +218,7 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         await GuardAsync(async () =>
         {
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
+            await CheckFenceAsync(tx, cancellationToken);
             if (events.All(e => e.Op != ChangeOp.Delete && !e.IsPartial))
             {
                 await UpsertAsync(layout, events, tx, cancellationToken); // the full-load fast path
@@ -282,6 +283,7 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         GuardAsync(async () =>
         {
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
+            await CheckFenceAsync(tx, cancellationToken);
             await SaveCheckpointAsync(checkpoint, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return true;

@@ -1,3 +1,4 @@
+using DeskSync.Core;
 using DeskSync.ZohoDesk.Snapshot;
 
 namespace DeskSync.ZohoDesk.Sync;
@@ -53,6 +54,14 @@ public sealed partial class RealtimeSync
                 {
                     // Lost during the full load or the catch-up: what was written is committed with its checkpoints.
                 }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FencedBy(ex) is { } fenced)
+                {
+                    // The target was claimed with a later term: another process holds the lease, whatever this one was told.
+                    Streaming = false;
+                    Report?.Invoke($"lease: lost ({fenced.Message.TrimEnd('.')}); this process stopped applying.");
+                    await lease.ReleaseAsync();
+                    continue;
+                }
 
                 Streaming = false;
                 Report?.Invoke($"lease: lost ({lease.LostBecause ?? "not renewed"}); this process stopped applying before another could take over.");
@@ -63,4 +72,36 @@ public sealed partial class RealtimeSync
             await lease.ReleaseAsync();
         }
     }
+
+    /// <summary>The target's refusal of a write from a lease term older than the one it was claimed with, if that is what <paramref name="ex"/> is.</summary>
+    private static SinkException? FencedBy(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SinkException { Fenced: true } fenced)
+            {
+                return fenced;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>With a lease: its term is recorded in the target first, so that the target refuses this process's writes once a later holder claimed it.</summary>
+    private async Task ClaimTargetAsync(bool follow, CancellationToken cancellationToken)
+    {
+        if (options.Lease?.Term is not { } term)
+        {
+            return;
+        }
+
+        var fenced = await UntilItWorksAsync(ct => sink.ClaimAsync(term, ct), follow, error => LoadError = error, "claiming the target", cancellationToken);
+        if (!fenced && !_unfencedReported)
+        {
+            _unfencedReported = true;
+            Report?.Invoke($"warning: {sink.Describe()} cannot refuse a process that lost the lease (only SQL targets keep lease terms); run one process per file target.");
+        }
+    }
+
+    private bool _unfencedReported;
 }

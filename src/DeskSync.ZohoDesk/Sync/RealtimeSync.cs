@@ -148,6 +148,7 @@ public sealed partial class RealtimeSync(DeskClient client, ISink target, Realti
     /// <summary>The full load, then the journal applied until cancelled (or, with <paramref name="follow"/> false, to its end), with the catch-up, polls and reconciliations.</summary>
     private async Task<IReadOnlyList<TableLoadResult>> ApplyAsync(IFullLoadProgress? progress, CancellationToken cancellationToken, bool follow)
     {
+        await ClaimTargetAsync(follow, cancellationToken);
         var load = new FullLoad(client, sink, options.Snapshot);
         var results = await UntilItWorksAsync(
             ct => load.RunAsync(options.Tables, progress, ct), follow, error => LoadError = error, "the full load", cancellationToken);

@@ -305,8 +305,8 @@ public sealed class JournalApplier(
         }
     }
 
-    /// <summary>A failure that says nothing about the event: the target or the network away, a stop.</summary>
-    private static bool Transient(Exception ex) => ex is OperationCanceledException or ZohoApiException or ZohoAuthException or JournalDamagedException or SinkException { Retryable: true };
+    /// <summary>A failure that says nothing about the event: the target or the network away, a stop, another process's later lease term.</summary>
+    private static bool Transient(Exception ex) => ex is OperationCanceledException or ZohoApiException or ZohoAuthException or JournalDamagedException or SinkException { Retryable: true } or SinkException { Fenced: true };
 
     private void Quarantined(WebhookEvent e, string reason)
     {

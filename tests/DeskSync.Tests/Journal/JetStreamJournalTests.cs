@@ -102,6 +102,52 @@ public sealed class JetStreamJournalTests(NatsCluster cluster) : IClassFixture<N
     }
 
     [Fact]
+    public async Task Letting_go_after_the_first_record_removes_nothing_still_to_apply()
+    {
+        // The applier's first purge comes after its first record: "below the first record" is
+        // nothing. (JetStream empties the whole stream when asked to purge below sequence 1.)
+        await using var connection = cluster.Connect();
+        await using var journal = await JetStreamJournal.OpenAsync(connection, NewStream() with { PurgeEvery = 1 }, CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            await journal.AppendAsync(Encoding.UTF8.GetBytes($"r{i}"));
+        }
+
+        var first = (await journal.ReadAsync(JournalPosition.Start).ToListAsync())[0];
+        await journal.DeleteBeforeAsync(first.Next, writtenBefore: null, CancellationToken.None);
+        await journal.DeleteBeforeAsync(first.Position, writtenBefore: null, CancellationToken.None);
+
+        Assert.Equal(["r0", "r1", "r2"], (await journal.ReadAsync(JournalPosition.Start).ToListAsync()).Select(r => Encoding.UTF8.GetString(r.Payload)));
+        Assert.Equal(["r1", "r2"], (await journal.ReadAsync(first.Next).ToListAsync()).Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    [Fact]
+    public async Task Records_removed_before_they_were_applied_stop_the_reader_instead_of_being_skipped()
+    {
+        await using var connection = cluster.Connect();
+        var options = NewStream();
+        await using var journal = await JetStreamJournal.OpenAsync(connection, options, CancellationToken.None);
+        for (var i = 0; i < 6; i++)
+        {
+            await journal.AppendAsync(Encoding.UTF8.GetBytes($"r{i}"));
+        }
+
+        // Records 3 and 4 removed by hand (or by a limit set on the stream) while the target stands at record 3.
+        var js = new NatsJSContext(connection);
+        await js.DeleteMessageAsync(options.Stream, new NATS.Client.JetStream.Models.StreamMsgDeleteRequest { Seq = 3 });
+        await js.DeleteMessageAsync(options.Stream, new NATS.Client.JetStream.Models.StreamMsgDeleteRequest { Seq = 4 });
+        var gap = await Assert.ThrowsAsync<JournalDamagedException>(async () => await journal.ReadAsync(new JournalPosition(3, 0)).ToListAsync());
+        Assert.Contains("Records 3 to 4", gap.Message, StringComparison.Ordinal);
+        Assert.Contains("rebaseline", gap.Message, StringComparison.Ordinal);
+
+        // Everything before record 5 gone: a reader at record 2 is told so too.
+        await js.PurgeStreamAsync(options.Stream, new NATS.Client.JetStream.Models.StreamPurgeRequest { Seq = 5 });
+        var purged = await Assert.ThrowsAsync<JournalDamagedException>(async () => await journal.ReadAsync(new JournalPosition(2, 0)).ToListAsync());
+        Assert.Contains("Records 2 to 4", purged.Message, StringComparison.Ordinal);
+        Assert.Equal(["r4", "r5"], (await journal.ReadAsync(new JournalPosition(5, 0)).ToListAsync()).Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    [Fact]
     public async Task A_stream_deleted_and_made_again_is_another_journal_to_a_checkpoint()
     {
         await using var connection = cluster.Connect();

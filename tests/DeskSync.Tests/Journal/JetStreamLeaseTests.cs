@@ -21,6 +21,7 @@ public sealed class JetStreamLeaseTests(NatsCluster cluster) : IClassFixture<Nat
         await using var second = await JetStreamLease.OpenAsync(b, source, "second", Ttl, 3, CancellationToken.None, bucketName: "lease-test-" + source);
 
         var held = await first.AcquireAsync(CancellationToken.None);
+        var firstTerm = first.Term!;
         using var waiting = new CancellationTokenSource();
         var taking = second.AcquireAsync(waiting.Token);
 
@@ -35,6 +36,12 @@ public sealed class JetStreamLeaseTests(NatsCluster cluster) : IClassFixture<Nat
         var lost = await taking.WaitAsync(Ttl); // well before the key could have expired
         Assert.True(second.Held);
         Assert.False(lost.IsCancellationRequested);
+
+        // The fencing token: the next holder's term comes after the last one's, in the same bucket.
+        Assert.Null(first.Term);
+        Assert.Equal(("first", firstTerm.Epoch), (firstTerm.Holder, second.Term!.Epoch));
+        Assert.True(second.Term.Number > firstTerm.Number, $"term {second.Term.Number} after {firstTerm.Number}");
+        Assert.False(firstTerm.Supersedes(second.Term.Epoch, second.Term.Number));
     }
 
     [Fact]

@@ -111,7 +111,15 @@ public sealed class JetStreamRealtimeTests(NatsCluster cluster) : IClassFixture<
             if (!_dead)
             {
                 await _stop.CancelAsync();
-                await _run;
+                try
+                {
+                    await _run;
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped while standing by (waiting for the lease).
+                }
+
                 await Sync.DisposeAsync();
                 await _sink.DisposeAsync();
                 await _nats.DisposeAsync();
