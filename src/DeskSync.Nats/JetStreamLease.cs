@@ -164,7 +164,11 @@ public sealed class JetStreamLease : ISourceLease
             {
                 break; // the key expired and another process took it
             }
-            catch (Exception) when (!held.IsCancellationRequested)
+            catch (Exception) when (held.IsCancellationRequested)
+            {
+                return; // let go of meanwhile (a release, a process stopping): whatever this try did no longer matters
+            }
+            catch (Exception)
             {
                 // Whatever failed (the cluster away, the connection closed), this try did not renew.
                 if (_time.GetUtcNow() - renewed >= giveUpAfter)

@@ -35,4 +35,14 @@ internal static class Realtime
 
         return (run, stop);
     }
+
+    /// <summary>Every delivery made, and everything the source's JetStream stream holds applied by <paramref name="applier"/>.</summary>
+    public static async Task SettledOnJetStreamAsync(NatsCluster cluster, TestPortal portal, RealtimeSync applier, string source)
+    {
+        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
+        await using var connection = cluster.Connect();
+        await using var journal = await Nats.JetStreamJournal.OpenAsync(connection, Nats.JetStreamJournalOptions.For(source), CancellationToken.None);
+        var end = (await journal.ViewAsync(null, CancellationToken.None)).End;
+        await Eventually.UntilAsync(() => applier.Applier is { } x && x.Position >= end, $"the applier to reach {end}", deadline: TimeSpan.FromSeconds(60));
+    }
 }

@@ -40,14 +40,14 @@ public sealed class FencedTakeoverTests(NatsCluster cluster) : IClassFixture<Nat
         await WebhookRegistration.RegisterAsync(await portal.ConnectAsync(), ServiceUrlToken.Url(first.Sync.Server!.Address.ToString(), token), tables, "DeskSync test", CancellationToken.None);
         var changes = new RandomChanges(portal.Emulator, seed: 11);
         await changes.RunAsync(100, TimeSpan.Zero);
-        await SettledAsync(portal, first.Sync, source);
+        await Realtime.SettledOnJetStreamAsync(cluster, portal, first.Sync, source);
 
         // The second process is granted the same lease: it claims the target with term 2.
         await using var second = await StartAsync(portal, nats, source, token, db, "second", new GrantedLease("second", 2), tables, null);
         await Eventually.UntilAsync(() => second.Sync.Streaming && second.Sync.Applier is not null, "the second process to apply");
         await changes.RunAsync(150, TimeSpan.Zero); // the first process receives them; only the second may apply them
         await Eventually.UntilAsync(() => first.Sync.Standby, "the first process to stop applying", () => string.Join(" | ", reports), TimeSpan.FromSeconds(60));
-        await SettledAsync(portal, second.Sync, source);
+        await Realtime.SettledOnJetStreamAsync(cluster, portal, second.Sync, source);
 
         Assert.Contains(reports, r => r.Contains("lease: lost", StringComparison.Ordinal) && r.Contains("second", StringComparison.Ordinal));
         Assert.True(firstLease.Released);
@@ -56,16 +56,6 @@ public sealed class FencedTakeoverTests(NatsCluster cluster) : IClassFixture<Nat
         await using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
-    }
-
-    /// <summary>Every delivery made, and everything the stream holds applied by <paramref name="applier"/>.</summary>
-    private async Task SettledAsync(TestPortal portal, RealtimeSync applier, string source)
-    {
-        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
-        await using var connection = cluster.Connect();
-        await using var journal = await JetStreamJournal.OpenAsync(connection, JetStreamJournalOptions.For(source), CancellationToken.None);
-        var end = (await journal.ViewAsync(null, CancellationToken.None)).End;
-        await Eventually.UntilAsync(() => applier.Applier is { } x && x.Position >= end, $"the applier to reach {end}", deadline: TimeSpan.FromSeconds(60));
     }
 
     private async Task<Running> StartAsync(TestPortal portal, NATS.Client.Core.NatsConnection nats, string source, string token, string db, string name, ISourceLease lease, IReadOnlyList<DeskStream> tables, Action<string>? report)

@@ -43,28 +43,18 @@ public sealed class JetStreamRealtimeTests(NatsCluster cluster) : IClassFixture<
         var (holder, heir) = a.Sync.Streaming ? (a, b) : (b, a);
         var changes = new RandomChanges(portal.Emulator, seed: 5);
         await changes.RunAsync(150, TimeSpan.Zero);
-        await SettledAsync(portal, holder, source);
+        await Realtime.SettledOnJetStreamAsync(cluster, portal, holder.Sync, source);
 
         await holder.DieAsync();
         await changes.RunAsync(150, TimeSpan.Zero); // while nobody applies: the heir's receiver journals them
         await Eventually.UntilAsync(() => heir.Sync.Streaming && !heir.Sync.Standby, "the other receiver to take over", deadline: TimeSpan.FromSeconds(60));
-        await SettledAsync(portal, heir, source);
+        await Realtime.SettledOnJetStreamAsync(cluster, portal, heir.Sync, source);
 
         Assert.Equal(0, portal.Emulator.Webhooks.EventsDropped);
         Assert.Equal(1, heir.Sync.Terms);
         await using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
         await connection.OpenAsync();
         await TargetVerifier.VerifyAsync(connection, portal.Emulator, SinkMode.Flat, tables);
-    }
-
-    /// <summary>Every delivery made, and everything the stream holds applied by <paramref name="applier"/>.</summary>
-    private async Task SettledAsync(TestPortal portal, Receiver applier, string source)
-    {
-        await portal.Emulator.Webhooks.WaitIdleAsync(TimeSpan.FromSeconds(60));
-        await using var connection = cluster.Connect();
-        await using var journal = await JetStreamJournal.OpenAsync(connection, JetStreamJournalOptions.For(source), CancellationToken.None);
-        var end = (await journal.ViewAsync(null, CancellationToken.None)).End;
-        await Eventually.UntilAsync(() => applier.Sync.Applier is { } x && x.Position >= end, $"the applier to reach {end}", deadline: TimeSpan.FromSeconds(60));
     }
 
     /// <summary>One receiving process of the data source: its NATS connection, journal, lease, target and server.</summary>
