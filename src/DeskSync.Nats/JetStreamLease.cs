@@ -139,13 +139,19 @@ public sealed class JetStreamLease : ISourceLease
 
     private async Task RenewAsync(DateTimeOffset renewed, CancellationTokenSource held)
     {
-        // Gives up a margin before the servers could let the key expire.
+        // Gives up a margin before the servers could let the key expire, counted from before the
+        // last successful renewal was sent — whenever the tries in between happen or hang.
         var giveUpAfter = Ttl * 0.8;
         while (!held.IsCancellationRequested)
         {
+            var giveUpAt = renewed + giveUpAfter;
             try
             {
-                await Task.Delay(Ttl / 3, _time, held.Token);
+                var wait = Min(Ttl / 3, giveUpAt - _time.GetUtcNow());
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, held.Token);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -153,9 +159,14 @@ public sealed class JetStreamLease : ISourceLease
             }
 
             var asked = _time.GetUtcNow();
+            if (asked >= giveUpAt)
+            {
+                break;
+            }
+
             try
             {
-                using var timeout = new CancellationTokenSource(Ttl / 3);
+                using var timeout = new CancellationTokenSource(Min(Ttl / 3, giveUpAt - asked), _time);
                 _revision = await _bucket.UpdateAsync(_key, _me, _revision, cancellationToken: timeout.Token);
                 renewed = asked;
                 Interlocked.Increment(ref _renewals);
@@ -170,11 +181,8 @@ public sealed class JetStreamLease : ISourceLease
             }
             catch (Exception)
             {
-                // Whatever failed (the cluster away, the connection closed), this try did not renew.
-                if (_time.GetUtcNow() - renewed >= giveUpAfter)
-                {
-                    break;
-                }
+                // Whatever failed (the cluster away, the connection closed, no answer in time), this
+                // try did not renew; the next waits no longer than the time left.
             }
         }
 
@@ -183,6 +191,8 @@ public sealed class JetStreamLease : ISourceLease
         LostBecause ??= "the NATS cluster was out of reach for too long to renew it";
         await held.CancelAsync();
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     public async Task ReleaseAsync()
     {

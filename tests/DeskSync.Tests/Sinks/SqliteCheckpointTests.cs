@@ -70,14 +70,15 @@ public sealed class SqliteCheckpointTests : IDisposable
         // A WAL only starts over when a write begins with every frame copied, which a writer that
         // commits without pause never offers: without the checkpointer's request the WAL would
         // grow to the writer's own limit (set out of reach here). This writer pauses 5 ms between
-        // commits, as a load does between pages; on a busy machine the checkpointer may then copy
-        // everything during a pause and the WAL starts over by itself, so the writer goes on until
-        // the checkpointer has had to ask (bounded: ~160 MB).
+        // commits, as a load does between pages, during which the WAL may also start over by
+        // itself; the restart point is below one commit (~400 KB), so that any checkpoint round
+        // that copied a commit whole asks for a restart however fast or busy the machine is (a
+        // point above it let a fast machine start the WAL over by itself every time, never asking).
         var path = Path.Combine(_dir, "restart.db");
         long largestWal = 0;
         (int Requested, int Forced) restarts;
         var written = 0;
-        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10), NewFilePageSize = pageSize })
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 256 << 10, CheckpointInterval = TimeSpan.FromMilliseconds(10), NewFilePageSize = pageSize })
         {
             await sink.InitializeAsync(default);
             for (var i = 0; i < 100 || (sink.WalRestarts.Requested == 0 && i < 400); i++) // ~40 MB or more, ~400 KB a commit
@@ -93,7 +94,10 @@ public sealed class SqliteCheckpointTests : IDisposable
 
         Assert.True(restarts.Requested > 0, "the checkpointer never asked the writer to start the WAL over");
         Assert.Equal(0, restarts.Forced);
-        Assert.True(largestWal < 12 << 20, $"the WAL grew to {largestWal:N0} bytes against a 2 MB restart point");
+        // Started over, the WAL stays far below what went through it (a checkpointer that a busy
+        // machine holds back lets it grow for a while: no fixed size holds everywhere).
+        var database = new FileInfo(path).Length;
+        Assert.True(largestWal < database / 2, $"the WAL grew to {largestWal:N0} bytes while {database:N0} bytes were written through it");
         Assert.Equal(written * 50, await CountAsync(path));
     }
 
@@ -204,7 +208,7 @@ public sealed class SqliteCheckpointTests : IDisposable
         // over: every commit still lands, and once the reader leaves, the WAL starts over again.
         var path = Path.Combine(_dir, "reader.db");
         int whileReading;
-        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 2 << 20, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
+        await using (var sink = new SqliteSink(path, SinkMode.Flat) { WalLimit = 1L << 30, WalRestartBytes = 256 << 10, CheckpointInterval = TimeSpan.FromMilliseconds(10) })
         {
             await sink.InitializeAsync(default);
             await WriteAsync(sink, batches: 1);
