@@ -22,7 +22,6 @@ public abstract partial class SqlSink : IFencedSink
         await InitializeAsync(cancellationToken);
         await GuardAsync(async () =>
         {
-            await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_fence")} (lease TEXT PRIMARY KEY, epoch TEXT NOT NULL, term BIGINT NOT NULL, holder TEXT NOT NULL, claimed_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
             await using var tx = await Connection.BeginTransactionAsync(cancellationToken);
             await ExecuteAsync($"INSERT INTO {Table("_desksync_fence")} (lease, epoch, term, holder, claimed_at) VALUES (@p0, '', 0, '', @p1) ON CONFLICT (lease) DO NOTHING", tx, cancellationToken,
                 term.Lease, ToDb(ColumnType.Timestamp, Time.GetUtcNow()));

@@ -7,7 +7,7 @@ namespace DeskSync.Sinks.Sql;
 /// <summary>
 /// What the SQLite and PostgreSQL sinks share: the layout per mode, idempotent upserts with
 /// last-writer-wins by modifiedTime, hard deletes, checkpoints committed in the same
-/// transaction as the rows, and the bookkeeping tables (_desksync_state, _desksync_tables,
+/// transaction as the rows, and the bookkeeping tables (_desksync_state, _desksync_tables, _desksync_fence,
 /// _desksync_columns — the latter maps each column to the Zoho field and label it holds).
 /// Every identifier is quoted; values only ever travel as parameters.
 /// </summary>
@@ -72,6 +72,7 @@ public abstract partial class SqlSink(SinkMode mode, TimeProvider? time) : ISink
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_state")} (stream TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tables")} (table_name TEXT PRIMARY KEY, mode TEXT NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_tombstones")} (table_name TEXT NOT NULL, id TEXT NOT NULL, deleted_at {SqlType(ColumnType.Timestamp)} NOT NULL, PRIMARY KEY (table_name, id))", null, cancellationToken);
+        await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_fence")} (lease TEXT PRIMARY KEY, epoch TEXT NOT NULL, term BIGINT NOT NULL, holder TEXT NOT NULL, claimed_at {SqlType(ColumnType.Timestamp)} NOT NULL)", null, cancellationToken);
         await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {Table("_desksync_columns")} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, is_custom_field {SqlType(ColumnType.Boolean)} NOT NULL, label TEXT, zoho_type TEXT, PRIMARY KEY (table_name, column_name))", null, cancellationToken);
     }
 

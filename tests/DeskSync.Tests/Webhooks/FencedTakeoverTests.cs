@@ -117,7 +117,7 @@ public sealed class FencedTakeoverTests(NatsCluster cluster) : IClassFixture<Nat
         {
             if (_granted)
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken); // once only
+                await new TaskCompletionSource().Task.WaitAsync(cancellationToken); // granted once only: never again
             }
 
             _granted = true;
